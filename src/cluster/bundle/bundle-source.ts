@@ -1,0 +1,251 @@
+/**
+ * BundleSource: a ClusterView from an incident bundle (format v1, a directory or a
+ * `.tar.gz`). It reads only the files a diagnosis of the target needs: the target's
+ * namespace, kube-system, default's events, the nodes, and the node captures.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BundleError, KproxyError } from '../../errors.js';
+import { type Collected, collected, mapCollected, missing } from '../collected.js';
+import type { ZodType, z } from 'zod';
+import {
+  type ConfigMap,
+  configMapSchema,
+  type DaemonSet,
+  daemonSetSchema,
+  deploymentSchema,
+  eksAddonSchema,
+  eksClusterSchema,
+  endpointSliceSchema,
+  eventSchema,
+  type KubeEvent,
+  networkPolicySchema,
+  nodeSchema,
+  type Pod,
+  podSchema,
+  serviceSchema,
+  versionInfoSchema,
+} from '../kube-types.js';
+import {
+  isCniAgentName,
+  isCniAgentPod,
+  isCoreDnsPod,
+  isKubeProxyPod,
+  pickKubeProxyConfigMap,
+  serviceNameLabel,
+} from '../selectors.js';
+import type { ClusterSource, LoadRequest } from '../source.js';
+import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
+import { BundleDir } from './files.js';
+import { type BundleManifest, bundleManifestSchema } from './manifest.js';
+import { type UnpackedBundle, unpackBundleTarball } from './tarball.js';
+
+const kubeSystem = 'kube-system';
+
+/** The node capture files of the bundle format, by ClusterView field. */
+export const nodeCaptureFiles = {
+  healthz: 'healthz.json',
+  metrics: 'metrics.txt',
+  proxyMode: 'proxy-mode.txt',
+  iptablesSave: 'iptables-save.txt',
+  ipvsadm: 'ipvsadm.txt',
+  nft: 'nft.txt',
+  conntrack: 'conntrack.txt',
+  sysctl: 'sysctl.txt',
+  dmesg: 'dmesg.txt',
+  lsmod: 'lsmod.txt',
+  ipLink: 'ip-link.txt',
+} as const satisfies Record<Exclude<keyof NodeCaptures, 'node'>, string>;
+
+export const eksAddonNames = ['kube-proxy', 'vpc-cni', 'coredns'] as const;
+
+export class BundleSource implements ClusterSource {
+  readonly description: string;
+  private unpacked: UnpackedBundle | undefined;
+
+  constructor(private readonly bundlePath: string) {
+    this.description = `bundle ${bundlePath}`;
+  }
+
+  async load(request: LoadRequest = {}): Promise<ClusterView> {
+    const dir = new BundleDir(await this.rootDir());
+    const manifest = await readManifest(dir);
+    const target = resolveTarget(manifest, request.target);
+    return buildView(dir, manifest, target, this.description);
+  }
+
+  async close(): Promise<void> {
+    const unpacked = this.unpacked;
+    this.unpacked = undefined;
+    await unpacked?.cleanup();
+  }
+
+  private async rootDir(): Promise<string> {
+    const full = path.resolve(this.bundlePath);
+    let isDir: boolean;
+    try {
+      isDir = (await stat(full)).isDirectory();
+    } catch {
+      throw new KproxyError('bundle_unreadable', `${this.bundlePath}: no such bundle directory or file`);
+    }
+    if (isDir) return full;
+    if (!/\.(tar\.gz|tgz)$/.test(full)) {
+      throw new KproxyError('bundle_unreadable', `${this.bundlePath}: a bundle is a directory or a .tar.gz file`);
+    }
+    this.unpacked ??= await unpackBundleTarball(full);
+    return bundleRootInside(this.unpacked.dir);
+  }
+}
+
+/** `tar czf b.tgz -C dir .` and `tar czf b.tgz dir/` are both accepted. */
+async function bundleRootInside(dir: string): Promise<string> {
+  const top = new BundleDir(dir);
+  if ((await top.fileSize('bundle.json')) !== undefined) return dir;
+  const dirs = await top.listDirs('.');
+  if (dirs.length === 1 && dirs[0] !== undefined) {
+    const inner = path.join(dir, dirs[0]);
+    if ((await new BundleDir(inner).fileSize('bundle.json')) !== undefined) return inner;
+  }
+  return dir;
+}
+
+async function readManifest(dir: BundleDir): Promise<BundleManifest> {
+  const manifest = await dir.readObject('bundle.json', bundleManifestSchema, 'a kproxy/v1 Bundle manifest');
+  if (manifest.state === 'missing') throw new BundleError('bundle.json', 'missing: every bundle starts with its manifest');
+  return manifest.value;
+}
+
+function resolveTarget(manifest: BundleManifest, override: Target | undefined): Target {
+  const own: Target = {
+    namespace: manifest.target.namespace ?? undefined,
+    service: manifest.target.service ?? undefined,
+    node: manifest.target.node ?? undefined,
+  };
+  if (!override) return own;
+  const serviceGiven = override.service !== undefined;
+  return {
+    namespace: serviceGiven ? override.namespace : own.namespace,
+    service: serviceGiven ? override.service : own.service,
+    node: override.node ?? own.node,
+  };
+}
+
+async function buildView(dir: BundleDir, manifest: BundleManifest, target: Target, origin: string): Promise<ClusterView> {
+  const ns = target.namespace;
+  const list = <S extends ZodType>(namespace: string, resource: string, kind: string, schema: S) =>
+    dir.readList(`namespaces/${namespace}/${resource}.json`, kind, schema);
+  const inTarget = <S extends ZodType>(resource: string, kind: string, schema: S) =>
+    ns ? list(ns, resource, kind, schema) : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
+
+  const [version, nodes, services, slices, nsPods, policies] = await Promise.all([
+    dir.readObject('version.json', versionInfoSchema, 'a Kubernetes version object'),
+    dir.readList('nodes.json', 'Node', nodeSchema),
+    inTarget('services', 'Service', serviceSchema),
+    inTarget('endpointslices', 'EndpointSlice', endpointSliceSchema),
+    inTarget('pods', 'Pod', podSchema),
+    inTarget('networkpolicies', 'NetworkPolicy', networkPolicySchema),
+  ]);
+  const [sysPods, sysDaemonSets, sysConfigMaps, sysServices, sysSlices, sysDeployments] = await Promise.all([
+    list(kubeSystem, 'pods', 'Pod', podSchema),
+    list(kubeSystem, 'daemonsets', 'DaemonSet', daemonSetSchema),
+    list(kubeSystem, 'configmaps', 'ConfigMap', configMapSchema),
+    list(kubeSystem, 'services', 'Service', serviceSchema),
+    list(kubeSystem, 'endpointslices', 'EndpointSlice', endpointSliceSchema),
+    list(kubeSystem, 'deployments', 'Deployment', deploymentSchema),
+  ]);
+
+  const kubeProxyDaemonSet = mapCollected(sysDaemonSets, (list) => list.find((ds) => ds.metadata.name === 'kube-proxy'));
+  const kubeProxyPods = mapCollected(sysPods, (pods) => pods.filter(isKubeProxyPod));
+  const service = target.service
+    ? mapCollected(services, (list) => list.find((s) => s.metadata.name === target.service))
+    : missing<undefined>('no target Service');
+
+  return {
+    cluster: manifest.cluster,
+    observedAt: new Date(manifest.collectedAt),
+    origin,
+    target,
+    version,
+    nodes,
+    service,
+    endpointSlices: target.service
+      ? mapCollected(slices, (list) => list.filter((s) => s.metadata.labels?.[serviceNameLabel] === target.service))
+      : missing('no target Service'),
+    namespacePods: nsPods,
+    networkPolicies: policies,
+    events: await readEvents(dir, [...new Set([ns, kubeSystem, 'default'].filter((n): n is string => !!n))]),
+    kubeProxy: {
+      daemonSet: kubeProxyDaemonSet,
+      pods: kubeProxyPods,
+      configMap: combineConfigMap(kubeProxyDaemonSet, sysConfigMaps),
+      logs: await readKubeProxyLogs(dir, kubeProxyPods),
+    },
+    dns: {
+      service: mapCollected(sysServices, (list) => list.find((s) => s.metadata.name === 'kube-dns')),
+      endpointSlices: mapCollected(sysSlices, (list) =>
+        list.filter((s) => s.metadata.labels?.[serviceNameLabel] === 'kube-dns'),
+      ),
+      pods: mapCollected(sysPods, (pods) => pods.filter(isCoreDnsPod)),
+      deployment: mapCollected(sysDeployments, (list) => list.find((d) => d.metadata.name === 'coredns')),
+    },
+    systemDaemonSets: mapCollected(sysDaemonSets, (list) => list.filter((ds) => isCniAgentName(ds.metadata.name))),
+    cniPods: mapCollected(sysPods, (pods) => pods.filter(isCniAgentPod)),
+    nodeCaptures: await readNodeCaptures(dir),
+    eks: await readEks(dir),
+  };
+}
+
+function combineConfigMap(
+  daemonSet: Collected<DaemonSet | undefined>,
+  configMaps: Collected<ConfigMap[]>,
+): ClusterView['kubeProxy']['configMap'] {
+  if (configMaps.state === 'missing') return configMaps;
+  return collected(pickKubeProxyConfigMap(daemonSet.state === 'collected' ? daemonSet.value : undefined, configMaps.value));
+}
+
+async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collected<readonly KubeEvent[]>> {
+  const lists = await Promise.all(
+    namespaces.map((n) => dir.readList(`namespaces/${n}/events.json`, 'Event', eventSchema)),
+  );
+  const found = lists.filter((l) => l.state === 'collected');
+  if (found.length === 0) return missing(`not collected: events of ${namespaces.join(', ')}`);
+  return collected(found.flatMap((l) => l.value));
+}
+
+async function readKubeProxyLogs(dir: BundleDir, pods: Collected<Pod[]>): Promise<ReadonlyMap<string, PodLogs>> {
+  const logs = new Map<string, PodLogs>();
+  if (pods.state === 'missing') return logs;
+  await Promise.all(
+    pods.value.map(async (pod) => {
+      const name = pod.metadata.name;
+      const container = pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
+      if (!container) return;
+      const base = `logs/${kubeSystem}/${name}/${container}`;
+      const [current, previous] = await Promise.all([dir.readLogTail(`${base}.log`), dir.readLogTail(`${base}.previous.log`)]);
+      logs.set(name, { pod: name, container, current, previous });
+    }),
+  );
+  return logs;
+}
+
+async function readNodeCaptures(dir: BundleDir): Promise<ReadonlyMap<string, NodeCaptures>> {
+  const captures = new Map<string, NodeCaptures>();
+  for (const node of await dir.listDirs('nodes')) {
+    const entries = await Promise.all(
+      Object.entries(nodeCaptureFiles).map(async ([field, file]) => [field, await dir.readText(`nodes/${node}/${file}`)] as const),
+    );
+    captures.set(node, { node, ...Object.fromEntries(entries) } as NodeCaptures);
+  }
+  return captures;
+}
+
+async function readEks(dir: BundleDir): Promise<ClusterView['eks']> {
+  const addons = new Map<string, Collected<ReturnType<typeof eksAddonSchema.parse>>>();
+  for (const name of eksAddonNames) {
+    addons.set(name, await dir.readObject(`eks/addons/${name}.json`, eksAddonSchema, 'an EKS DescribeAddon response'));
+  }
+  return {
+    cluster: await dir.readObject('eks/cluster.json', eksClusterSchema, 'an EKS DescribeCluster response'),
+    addons,
+  };
+}

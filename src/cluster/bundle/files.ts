@@ -1,0 +1,168 @@
+/**
+ * Reading bundle files safely: paths stay inside the bundle, links are refused, sizes
+ * are bounded, logs are streamed so only their tail is kept in memory.
+ */
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { z } from 'zod';
+import { BundleError } from '../../errors.js';
+import { type Collected, collected, missing } from '../collected.js';
+import type { LogTail } from '../view.js';
+import { bundleLimits } from './limits.js';
+
+export class BundleDir {
+  constructor(readonly root: string) {}
+
+  private resolve(rel: string): string {
+    const full = path.resolve(this.root, rel);
+    if (full !== this.root && !full.startsWith(this.root + path.sep)) {
+      throw new BundleError(rel, 'path leaves the bundle directory');
+    }
+    return full;
+  }
+
+  /** Size of a regular file, or undefined when absent. Links and other types are refused. */
+  async fileSize(rel: string): Promise<number | undefined> {
+    const full = this.resolve(rel);
+    let stats: Awaited<ReturnType<typeof lstat>>;
+    try {
+      stats = await lstat(full);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new BundleError(rel, `cannot read: ${errorText(error)}`, { cause: error });
+    }
+    if (stats.isSymbolicLink()) throw new BundleError(rel, 'is a symbolic link; bundles may not contain links');
+    if (!stats.isFile()) throw new BundleError(rel, 'is not a regular file');
+    return stats.size;
+  }
+
+  /** Sub-directory names, or [] when the directory is absent. */
+  async listDirs(rel: string): Promise<string[]> {
+    const full = this.resolve(rel);
+    try {
+      const entries = await readdir(full, { withFileTypes: true });
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  async listFiles(rel: string): Promise<string[]> {
+    const full = this.resolve(rel);
+    try {
+      const entries = await readdir(full, { withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
+    const size = await this.fileSize(rel);
+    if (size === undefined) return missing(`not collected: ${rel}`);
+    if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
+    return collected(await readFile(this.resolve(rel), 'utf8'));
+  }
+
+  async readJson(rel: string): Promise<Collected<unknown>> {
+    const text = await this.readText(rel, bundleLimits.maxJsonBytes);
+    if (text.state === 'missing') return text;
+    try {
+      return collected(JSON.parse(text.value) as unknown);
+    } catch (error) {
+      throw new BundleError(rel, `is not valid JSON (${errorText(error)})`, { cause: error });
+    }
+  }
+
+  /** A single object validated by a schema. */
+  async readObject<S extends z.ZodType>(rel: string, schema: S, what: string): Promise<Collected<z.infer<S>>> {
+    const raw = await this.readJson(rel);
+    if (raw.state === 'missing') return raw;
+    const parsed = schema.safeParse(raw.value);
+    if (!parsed.success) throw new BundleError(rel, `is not ${what}: ${firstIssue(parsed.error)}`);
+    return collected(parsed.data);
+  }
+
+  /**
+   * A `kubectl get <resource> -o json` list: a typed `<Kind>List`, or a `v1/List`
+   * whose items are all of `kind`. Anything else is refused with the file named.
+   */
+  async readList<S extends z.ZodType>(rel: string, kind: string, schema: S): Promise<Collected<z.infer<S>[]>> {
+    const raw = await this.readJson(rel);
+    if (raw.state === 'missing') return raw;
+    const doc = raw.value;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new BundleError(rel, `expected a ${kind}List object, found ${describeJson(doc)}`);
+    }
+    const record = doc as Record<string, unknown>;
+    const listKind = record.kind;
+    if (listKind !== `${kind}List` && listKind !== 'List') {
+      throw new BundleError(rel, `expected kind ${kind}List (or List of ${kind}), found ${JSON.stringify(listKind)}`);
+    }
+    const items = record.items ?? [];
+    if (!Array.isArray(items)) throw new BundleError(rel, '"items" is not an array');
+    const out: z.infer<S>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i];
+      const itemKind = (item as { kind?: unknown } | null)?.kind;
+      if (itemKind !== undefined && itemKind !== kind) {
+        throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
+      }
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
+      out.push(parsed.data);
+    }
+    return collected(out);
+  }
+
+  /** The last `logTailLines` lines of a log, streamed: memory stays bounded for any file size. */
+  async readLogTail(rel: string): Promise<Collected<LogTail>> {
+    const size = await this.fileSize(rel);
+    if (size === undefined) return missing(`not collected: ${rel}`);
+    const max = bundleLimits.logTailLines;
+    const ring: string[] = new Array(max);
+    let count = 0;
+    const lines = createInterface({ input: createReadStream(this.resolve(rel), 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      ring[count % max] = line.length > bundleLimits.maxLogLineChars ? line.slice(0, bundleLimits.maxLogLineChars) : line;
+      count++;
+    }
+    const kept = Math.min(count, max);
+    const start = count > max ? count % max : 0;
+    const out: string[] = [];
+    for (let i = 0; i < kept; i++) out.push(ring[(start + i) % max] as string);
+    return collected({ lines: out, truncated: count > max });
+  }
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  return `${where}: ${issue.message}`;
+}
+
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return `a ${typeof value}`;
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,118 @@
+/**
+ * ClusterView: the read-only slice of one cluster that a diagnosis needs, fetched once
+ * by a source (bundle files or the live API) and then only read by the checks.
+ */
+import type { Collected } from './collected.js';
+import type {
+  ConfigMap,
+  DaemonSet,
+  Deployment,
+  EksAddon,
+  EksCluster,
+  EndpointSlice,
+  KubeEvent,
+  NetworkPolicy,
+  Node,
+  Pod,
+  Service,
+  VersionInfo,
+} from './kube-types.js';
+
+/** What the incident is about. Any field may be absent (cluster-wide kube-proxy health). */
+export interface Target {
+  readonly namespace?: string | undefined;
+  readonly service?: string | undefined;
+  readonly node?: string | undefined;
+}
+
+/** The last lines of a container log, read with bounded memory. */
+export interface LogTail {
+  readonly lines: readonly string[];
+  /** True when earlier lines were dropped to stay within the bound. */
+  readonly truncated: boolean;
+}
+
+export interface PodLogs {
+  readonly pod: string;
+  readonly container: string;
+  readonly current: Collected<LogTail>;
+  readonly previous: Collected<LogTail>;
+}
+
+/** Raw captures from one node, byte for byte what the named command printed. */
+export interface NodeCaptures {
+  readonly node: string;
+  /** Body of kube-proxy's :10256/healthz. */
+  readonly healthz: Collected<string>;
+  /** Prometheus text of kube-proxy's :10249/metrics. */
+  readonly metrics: Collected<string>;
+  /** Body of :10249/proxyMode. */
+  readonly proxyMode: Collected<string>;
+  readonly iptablesSave: Collected<string>;
+  readonly ipvsadm: Collected<string>;
+  readonly nft: Collected<string>;
+  readonly conntrack: Collected<string>;
+  readonly sysctl: Collected<string>;
+  readonly dmesg: Collected<string>;
+  readonly lsmod: Collected<string>;
+  readonly ipLink: Collected<string>;
+}
+
+/** The kube-proxy ConfigMap the DaemonSet mounts (EKS `kube-proxy-config`, kubeadm `kube-proxy`). */
+export interface KubeProxyConfigMap {
+  readonly configMap: ConfigMap;
+  /** The data key holding the KubeProxyConfiguration (`config`, `config.conf`). */
+  readonly key: string | undefined;
+}
+
+export interface ClusterView {
+  readonly cluster: string;
+  /** When the state was observed: the bundle's collectedAt, or now for a live cluster. */
+  readonly observedAt: Date;
+  /** Where the view came from, for the report ("bundle ./x", "context prod-east"). */
+  readonly origin: string;
+  readonly target: Target;
+
+  readonly version: Collected<VersionInfo>;
+  readonly nodes: Collected<readonly Node[]>;
+
+  /** The target Service; `undefined` inside `collected` means it does not exist. */
+  readonly service: Collected<Service | undefined>;
+  /** EndpointSlices labelled kubernetes.io/service-name=<target>. */
+  readonly endpointSlices: Collected<readonly EndpointSlice[]>;
+  /** Pods in the target namespace (the checks apply the Service selector themselves). */
+  readonly namespacePods: Collected<readonly Pod[]>;
+  /** NetworkPolicies in the target namespace. */
+  readonly networkPolicies: Collected<readonly NetworkPolicy[]>;
+  /** Events of the target namespace, kube-system and default (node events live there). */
+  readonly events: Collected<readonly KubeEvent[]>;
+
+  readonly kubeProxy: {
+    readonly daemonSet: Collected<DaemonSet | undefined>;
+    /** Pods labelled k8s-app=kube-proxy. */
+    readonly pods: Collected<readonly Pod[]>;
+    readonly configMap: Collected<KubeProxyConfigMap | undefined>;
+    /** Logs by pod name. A pod absent here had no logs collected. */
+    readonly logs: ReadonlyMap<string, PodLogs>;
+  };
+
+  readonly dns: {
+    readonly service: Collected<Service | undefined>;
+    readonly endpointSlices: Collected<readonly EndpointSlice[]>;
+    readonly pods: Collected<readonly Pod[]>;
+    readonly deployment: Collected<Deployment | undefined>;
+  };
+
+  /** kube-system DaemonSets other than kube-proxy (CNI agents such as aws-node, calico-node). */
+  readonly systemDaemonSets: Collected<readonly DaemonSet[]>;
+  /** kube-system pods of CNI agents. */
+  readonly cniPods: Collected<readonly Pod[]>;
+
+  /** Captures by node name; a node absent here had none collected. */
+  readonly nodeCaptures: ReadonlyMap<string, NodeCaptures>;
+
+  readonly eks: {
+    readonly cluster: Collected<EksCluster>;
+    readonly addons: ReadonlyMap<string, Collected<EksAddon>>;
+  };
+}
