@@ -1,0 +1,49 @@
+/**
+ * The checks in the runbooks' order. Each phase may stop the diagnosis: the SOPs say
+ * to report no ready endpoints, or kube-proxy not running on the affected node, before
+ * investigating anything further.
+ */
+import { apiConnectivity } from './api-connectivity.js';
+import { backendPods } from './backend-pods.js';
+import { cniAgent } from './cni.js';
+import { conntrack } from './conntrack.js';
+import { dataplane } from './dataplane.js';
+import { dns } from './dns.js';
+import { endpointsReady } from './endpoints-ready.js';
+import { ipvs } from './ipvs.js';
+import { kubeProxyPods } from './kube-proxy-pods.js';
+import { kubeProxyVersion } from './kube-proxy-version.js';
+import { networkPolicy } from './network-policy.js';
+import { nodeConditions } from './node-conditions.js';
+import { proxyMode } from './proxy-mode.js';
+import { ruleSync } from './rule-sync.js';
+import { servicePorts } from './service-ports.js';
+import { serviceShape } from './service-shape.js';
+import { timeline } from './timeline.js';
+import { trafficPolicy } from './traffic-policy.js';
+import type { Check, FaultCategory } from './types.js';
+
+export interface Phase {
+  readonly name: string;
+  readonly checks: readonly Check[];
+  /** A failing finding of one of these categories in this phase ends the investigation. */
+  readonly stopsOn: readonly FaultCategory[];
+}
+
+export const phases: readonly Phase[] = [
+  { name: 'Service', checks: [serviceShape], stopsOn: ['service_config'] },
+  { name: 'Triage: endpoints and nodes', checks: [endpointsReady, backendPods, nodeConditions], stopsOn: ['no_endpoints'] },
+  { name: 'Prerequisite: kube-proxy running', checks: [kubeProxyPods], stopsOn: ['pod_crash'] },
+  { name: '2A kube-proxy version and mode', checks: [kubeProxyVersion, proxyMode], stopsOn: [] },
+  { name: '2B API connectivity', checks: [apiConnectivity], stopsOn: [] },
+  { name: '2C/2D rule sync and IPVS', checks: [ruleSync, ipvs], stopsOn: [] },
+  { name: '2E Service path', checks: [dataplane, servicePorts, trafficPolicy], stopsOn: [] },
+  { name: '2F conntrack', checks: [conntrack], stopsOn: [] },
+  { name: 'DNS, NetworkPolicy and CNI', checks: [dns, networkPolicy, cniAgent], stopsOn: [] },
+];
+
+/** Always runs, even after a stop: the timeline is context for any root cause. */
+export const epilogue: readonly Check[] = [timeline];
+
+export const allChecks: readonly Check[] = [...phases.flatMap((p) => p.checks), ...epilogue];
+

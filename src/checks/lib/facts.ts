@@ -1,0 +1,273 @@
+/**
+ * Facts derived once per diagnosis from the view and shared by several checks (the
+ * proxy mode, the ready endpoints, kube-proxy pods by node, parsed logs and captures).
+ * Still pure: a function of the view only, computed lazily and memoized.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { Collected } from '../../cluster/collected.js';
+import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
+import { parseHealthz, type Healthz } from '../../cluster/parse/healthz.js';
+import { type IptablesSave, parseIptablesSave } from '../../cluster/parse/iptables.js';
+import { type IpvsTable, parseIpvsadm } from '../../cluster/parse/ipvsadm.js';
+import { type KlogLine, klogValue, parseKlog } from '../../cluster/parse/klog.js';
+import { type NftKubeProxy, parseNftRuleset } from '../../cluster/parse/nft.js';
+import { type Metrics, parsePrometheus } from '../../cluster/parse/prometheus.js';
+import { matchesServiceSelector } from '../../cluster/selectors.js';
+import type { ClusterView, NodeCaptures } from '../../cluster/view.js';
+import { podNode } from './pods.js';
+import { imageTag } from './versions.js';
+
+export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
+
+export interface EndpointAddress {
+  readonly ip: string;
+  readonly node: string | undefined;
+  readonly pod: string | undefined;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+}
+
+export interface KubeProxyVersion {
+  readonly version: string;
+  readonly source: string;
+}
+
+export interface ModeFacts {
+  readonly mode: ProxyMode;
+  /** What the configuration asks for (`''` → default iptables on Linux). */
+  readonly configured: ProxyMode | undefined;
+  readonly perNode: ReadonlyMap<string, { mode: ProxyMode; source: string }>;
+  readonly evidence: readonly string[];
+}
+
+export interface ParsedCaptures {
+  readonly healthz: Collected<Healthz | { error: string }>;
+  readonly metrics: Collected<Metrics>;
+  readonly iptables: Collected<IptablesSave>;
+  readonly ipvs: Collected<IpvsTable>;
+  readonly nft: Collected<NftKubeProxy>;
+}
+
+export interface Facts {
+  /** Every node name known from the node list (or, failing that, from kube-proxy pods). */
+  readonly nodeNames: readonly string[];
+  /** The target node, or every node when the incident names none. */
+  readonly nodesInScope: readonly string[];
+  readonly selectedPods: Collected<readonly Pod[]>;
+  /** Endpoints of the target Service's slices, deduplicated by IP. */
+  readonly endpoints: Collected<readonly EndpointAddress[]>;
+  readonly slicePorts: readonly { name: string; port: number; protocol: string }[];
+  readonly servicePorts: readonly ServicePort[];
+  readonly kubeProxyPodsByNode: ReadonlyMap<string, readonly Pod[]>;
+  readonly mode: ModeFacts;
+  readonly kubeProxyVersion: KubeProxyVersion | undefined;
+  kubeProxyLog(pod: string, which: 'current' | 'previous'): Collected<readonly KlogLine[]>;
+  captures(node: string): ParsedCaptures | undefined;
+}
+
+export function deriveFacts(view: ClusterView): Facts {
+  const nodeNames = deriveNodeNames(view);
+  const kubeProxyPodsByNode = groupByNode(view.kubeProxy.pods.state === 'collected' ? view.kubeProxy.pods.value : []);
+  const logCache = new Map<string, Collected<readonly KlogLine[]>>();
+  const captureCache = new Map<string, ParsedCaptures>();
+
+  const kubeProxyLog = (pod: string, which: 'current' | 'previous'): Collected<readonly KlogLine[]> => {
+    const key = `${pod}/${which}`;
+    const cached = logCache.get(key);
+    if (cached) return cached;
+    const logs = view.kubeProxy.logs.get(pod);
+    const result: Collected<readonly KlogLine[]> = !logs
+      ? { state: 'missing', reason: `not collected: logs of kube-system/${pod}` }
+      : logs[which].state === 'missing'
+        ? logs[which]
+        : { state: 'collected', value: parseKlog(logs[which].value.lines, view.observedAt) };
+    logCache.set(key, result);
+    return result;
+  };
+
+  const captures = (node: string): ParsedCaptures | undefined => {
+    const raw = view.nodeCaptures.get(node);
+    if (!raw) return undefined;
+    const cached = captureCache.get(node);
+    if (cached) return cached;
+    const parsed = parseCaptures(raw);
+    captureCache.set(node, parsed);
+    return parsed;
+  };
+
+  const selectedPods = selectPods(view);
+  const service = view.service.state === 'collected' ? view.service.value : undefined;
+  const facts: Facts = {
+    nodeNames,
+    nodesInScope: view.target.node ? [view.target.node] : nodeNames,
+    selectedPods,
+    endpoints: endpointsOf(view.endpointSlices),
+    slicePorts: slicePortsOf(view.endpointSlices),
+    servicePorts: service?.spec.ports ?? [],
+    kubeProxyPodsByNode,
+    mode: deriveMode(view, kubeProxyPodsByNode, kubeProxyLog),
+    kubeProxyVersion: deriveKubeProxyVersion(view, kubeProxyLog),
+    kubeProxyLog,
+    captures,
+  };
+  return facts;
+}
+
+function deriveNodeNames(view: ClusterView): string[] {
+  if (view.nodes.state === 'collected') return view.nodes.value.map((n) => n.metadata.name).sort();
+  if (view.kubeProxy.pods.state === 'collected') {
+    return [...new Set(view.kubeProxy.pods.value.map(podNode).filter((n): n is string => !!n))].sort();
+  }
+  return view.target.node ? [view.target.node] : [];
+}
+
+function groupByNode(pods: readonly Pod[]): Map<string, Pod[]> {
+  const out = new Map<string, Pod[]>();
+  for (const pod of pods) {
+    const node = podNode(pod);
+    if (!node) continue;
+    const list = out.get(node);
+    if (list) list.push(pod);
+    else out.set(node, [pod]);
+  }
+  return out;
+}
+
+function selectPods(view: ClusterView): Collected<readonly Pod[]> {
+  if (view.service.state === 'missing') return view.service;
+  const selector = view.service.value?.spec.selector;
+  if (view.namespacePods.state === 'missing') return view.namespacePods;
+  return { state: 'collected', value: view.namespacePods.value.filter((p) => matchesServiceSelector(p.metadata.labels, selector)) };
+}
+
+function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<readonly EndpointAddress[]> {
+  if (slices.state === 'missing') return slices;
+  const byIp = new Map<string, EndpointAddress>();
+  for (const slice of slices.value) {
+    for (const ep of slice.endpoints ?? []) {
+      const terminating = ep.conditions?.terminating === true;
+      // EndpointSlice semantics: a nil `ready` means ready, and terminating endpoints are never ready.
+      const ready = ep.conditions?.ready !== false && !terminating;
+      for (const ip of ep.addresses) {
+        byIp.set(ip, {
+          ip,
+          node: ep.nodeName ?? undefined,
+          pod: ep.targetRef?.kind === 'Pod' ? (ep.targetRef.name ?? undefined) : undefined,
+          ready,
+          serving: ep.conditions?.serving ?? ready,
+          terminating,
+        });
+      }
+    }
+  }
+  return { state: 'collected', value: [...byIp.values()] };
+}
+
+function slicePortsOf(slices: Collected<readonly EndpointSlice[]>): { name: string; port: number; protocol: string }[] {
+  if (slices.state === 'missing') return [];
+  const seen = new Map<string, { name: string; port: number; protocol: string }>();
+  for (const slice of slices.value) {
+    for (const p of slice.ports ?? []) {
+      if (p.port == null) continue;
+      const entry = { name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' };
+      seen.set(`${entry.name}/${entry.protocol}`, entry);
+    }
+  }
+  return [...seen.values()];
+}
+
+function parseCaptures(raw: NodeCaptures): ParsedCaptures {
+  const map = <T, U>(c: Collected<T>, fn: (v: T) => U): Collected<U> =>
+    c.state === 'collected' ? { state: 'collected', value: fn(c.value) } : c;
+  return {
+    healthz: map(raw.healthz, parseHealthz),
+    metrics: map(raw.metrics, parsePrometheus),
+    iptables: map(raw.iptablesSave, parseIptablesSave),
+    ipvs: map(raw.ipvsadm, parseIpvsadm),
+    nft: map(raw.nft, parseNftRuleset),
+  };
+}
+
+function asMode(text: string | undefined | null): ProxyMode | undefined {
+  const t = (text ?? '').trim().toLowerCase();
+  if (t === 'iptables' || t === 'ipvs' || t === 'nftables') return t;
+  return undefined;
+}
+
+/** The `mode` of the KubeProxyConfiguration; blank means iptables on Linux. */
+export function configuredMode(view: ClusterView): { mode: ProxyMode | undefined; raw: string | undefined; error?: string } {
+  const cm = view.kubeProxy.configMap;
+  if (cm.state === 'missing' || !cm.value?.key) return { mode: undefined, raw: undefined };
+  const text = cm.value.configMap.data?.[cm.value.key] ?? '';
+  try {
+    const doc = parseYaml(text) as { mode?: unknown } | null;
+    const raw = typeof doc?.mode === 'string' ? doc.mode : '';
+    return { mode: raw === '' ? 'iptables' : (asMode(raw) ?? 'unknown'), raw };
+  } catch (error) {
+    return { mode: undefined, raw: undefined, error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+  }
+}
+
+function deriveMode(
+  view: ClusterView,
+  podsByNode: ReadonlyMap<string, readonly Pod[]>,
+  kubeProxyLog: Facts['kubeProxyLog'],
+): ModeFacts {
+  const evidence: string[] = [];
+  const configured = configuredMode(view);
+  if (configured.raw !== undefined && view.kubeProxy.configMap.state === 'collected' && view.kubeProxy.configMap.value) {
+    const { configMap, key } = view.kubeProxy.configMap.value;
+    evidence.push(`ConfigMap kube-system/${configMap.metadata.name} ${key}: mode: "${configured.raw}"`);
+  }
+  const perNode = new Map<string, { mode: ProxyMode; source: string }>();
+  const nodes = new Set([...view.nodeCaptures.keys(), ...podsByNode.keys()]);
+  for (const node of [...nodes].sort()) {
+    const proxyMode = view.nodeCaptures.get(node)?.proxyMode;
+    const fromEndpoint = proxyMode?.state === 'collected' ? asMode(proxyMode.value) : undefined;
+    if (fromEndpoint) {
+      perNode.set(node, { mode: fromEndpoint, source: `${node} /proxyMode: ${fromEndpoint}` });
+      continue;
+    }
+    for (const pod of podsByNode.get(node) ?? []) {
+      const log = kubeProxyLog(pod.metadata.name, 'current');
+      if (log.state === 'missing') continue;
+      const line = log.value.find((l) => /"Using (iptables|ipvs|nftables) Proxier"/.test(l.message));
+      const mode = line ? asMode(/Using (\w+) Proxier/.exec(line.message)?.[1]) : undefined;
+      if (mode && line) perNode.set(node, { mode, source: `${pod.metadata.name} log: ${line.raw}` });
+    }
+  }
+  const counts = new Map<ProxyMode, number>();
+  for (const { mode } of perNode.values()) counts.set(mode, (counts.get(mode) ?? 0) + 1);
+  const observed = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  for (const { source } of [...perNode.values()].slice(0, 3)) evidence.push(source);
+  return {
+    mode: observed ?? configured.mode ?? 'unknown',
+    configured: configured.mode,
+    perNode,
+    evidence,
+  };
+}
+
+function deriveKubeProxyVersion(view: ClusterView, kubeProxyLog: Facts['kubeProxyLog']): KubeProxyVersion | undefined {
+  const addon = view.eks.addons.get('kube-proxy');
+  if (addon?.state === 'collected' && addon.value.addon.addonVersion) {
+    return { version: addon.value.addon.addonVersion, source: `EKS add-on kube-proxy addonVersion: ${addon.value.addon.addonVersion}` };
+  }
+  const ds = view.kubeProxy.daemonSet;
+  if (ds.state === 'collected' && ds.value) {
+    const container = ds.value.spec.template.spec.containers.find((c) => c.name === 'kube-proxy') ?? ds.value.spec.template.spec.containers[0];
+    const tag = imageTag(container?.image);
+    if (tag && /^v?\d+\.\d+/.test(tag)) {
+      return { version: tag, source: `DaemonSet kube-system/kube-proxy image: ${container?.image}` };
+    }
+  }
+  for (const pod of view.kubeProxy.logs.keys()) {
+    const log = kubeProxyLog(pod, 'current');
+    if (log.state === 'missing') continue;
+    const line = log.value.find((l) => l.message.startsWith('"Version info"'));
+    const version = line ? klogValue(line.message, 'version') : undefined;
+    if (version && line) return { version, source: `${pod} log: ${line.raw}` };
+  }
+  return undefined;
+}

@@ -1,0 +1,54 @@
+/**
+ * The diagnosis: the contract of `kproxy diagnose --format json` (docs/bundle-format.md).
+ * Fields may be added; none are renamed.
+ */
+import type { ActionId, SafetyRating } from '../approvals/actions.js';
+import type { ProxyMode } from '../checks/lib/facts.js';
+import type { CheckStatus, Finding, RootCauseCategory } from '../checks/types.js';
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NONE';
+
+export interface RankedCause {
+  readonly category: RootCauseCategory;
+  readonly score: number;
+  readonly detail: string;
+  readonly nodes: readonly string[];
+}
+
+export interface SuggestedAction {
+  readonly id: ActionId;
+  readonly safety: SafetyRating;
+  readonly description: string;
+  readonly node?: string;
+  /** When to use it, in the runbook's order ("first", "if it persists"). */
+  readonly when: string;
+}
+
+export interface NodeBreakdown {
+  readonly node: string;
+  readonly status: CheckStatus;
+  readonly checks: readonly { check: string; status: CheckStatus; summary: string }[];
+}
+
+export interface Diagnosis {
+  readonly cluster: string;
+  readonly target: { namespace: string | null; service: string | null; node: string | null };
+  readonly observedAt: string;
+  readonly origin: string;
+  readonly rootCause: { category: RootCauseCategory; detail: string; nodes: readonly string[] };
+  readonly ranking: readonly RankedCause[];
+  readonly kubeProxy: { mode: ProxyMode; version: string | null };
+  readonly severity: Severity;
+  /** Where the runbook order stopped the investigation, when it did. */
+  readonly stoppedAfter: { phase: string; reason: string } | null;
+  readonly findings: readonly Finding[];
+  readonly nodes: readonly NodeBreakdown[];
+  readonly mitigation: { immediate: string; longTerm: string; actions: readonly SuggestedAction[] };
+  readonly crossReference: readonly string[];
+}
+
+export interface Progress {
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}

@@ -1,0 +1,49 @@
+/**
+ * The runbooks' anti-hallucination rules that span several checks. (Rules local to one
+ * check live in it: "errors older than the last successful sync are history" in the
+ * log-reading checks, "the conntrack invalid counter is not pressure" in conntrack,
+ * POD_SECURITY_GROUP_ENFORCING_MODE in the CNI check.)
+ */
+import type { Finding, Suspect } from '../checks/types.js';
+
+export interface AdjustedSuspect extends Suspect {
+  readonly check: string;
+  readonly notes: readonly string[];
+}
+
+/** Categories that make kube-proxy's rules go stale: stale rules beside them are a symptom. */
+const staleCauses = new Set(['pod_crash', 'api_connectivity', 'iptables_sync', 'ipvs_modules']);
+
+export function applyGuardrails(findings: readonly Finding[]): AdjustedSuspect[] {
+  const suspects: AdjustedSuspect[] = findings
+    .filter((f) => f.status === 'fail' && f.suspect)
+    .map((f) => ({ ...(f.suspect as Suspect), check: f.check, notes: [] }));
+  return suspects.map((s) => staleIsSymptom(s, suspects)).map((s) => cniNeverOwnsKubeServices(s, findings));
+}
+
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === 0 || b.length === 0) return true;
+  return a.some((n) => b.includes(n));
+}
+
+/** Stale rules on nodes where kube-proxy cannot sync are the consequence, not the cause. */
+function staleIsSymptom(s: AdjustedSuspect, all: readonly AdjustedSuspect[]): AdjustedSuspect {
+  if (s.category !== 'stale_endpoints') return s;
+  const cause = all.find((o) => staleCauses.has(o.category) && overlaps(o.nodes, s.nodes));
+  if (!cause) return s;
+  return { ...s, score: s.score * 0.6, notes: [...s.notes, `consequence of ${cause.category} on the same node(s)`] };
+}
+
+/**
+ * "The VPC CNI never creates, modifies, or reads KUBE-SERVICES": when kube-proxy's rules
+ * are missing on a node, a CNI fault there is not the explanation.
+ */
+function cniNeverOwnsKubeServices(s: AdjustedSuspect, findings: readonly Finding[]): AdjustedSuspect {
+  if (s.check !== 'cni.agent') return s;
+  const dataplane = findings.find((f) => f.check === 'dataplane.rules');
+  const noRules = Object.entries(dataplane?.nodes ?? {})
+    .filter(([, v]) => v.status === 'fail')
+    .map(([n]) => n);
+  if (!noRules.some((n) => s.nodes.includes(n))) return s;
+  return { ...s, score: s.score * 0.3, notes: [...s.notes, 'kube-proxy rules are missing there; the CNI never touches KUBE-SERVICES'] };
+}
