@@ -40,9 +40,7 @@ const containerSchema = z.looseObject({
   ports: z.array(containerPortSchema).nullish(),
   env: z.array(z.looseObject({ name: z.string(), value: z.string().nullish() })).nullish(),
   readinessProbe: z.looseObject({}).nullish(),
-  resources: z
-    .looseObject({ limits: stringMap.or(z.record(z.string(), z.unknown())), requests: z.unknown() })
-    .nullish(),
+  resources: z.looseObject({}).nullish(),
   volumeMounts: z.array(z.looseObject({ name: z.string(), mountPath: z.string() })).nullish(),
 });
 

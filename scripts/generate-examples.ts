@@ -1,0 +1,19 @@
+/**
+ * Writes examples/bundles/<scenario>/ and examples/expected.json from the scenario
+ * models. Run with `npm run examples` after changing a scenario.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { renderBundle, writeBundle } from './bundle-builder/render.js';
+import { scenarios } from './bundle-builder/scenarios.js';
+
+const root = path.resolve(import.meta.dirname, '..', 'examples');
+
+const expected: Record<string, unknown> = {};
+for (const scenario of scenarios) {
+  const files = renderBundle(scenario.build());
+  await writeBundle(path.join(root, 'bundles', scenario.name), files);
+  expected[scenario.name] = { summary: scenario.summary, ...scenario.expected };
+  console.log(`${scenario.name}: ${files.size} files → ${scenario.expected.category}`);
+}
+await writeFile(path.join(root, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
