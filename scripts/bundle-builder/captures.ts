@@ -30,7 +30,16 @@ export interface IptablesOptions {
 }
 
 export function iptablesSave(ports: ProgrammedPort[], opts: IptablesOptions): string {
-  const natChains = new Set<string>(['KUBE-KUBELET-CANARY', 'KUBE-MARK-MASQ', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-PROXY-CANARY', 'KUBE-SERVICES', 'AWS-CONNMARK-CHAIN-0', 'AWS-SNAT-CHAIN-0']);
+  const natChains = new Set<string>([
+    'KUBE-KUBELET-CANARY',
+    'KUBE-MARK-MASQ',
+    'KUBE-NODEPORTS',
+    'KUBE-POSTROUTING',
+    'KUBE-PROXY-CANARY',
+    'KUBE-SERVICES',
+    'AWS-CONNMARK-CHAIN-0',
+    'AWS-SNAT-CHAIN-0',
+  ]);
   const rules = new Map<string, string[]>();
   const add = (chain: string, rule: string) => {
     natChains.add(chain);
@@ -44,48 +53,94 @@ export function iptablesSave(ports: ProgrammedPort[], opts: IptablesOptions): st
       const proto = p.protocol.toLowerCase();
       const h = servicePortHash(p.spn, proto);
       if (p.endpoints.length === 0) {
-        filterRules.push(`-A KUBE-SERVICES -d ${p.vip}/32 -p ${proto} -m comment --comment "${p.spn} has no endpoints" -m ${proto} --dport ${p.port} -j REJECT --reject-with icmp-port-unreachable`);
-        if (p.nodePort) filterRules.push(`-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${p.spn} has no endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${p.nodePort} -j REJECT --reject-with icmp-port-unreachable`);
+        filterRules.push(
+          `-A KUBE-SERVICES -d ${p.vip}/32 -p ${proto} -m comment --comment "${p.spn} has no endpoints" -m ${proto} --dport ${p.port} -j REJECT --reject-with icmp-port-unreachable`,
+        );
+        if (p.nodePort)
+          filterRules.push(
+            `-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${p.spn} has no endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${p.nodePort} -j REJECT --reject-with icmp-port-unreachable`,
+          );
         continue;
       }
-      add('KUBE-SERVICES', `-d ${p.vip}/32 -p ${proto} -m comment --comment "${p.spn} cluster IP" -m ${proto} --dport ${p.port} -j KUBE-SVC-${h}`);
+      add(
+        'KUBE-SERVICES',
+        `-d ${p.vip}/32 -p ${proto} -m comment --comment "${p.spn} cluster IP" -m ${proto} --dport ${p.port} -j KUBE-SVC-${h}`,
+      );
       p.endpoints.forEach((ep, i) => {
         const sep = `KUBE-SEP-${endpointHash(p.spn, proto, ep)}`;
-        const prob = i < p.endpoints.length - 1 ? ` -m statistic --mode random --probability ${savedProbability(p.endpoints.length, i)}` : '';
+        const prob =
+          i < p.endpoints.length - 1
+            ? ` -m statistic --mode random --probability ${savedProbability(p.endpoints.length, i)}`
+            : '';
         add(`KUBE-SVC-${h}`, `-m comment --comment "${p.spn} -> ${ep}"${prob} -j ${sep}`);
         add(sep, `-s ${ep.split(':')[0]}/32 -m comment --comment "${p.spn}" -j KUBE-MARK-MASQ`);
         add(sep, `-p ${proto} -m comment --comment "${p.spn}" -m ${proto} -j DNAT --to-destination ${ep}`);
       });
       if (p.nodePort) {
-        add('KUBE-NODEPORTS', `-p ${proto} -m comment --comment "${p.spn}" -m ${proto} --dport ${p.nodePort} -j KUBE-EXT-${h}`);
+        add(
+          'KUBE-NODEPORTS',
+          `-p ${proto} -m comment --comment "${p.spn}" -m ${proto} --dport ${p.nodePort} -j KUBE-EXT-${h}`,
+        );
         if (p.externalLocal) {
-          add(`KUBE-EXT-${h}`, `-s ${opts.vpcCidr} -m comment --comment "pod traffic for ${p.spn} external destinations" -j KUBE-SVC-${h}`);
-          add(`KUBE-EXT-${h}`, `-m comment --comment "masquerade LOCAL traffic for ${p.spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-          add(`KUBE-EXT-${h}`, `-m comment --comment "route LOCAL traffic for ${p.spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-${h}`);
+          add(
+            `KUBE-EXT-${h}`,
+            `-s ${opts.vpcCidr} -m comment --comment "pod traffic for ${p.spn} external destinations" -j KUBE-SVC-${h}`,
+          );
+          add(
+            `KUBE-EXT-${h}`,
+            `-m comment --comment "masquerade LOCAL traffic for ${p.spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+          );
+          add(
+            `KUBE-EXT-${h}`,
+            `-m comment --comment "route LOCAL traffic for ${p.spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-${h}`,
+          );
           if (p.localEndpoints.length === 0) {
-            filterRules.push(`-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${p.spn} has no local endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${p.nodePort} -j DROP`);
+            filterRules.push(
+              `-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${p.spn} has no local endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${p.nodePort} -j DROP`,
+            );
           } else {
             add(`KUBE-EXT-${h}`, `-j KUBE-SVL-${h}`);
             p.localEndpoints.forEach((ep, i) => {
-              const prob = i < p.localEndpoints.length - 1 ? ` -m statistic --mode random --probability ${savedProbability(p.localEndpoints.length, i)}` : '';
-              add(`KUBE-SVL-${h}`, `-m comment --comment "${p.spn} -> ${ep}"${prob} -j KUBE-SEP-${endpointHash(p.spn, proto, ep)}`);
+              const prob =
+                i < p.localEndpoints.length - 1
+                  ? ` -m statistic --mode random --probability ${savedProbability(p.localEndpoints.length, i)}`
+                  : '';
+              add(
+                `KUBE-SVL-${h}`,
+                `-m comment --comment "${p.spn} -> ${ep}"${prob} -j KUBE-SEP-${endpointHash(p.spn, proto, ep)}`,
+              );
             });
           }
         } else {
-          add(`KUBE-EXT-${h}`, `-m comment --comment "masquerade traffic for ${p.spn} external destinations" -j KUBE-MARK-MASQ`);
+          add(
+            `KUBE-EXT-${h}`,
+            `-m comment --comment "masquerade traffic for ${p.spn} external destinations" -j KUBE-MARK-MASQ`,
+          );
           add(`KUBE-EXT-${h}`, `-j KUBE-SVC-${h}`);
         }
       }
     }
-    add('KUBE-SERVICES', '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+    add(
+      'KUBE-SERVICES',
+      '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    );
   }
   add('KUBE-MARK-MASQ', '-j MARK --set-xmark 0x4000/0x4000');
   add('KUBE-POSTROUTING', '-m mark ! --mark 0x4000/0x4000 -j RETURN');
   add('KUBE-POSTROUTING', '-j MARK --set-xmark 0x4000/0x0');
-  add('KUBE-POSTROUTING', '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
+  add(
+    'KUBE-POSTROUTING',
+    '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+  );
   add('AWS-SNAT-CHAIN-0', `-d ${opts.vpcCidr} -m comment --comment "AWS SNAT CHAIN" -j RETURN`);
-  add('AWS-SNAT-CHAIN-0', `! -o vlan+ -m comment --comment "AWS, SNAT" -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${opts.nodeIp} --random-fully`);
-  add('AWS-CONNMARK-CHAIN-0', `-d ${opts.vpcCidr} -m comment --comment "AWS CONNMARK CHAIN, VPC CIDR" -j RETURN`);
+  add(
+    'AWS-SNAT-CHAIN-0',
+    `! -o vlan+ -m comment --comment "AWS, SNAT" -m addrtype ! --dst-type LOCAL -j SNAT --to-source ${opts.nodeIp} --random-fully`,
+  );
+  add(
+    'AWS-CONNMARK-CHAIN-0',
+    `-d ${opts.vpcCidr} -m comment --comment "AWS CONNMARK CHAIN, VPC CIDR" -j RETURN`,
+  );
   add('AWS-CONNMARK-CHAIN-0', '-m comment --comment "AWS, CONNMARK" -j CONNMARK --set-xmark 0x80/0x80');
 
   const userChains = [...natChains].sort();
@@ -110,7 +165,16 @@ export function iptablesSave(ports: ProgrammedPort[], opts: IptablesOptions): st
     ':INPUT ACCEPT [0:0]',
     ':FORWARD ACCEPT [0:0]',
     ':OUTPUT ACCEPT [0:0]',
-    ...['KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-KUBELET-CANARY', 'KUBE-NODEPORTS', 'KUBE-PROXY-CANARY', 'KUBE-PROXY-FIREWALL', 'KUBE-SERVICES'].map((c) => `:${c} - [0:0]`),
+    ...[
+      'KUBE-EXTERNAL-SERVICES',
+      'KUBE-FIREWALL',
+      'KUBE-FORWARD',
+      'KUBE-KUBELET-CANARY',
+      'KUBE-NODEPORTS',
+      'KUBE-PROXY-CANARY',
+      'KUBE-PROXY-FIREWALL',
+      'KUBE-SERVICES',
+    ].map((c) => `:${c} - [0:0]`),
     '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
     '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
     '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
@@ -126,19 +190,39 @@ export function iptablesSave(ports: ProgrammedPort[], opts: IptablesOptions): st
     '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    ...filterRules.sort((a, b) => (a.startsWith('-A KUBE-EXTERNAL') ? -1 : 1) - (b.startsWith('-A KUBE-EXTERNAL') ? -1 : 1)),
+    ...filterRules.sort(
+      (a, b) => (a.startsWith('-A KUBE-EXTERNAL') ? -1 : 1) - (b.startsWith('-A KUBE-EXTERNAL') ? -1 : 1),
+    ),
     footer(opts.when),
   ];
-  const mangle = [header('mangle', opts.when), ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-IPTABLES-HINT - [0:0]', ':KUBE-KUBELET-CANARY - [0:0]', ':KUBE-PROXY-CANARY - [0:0]', footer(opts.when)];
+  const mangle = [
+    header('mangle', opts.when),
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':KUBE-IPTABLES-HINT - [0:0]',
+    ':KUBE-KUBELET-CANARY - [0:0]',
+    ':KUBE-PROXY-CANARY - [0:0]',
+    footer(opts.when),
+  ];
   return `${[...mangle, ...filter, ...nat].join('\n')}\n`;
 }
 
 export function ipvsadm(ports: ProgrammedPort[], scheduler: string): string {
-  const lines = ['IP Virtual Server version 1.2.1 (size=4096)', 'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
-  const sorted = [...ports].sort((a, b) => `${a.protocol}${a.vip}:${a.port}`.localeCompare(`${b.protocol}${b.vip}:${b.port}`));
+  const lines = [
+    'IP Virtual Server version 1.2.1 (size=4096)',
+    'Prot LocalAddress:Port Scheduler Flags',
+    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+  ];
+  const sorted = [...ports].sort((a, b) =>
+    `${a.protocol}${a.vip}:${a.port}`.localeCompare(`${b.protocol}${b.vip}:${b.port}`),
+  );
   for (const p of sorted) {
     lines.push(`${p.protocol.toUpperCase().padEnd(5)}${`${p.vip}:${p.port}`} ${scheduler}`);
-    for (const ep of p.endpoints) lines.push(`  -> ${ep.padEnd(28)} Masq    1      ${ep.endsWith(':53') ? '0' : '2'}          0`);
+    for (const ep of p.endpoints)
+      lines.push(`  -> ${ep.padEnd(28)} Masq    1      ${ep.endsWith(':53') ? '0' : '2'}          0`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -171,42 +255,110 @@ export function goFloat(n: number): string {
 
 export function metrics(o: MetricsOptions): string {
   const lines: string[] = [];
-  const help = (name: string, type: string, text: string) => lines.push(`# HELP ${name} [ALPHA] ${text}`, `# TYPE ${name} ${type}`);
+  const help = (name: string, type: string, text: string) =>
+    lines.push(`# HELP ${name} [ALPHA] ${text}`, `# TYPE ${name} ${type}`);
   const histogram = (name: string, text: string, values: number[]) => {
     help(name, 'histogram', text);
-    for (const le of buckets) lines.push(`${name}_bucket{le="${goFloat(Number(le.toPrecision(6)))}"} ${values.filter((v) => v <= le).length}`);
-    lines.push(`${name}_bucket{le="+Inf"} ${values.length}`, `${name}_sum ${goFloat(Number(values.reduce((a, b) => a + b, 0).toFixed(9)))}`, `${name}_count ${values.length}`);
+    for (const le of buckets)
+      lines.push(
+        `${name}_bucket{le="${goFloat(Number(le.toPrecision(6)))}"} ${values.filter((v) => v <= le).length}`,
+      );
+    lines.push(
+      `${name}_bucket{le="+Inf"} ${values.length}`,
+      `${name}_sum ${goFloat(Number(values.reduce((a, b) => a + b, 0).toFixed(9)))}`,
+      `${name}_count ${values.length}`,
+    );
   };
-  histogram('kubeproxy_sync_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds', o.syncDurations);
+  histogram(
+    'kubeproxy_sync_proxy_rules_duration_seconds',
+    'SyncProxyRules latency in seconds',
+    o.syncDurations,
+  );
   if (o.mode !== 'ipvs') {
-    histogram('kubeproxy_sync_full_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds for full resyncs', o.syncDurations.slice(0, 3));
-    histogram('kubeproxy_sync_partial_proxy_rules_duration_seconds', 'SyncProxyRules latency in seconds for partial resyncs', o.syncDurations.slice(3));
+    histogram(
+      'kubeproxy_sync_full_proxy_rules_duration_seconds',
+      'SyncProxyRules latency in seconds for full resyncs',
+      o.syncDurations.slice(0, 3),
+    );
+    histogram(
+      'kubeproxy_sync_partial_proxy_rules_duration_seconds',
+      'SyncProxyRules latency in seconds for partial resyncs',
+      o.syncDurations.slice(3),
+    );
   }
-  help('kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'gauge', 'The last time proxy rules were successfully synced');
+  help(
+    'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
+    'gauge',
+    'The last time proxy rules were successfully synced',
+  );
   lines.push(`kubeproxy_sync_proxy_rules_last_timestamp_seconds ${goFloat(o.lastSyncEpoch)}`);
-  help('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', 'gauge', 'The last time a sync of proxy rules was queued');
+  help(
+    'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+    'gauge',
+    'The last time a sync of proxy rules was queued',
+  );
   lines.push(`kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds ${goFloat(o.lastQueuedEpoch)}`);
-  help('kubeproxy_sync_proxy_rules_endpoint_changes_pending', 'gauge', 'Pending proxy rules Endpoint changes');
+  help(
+    'kubeproxy_sync_proxy_rules_endpoint_changes_pending',
+    'gauge',
+    'Pending proxy rules Endpoint changes',
+  );
   lines.push('kubeproxy_sync_proxy_rules_endpoint_changes_pending 0');
-  help('kubeproxy_sync_proxy_rules_endpoint_changes_total', 'counter', 'Cumulative proxy rules Endpoint changes');
+  help(
+    'kubeproxy_sync_proxy_rules_endpoint_changes_total',
+    'counter',
+    'Cumulative proxy rules Endpoint changes',
+  );
   lines.push(`kubeproxy_sync_proxy_rules_endpoint_changes_total ${40 + o.syncDurations.length}`);
-  help('kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'counter', 'Cumulative proxy iptables restore failures');
+  help(
+    'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
+    'counter',
+    'Cumulative proxy iptables restore failures',
+  );
   lines.push(`kubeproxy_sync_proxy_rules_iptables_restore_failures_total ${o.restoreFailures}`);
   if (o.mode === 'iptables') {
-    help('kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total', 'counter', 'Cumulative proxy iptables partial restore failures');
+    help(
+      'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
+      'counter',
+      'Cumulative proxy iptables partial restore failures',
+    );
     lines.push('kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total 0');
-    help('kubeproxy_sync_proxy_rules_iptables_total', 'gauge', 'Total number of iptables rules owned by kube-proxy');
-    lines.push(`kubeproxy_sync_proxy_rules_iptables_total{table="filter"} ${o.filterRules}`, `kubeproxy_sync_proxy_rules_iptables_total{table="nat"} ${o.natRules}`);
+    help(
+      'kubeproxy_sync_proxy_rules_iptables_total',
+      'gauge',
+      'Total number of iptables rules owned by kube-proxy',
+    );
+    lines.push(
+      `kubeproxy_sync_proxy_rules_iptables_total{table="filter"} ${o.filterRules}`,
+      `kubeproxy_sync_proxy_rules_iptables_total{table="nat"} ${o.natRules}`,
+    );
   }
-  help('kubeproxy_sync_proxy_rules_no_local_endpoints_total', 'gauge', 'Number of services with a Local traffic policy and no endpoints');
-  lines.push(`kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="external"} ${o.noLocalExternal}`, 'kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="internal"} 0');
+  help(
+    'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
+    'gauge',
+    'Number of services with a Local traffic policy and no endpoints',
+  );
+  lines.push(
+    `kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="external"} ${o.noLocalExternal}`,
+    'kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="internal"} 0',
+  );
   help('kubeproxy_sync_proxy_rules_service_changes_pending', 'gauge', 'Pending proxy rules Service changes');
   lines.push('kubeproxy_sync_proxy_rules_service_changes_pending 0');
-  help('kubeproxy_sync_proxy_rules_service_changes_total', 'counter', 'Cumulative proxy rules Service changes');
+  help(
+    'kubeproxy_sync_proxy_rules_service_changes_total',
+    'counter',
+    'Cumulative proxy rules Service changes',
+  );
   lines.push('kubeproxy_sync_proxy_rules_service_changes_total 18');
   help('kubeproxy_proxy_healthz_total', 'counter', 'Cumulative proxy healthz HTTP status');
-  lines.push(`kubeproxy_proxy_healthz_total{code="200"} ${Math.floor((o.observedEpoch - o.lastSyncEpoch) > 60 ? 5000 : 5210)}`);
-  lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', 'process_resident_memory_bytes 4.1066496e+07');
+  lines.push(
+    `kubeproxy_proxy_healthz_total{code="200"} ${Math.floor(o.observedEpoch - o.lastSyncEpoch > 60 ? 5000 : 5210)}`,
+  );
+  lines.push(
+    '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+    '# TYPE process_resident_memory_bytes gauge',
+    'process_resident_memory_bytes 4.1066496e+07',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -219,13 +371,20 @@ function goTime(epochMs: number, startEpochMs: number): string {
 }
 
 /** The exact Go format of kube-proxy's healthz body (note its irregular spacing). */
-export function healthz(currentMs: number, lastUpdatedMs: number, startMs: number, nodeEligible = true): string {
+export function healthz(
+  currentMs: number,
+  lastUpdatedMs: number,
+  startMs: number,
+  nodeEligible = true,
+): string {
   return `{"lastUpdated": "${goTime(lastUpdatedMs, startMs)}","currentTime": "${goTime(currentMs, startMs)}", "nodeEligible": ${nodeEligible}}`;
 }
 
 export function conntrackStats(cpus: number, drop: number, earlyDrop: number, insertFailed: number): string {
-  return `${Array.from({ length: cpus }, (_, i) =>
-    `cpu=${i}   \tfound=${1200 + i * 37} invalid=${140 + i * 11} insert=0 insert_failed=${i === 0 ? insertFailed : 0} drop=${i === 0 ? drop : 0} early_drop=${i === 0 ? earlyDrop : 0} error=0 search_restart=${8 + i} clash_resolve=${i} chaintoolong=0`,
+  return `${Array.from(
+    { length: cpus },
+    (_, i) =>
+      `cpu=${i}   \tfound=${1200 + i * 37} invalid=${140 + i * 11} insert=0 insert_failed=${i === 0 ? insertFailed : 0} drop=${i === 0 ? drop : 0} early_drop=${i === 0 ? earlyDrop : 0} error=0 search_restart=${8 + i} clash_resolve=${i} chaintoolong=0`,
   ).join('\n')}\n`;
 }
 
@@ -252,7 +411,14 @@ const baseModules = [
 ];
 
 export function lsmod(extra: string[]): string {
-  const rows = [...extra.map((m) => [m, m === 'ip_vs' ? '176128' : '16384', m === 'ip_vs' ? '6 ip_vs_rr,ip_vs_sh,ip_vs_wrr' : '2']), ...baseModules];
+  const rows = [
+    ...extra.map((m) => [
+      m,
+      m === 'ip_vs' ? '176128' : '16384',
+      m === 'ip_vs' ? '6 ip_vs_rr,ip_vs_sh,ip_vs_wrr' : '2',
+    ]),
+    ...baseModules,
+  ];
   return `Module                  Size  Used by\n${rows.map(([n, s, u]) => `${(n as string).padEnd(24)}${(s as string).padStart(6)}  ${u}`).join('\n')}\n`;
 }
 
@@ -263,8 +429,13 @@ export function ipLink(nodeIndex: number, podIfaces: number, withIpvs: boolean):
     `2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc mq state UP mode DEFAULT group default qlen 1000\\    link/ether ${mac(0)} brd ff:ff:ff:ff:ff:ff`,
   ];
   for (let i = 0; i < podIfaces; i++) {
-    lines.push(`${3 + i}: eni${(0x3a5f10 + i * 7919 + nodeIndex).toString(16).padStart(11, '0')}@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc noqueue state UP mode DEFAULT group default \\    link/ether ${mac(i + 1)} brd ff:ff:ff:ff:ff:ff link-netns cni-${(0x1f2e3d4c + i).toString(16)}-a1b2-c3d4-e5f6-${(0x10203040 + nodeIndex).toString(16)}0000`);
+    lines.push(
+      `${3 + i}: eni${(0x3a5f10 + i * 7919 + nodeIndex).toString(16).padStart(11, '0')}@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9001 qdisc noqueue state UP mode DEFAULT group default \\    link/ether ${mac(i + 1)} brd ff:ff:ff:ff:ff:ff link-netns cni-${(0x1f2e3d4c + i).toString(16)}-a1b2-c3d4-e5f6-${(0x10203040 + nodeIndex).toString(16)}0000`,
+    );
   }
-  if (withIpvs) lines.push(`${3 + podIfaces}: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default \\    link/ether 7a:1c:3e:90:55:0b brd ff:ff:ff:ff:ff:ff`);
+  if (withIpvs)
+    lines.push(
+      `${3 + podIfaces}: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default \\    link/ether 7a:1c:3e:90:55:0b brd ff:ff:ff:ff:ff:ff`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -77,7 +77,14 @@ export interface Model {
   target: { namespace?: string; service?: string; node?: string };
   apiServerVersion: string;
   eksVersion: string;
-  kubeProxy: { image: string; binaryVersion: string; addonVersion: string; mode: 'iptables' | 'ipvs' | 'nftables'; scheduler: string; configMode: string };
+  kubeProxy: {
+    image: string;
+    binaryVersion: string;
+    addonVersion: string;
+    mode: 'iptables' | 'ipvs' | 'nftables';
+    scheduler: string;
+    configMode: string;
+  };
   nodes: NodeSpec[];
   app: {
     namespace: string;
@@ -89,7 +96,14 @@ export interface Model {
   };
   coredns: AppPod[];
   kubeProxyPods: KubeProxyPod[];
-  awsNode: { node: string; name: string; ready: boolean; state?: ContainerState; lastState?: ContainerState; restartCount?: number }[];
+  awsNode: {
+    node: string;
+    name: string;
+    ready: boolean;
+    state?: ContainerState;
+    lastState?: ContainerState;
+    restartCount?: number;
+  }[];
   awsNodeEnv: { name: string; value: string }[];
   systemEvents: Json[];
   defaultEvents: Json[];
@@ -101,9 +115,27 @@ export interface Model {
 }
 
 const nodeSpecs: NodeSpec[] = [
-  { name: 'ip-10-0-1-23.ec2.internal', ip: '10.0.1.23', zone: 'us-east-1a', instanceId: 'i-0a1b2c3d4e5f60718', kubeletVersion: 'v1.30.4-eks-a737599' },
-  { name: 'ip-10-0-2-45.ec2.internal', ip: '10.0.2.45', zone: 'us-east-1b', instanceId: 'i-0b2c3d4e5f6071829', kubeletVersion: 'v1.30.4-eks-a737599' },
-  { name: 'ip-10-0-3-67.ec2.internal', ip: '10.0.3.67', zone: 'us-east-1c', instanceId: 'i-0c3d4e5f607182930', kubeletVersion: 'v1.30.4-eks-a737599' },
+  {
+    name: 'ip-10-0-1-23.ec2.internal',
+    ip: '10.0.1.23',
+    zone: 'us-east-1a',
+    instanceId: 'i-0a1b2c3d4e5f60718',
+    kubeletVersion: 'v1.30.4-eks-a737599',
+  },
+  {
+    name: 'ip-10-0-2-45.ec2.internal',
+    ip: '10.0.2.45',
+    zone: 'us-east-1b',
+    instanceId: 'i-0b2c3d4e5f6071829',
+    kubeletVersion: 'v1.30.4-eks-a737599',
+  },
+  {
+    name: 'ip-10-0-3-67.ec2.internal',
+    ip: '10.0.3.67',
+    zone: 'us-east-1c',
+    instanceId: 'i-0c3d4e5f607182930',
+    kubeletVersion: 'v1.30.4-eks-a737599',
+  },
 ];
 
 export const nodeNames = nodeSpecs.map((n) => n.name) as [string, string, string];
@@ -154,21 +186,84 @@ export function baseModel(scenario: string): Model {
         labels: { app: 'web-api', 'app.kubernetes.io/part-of': 'storefront' },
       },
       pods: [
-        { name: 'web-api-7c9d8b6f5d-4xkqp', node: nodeNames[0], ip: '10.0.1.101', ready: true, labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' }, containerPorts: webApiPorts },
-        { name: 'web-api-7c9d8b6f5d-8mzt2', node: nodeNames[1], ip: '10.0.2.57', ready: true, labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' }, containerPorts: webApiPorts },
-        { name: 'web-api-7c9d8b6f5d-q7rjn', node: nodeNames[2], ip: '10.0.3.88', ready: true, labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' }, containerPorts: webApiPorts },
+        {
+          name: 'web-api-7c9d8b6f5d-4xkqp',
+          node: nodeNames[0],
+          ip: '10.0.1.101',
+          ready: true,
+          labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' },
+          containerPorts: webApiPorts,
+        },
+        {
+          name: 'web-api-7c9d8b6f5d-8mzt2',
+          node: nodeNames[1],
+          ip: '10.0.2.57',
+          ready: true,
+          labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' },
+          containerPorts: webApiPorts,
+        },
+        {
+          name: 'web-api-7c9d8b6f5d-q7rjn',
+          node: nodeNames[2],
+          ip: '10.0.3.88',
+          ready: true,
+          labels: { app: 'web-api', 'pod-template-hash': '7c9d8b6f5d' },
+          containerPorts: webApiPorts,
+        },
       ],
       networkPolicies: [],
       events: [],
     },
     coredns: [
-      { name: 'coredns-5b8cc885bc-2xv7r', node: nodeNames[0], ip: '10.0.1.140', ready: true, labels: { 'eks.amazonaws.com/component': 'coredns', 'k8s-app': 'kube-dns', 'pod-template-hash': '5b8cc885bc' }, containerPorts: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }, { name: 'metrics', containerPort: 9153 }] },
-      { name: 'coredns-5b8cc885bc-9tnbw', node: nodeNames[1], ip: '10.0.2.210', ready: true, labels: { 'eks.amazonaws.com/component': 'coredns', 'k8s-app': 'kube-dns', 'pod-template-hash': '5b8cc885bc' }, containerPorts: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }, { name: 'metrics', containerPort: 9153 }] },
+      {
+        name: 'coredns-5b8cc885bc-2xv7r',
+        node: nodeNames[0],
+        ip: '10.0.1.140',
+        ready: true,
+        labels: {
+          'eks.amazonaws.com/component': 'coredns',
+          'k8s-app': 'kube-dns',
+          'pod-template-hash': '5b8cc885bc',
+        },
+        containerPorts: [
+          { name: 'dns', containerPort: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', containerPort: 53 },
+          { name: 'metrics', containerPort: 9153 },
+        ],
+      },
+      {
+        name: 'coredns-5b8cc885bc-9tnbw',
+        node: nodeNames[1],
+        ip: '10.0.2.210',
+        ready: true,
+        labels: {
+          'eks.amazonaws.com/component': 'coredns',
+          'k8s-app': 'kube-dns',
+          'pod-template-hash': '5b8cc885bc',
+        },
+        containerPorts: [
+          { name: 'dns', containerPort: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', containerPort: 53 },
+          { name: 'metrics', containerPort: 9153 },
+        ],
+      },
     ],
     kubeProxyPods: [
       { node: nodeNames[0], name: 'kube-proxy-8fxlw', ready: true, logEvents: [], startedAt: rolloutAt },
-      { node: nodeNames[1], name: 'kube-proxy-k2v9d', ready: true, logEvents: [], startedAt: '2026-11-20T08:14:37Z' },
-      { node: nodeNames[2], name: 'kube-proxy-zr5hq', ready: true, logEvents: [], startedAt: '2026-11-20T08:15:11Z' },
+      {
+        node: nodeNames[1],
+        name: 'kube-proxy-k2v9d',
+        ready: true,
+        logEvents: [],
+        startedAt: '2026-11-20T08:14:37Z',
+      },
+      {
+        node: nodeNames[2],
+        name: 'kube-proxy-zr5hq',
+        ready: true,
+        logEvents: [],
+        startedAt: '2026-11-20T08:15:11Z',
+      },
     ],
     awsNode: [
       { node: nodeNames[0], name: 'aws-node-b7k4m', ready: true },

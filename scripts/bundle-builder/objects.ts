@@ -12,10 +12,18 @@ export function uid(seed: string): string {
 }
 
 function rv(seed: string): string {
-  return String(100000 + (Number.parseInt(createHash('sha1').update(seed).digest('hex').slice(0, 6), 16) % 9000000));
+  return String(
+    100000 + (Number.parseInt(createHash('sha1').update(seed).digest('hex').slice(0, 6), 16) % 9000000),
+  );
 }
 
-export function meta(kind: string, name: string, namespace: string | undefined, created: string, extra: Json = {}): Json {
+export function meta(
+  kind: string,
+  name: string,
+  namespace: string | undefined,
+  created: string,
+  extra: Json = {},
+): Json {
   return {
     ...(extra.annotations ? { annotations: extra.annotations } : {}),
     creationTimestamp: created,
@@ -54,7 +62,11 @@ export function node(spec: NodeSpec, created: string, observed: string): Json {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: meta('Node', spec.name, undefined, created, {
-      annotations: { 'alpha.kubernetes.io/provided-node-ip': spec.ip, 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: {
+        'alpha.kubernetes.io/provided-node-ip': spec.ip,
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
       labels: {
         'beta.kubernetes.io/arch': 'amd64',
         'beta.kubernetes.io/instance-type': 'm6i.xlarge',
@@ -69,7 +81,10 @@ export function node(spec: NodeSpec, created: string, observed: string): Json {
         'topology.kubernetes.io/zone': spec.zone,
       },
     }),
-    spec: { providerID: `aws:///${spec.zone}/${spec.instanceId}`, ...(spec.taints ? { taints: spec.taints } : {}) },
+    spec: {
+      providerID: `aws:///${spec.zone}/${spec.instanceId}`,
+      ...(spec.taints ? { taints: spec.taints } : {}),
+    },
     status: {
       addresses: [
         { address: spec.ip, type: 'InternalIP' },
@@ -79,13 +94,59 @@ export function node(spec: NodeSpec, created: string, observed: string): Json {
       allocatable: { cpu: '3920m', 'ephemeral-storage': '95491281146', memory: '14918772Ki', pods: '58' },
       capacity: { cpu: '4', 'ephemeral-storage': '104845292Ki', memory: '15937652Ki', pods: '58' },
       conditions: [
-        { lastHeartbeatTime: observed, lastTransitionTime: created, message: 'kubelet has sufficient memory available', reason: 'KubeletHasSufficientMemory', status: 'False', type: 'MemoryPressure' },
-        { lastHeartbeatTime: observed, lastTransitionTime: created, message: 'kubelet has no disk pressure', reason: 'KubeletHasNoDiskPressure', status: 'False', type: 'DiskPressure' },
-        { lastHeartbeatTime: observed, lastTransitionTime: created, message: 'kubelet has sufficient PID available', reason: 'KubeletHasSufficientPID', status: 'False', type: 'PIDPressure' },
+        {
+          lastHeartbeatTime: observed,
+          lastTransitionTime: created,
+          message: 'kubelet has sufficient memory available',
+          reason: 'KubeletHasSufficientMemory',
+          status: 'False',
+          type: 'MemoryPressure',
+        },
+        {
+          lastHeartbeatTime: observed,
+          lastTransitionTime: created,
+          message: 'kubelet has no disk pressure',
+          reason: 'KubeletHasNoDiskPressure',
+          status: 'False',
+          type: 'DiskPressure',
+        },
+        {
+          lastHeartbeatTime: observed,
+          lastTransitionTime: created,
+          message: 'kubelet has sufficient PID available',
+          reason: 'KubeletHasSufficientPID',
+          status: 'False',
+          type: 'PIDPressure',
+        },
         ready
-          ? { lastHeartbeatTime: observed, lastTransitionTime: created, message: 'kubelet is posting ready status', reason: 'KubeletReady', status: 'True', type: 'Ready' }
-          : { lastHeartbeatTime: observed, lastTransitionTime: spec.readySince ?? observed, message: spec.readyMessage ?? 'Kubelet stopped posting node status.', reason: spec.readyReason ?? 'NodeStatusUnknown', status: 'False', type: 'Ready' },
-        ...(spec.networkUnavailable ? [{ lastHeartbeatTime: observed, lastTransitionTime: spec.readySince ?? observed, message: 'Node network is not ready', reason: 'NoRouteCreated', status: 'True', type: 'NetworkUnavailable' }] : []),
+          ? {
+              lastHeartbeatTime: observed,
+              lastTransitionTime: created,
+              message: 'kubelet is posting ready status',
+              reason: 'KubeletReady',
+              status: 'True',
+              type: 'Ready',
+            }
+          : {
+              lastHeartbeatTime: observed,
+              lastTransitionTime: spec.readySince ?? observed,
+              message: spec.readyMessage ?? 'Kubelet stopped posting node status.',
+              reason: spec.readyReason ?? 'NodeStatusUnknown',
+              status: 'False',
+              type: 'Ready',
+            },
+        ...(spec.networkUnavailable
+          ? [
+              {
+                lastHeartbeatTime: observed,
+                lastTransitionTime: spec.readySince ?? observed,
+                message: 'Node network is not ready',
+                reason: 'NoRouteCreated',
+                status: 'True',
+                type: 'NetworkUnavailable',
+              },
+            ]
+          : []),
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
@@ -148,8 +209,17 @@ export interface PodSpec {
 function stateJson(state: ContainerState | undefined): Json {
   if (!state) return {};
   if (state.kind === 'running') return { running: { startedAt: state.startedAt } };
-  if (state.kind === 'waiting') return { waiting: { ...(state.message ? { message: state.message } : {}), reason: state.reason } };
-  return { terminated: { containerID: `containerd://${createHash('sha256').update(state.finishedAt).digest('hex')}`, exitCode: state.exitCode, finishedAt: state.finishedAt, reason: state.reason, startedAt: state.startedAt } };
+  if (state.kind === 'waiting')
+    return { waiting: { ...(state.message ? { message: state.message } : {}), reason: state.reason } };
+  return {
+    terminated: {
+      containerID: `containerd://${createHash('sha256').update(state.finishedAt).digest('hex')}`,
+      exitCode: state.exitCode,
+      finishedAt: state.finishedAt,
+      reason: state.reason,
+      startedAt: state.startedAt,
+    },
+  };
 }
 
 export function pod(spec: PodSpec, created: string): Json {
@@ -165,7 +235,16 @@ export function pod(spec: PodSpec, created: string): Json {
       generateName: spec.owner ? `${spec.name.slice(0, spec.name.lastIndexOf('-') + 1)}` : undefined,
       labels: spec.labels,
       ownerReferences: spec.owner
-        ? [{ apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: spec.owner.kind, name: spec.owner.name, uid: uid(`${spec.owner.kind}/${spec.namespace}/${spec.owner.name}`) }]
+        ? [
+            {
+              apiVersion: 'apps/v1',
+              blockOwnerDeletion: true,
+              controller: true,
+              kind: spec.owner.kind,
+              name: spec.owner.name,
+              uid: uid(`${spec.owner.kind}/${spec.namespace}/${spec.owner.name}`),
+            },
+          ]
         : undefined,
     }),
     spec: {
@@ -177,7 +256,15 @@ export function pod(spec: PodSpec, created: string): Json {
         imagePullPolicy: 'IfNotPresent',
         ...(c.livenessProbe ? { livenessProbe: c.livenessProbe } : {}),
         name: c.name,
-        ...(c.ports ? { ports: c.ports.map((p) => ({ containerPort: p.containerPort, ...(p.name ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP' })) } : {}),
+        ...(c.ports
+          ? {
+              ports: c.ports.map((p) => ({
+                containerPort: p.containerPort,
+                ...(p.name ? { name: p.name } : {}),
+                protocol: p.protocol ?? 'TCP',
+              })),
+            }
+          : {}),
         ...(c.readinessProbe ? { readinessProbe: c.readinessProbe } : {}),
         resources: c.resources ?? {},
         ...(c.securityContext ? { securityContext: c.securityContext } : {}),
@@ -185,7 +272,11 @@ export function pod(spec: PodSpec, created: string): Json {
         terminationMessagePolicy: 'File',
         volumeMounts: [
           ...(c.volumeMounts ?? []),
-          { mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', name: `kube-api-access-${spec.name.slice(-5)}`, readOnly: true },
+          {
+            mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+            name: `kube-api-access-${spec.name.slice(-5)}`,
+            readOnly: true,
+          },
         ],
       })),
       dnsPolicy: spec.hostNetwork ? 'ClusterFirstWithHostNet' : 'ClusterFirst',
@@ -202,24 +293,69 @@ export function pod(spec: PodSpec, created: string): Json {
       serviceAccountName: spec.serviceAccountName ?? 'default',
       terminationGracePeriodSeconds: 30,
       tolerations: [
-        { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 300 },
-        { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 300 },
+        {
+          effect: 'NoExecute',
+          key: 'node.kubernetes.io/not-ready',
+          operator: 'Exists',
+          tolerationSeconds: 300,
+        },
+        {
+          effect: 'NoExecute',
+          key: 'node.kubernetes.io/unreachable',
+          operator: 'Exists',
+          tolerationSeconds: 300,
+        },
       ],
       volumes: [
         ...(spec.volumes ?? []),
-        { name: `kube-api-access-${spec.name.slice(-5)}`, projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] } },
+        {
+          name: `kube-api-access-${spec.name.slice(-5)}`,
+          projected: {
+            defaultMode: 420,
+            sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }],
+          },
+        },
       ],
     },
     status: {
       conditions: [
-        { lastProbeTime: null, lastTransitionTime: created, status: 'True', type: 'PodReadyToStartContainers' },
+        {
+          lastProbeTime: null,
+          lastTransitionTime: created,
+          status: 'True',
+          type: 'PodReadyToStartContainers',
+        },
         { lastProbeTime: null, lastTransitionTime: created, status: 'True', type: 'Initialized' },
-        { lastProbeTime: null, lastTransitionTime: created, ...(ready ? {} : { message: spec.readyMessage ?? `containers with unready status: [${spec.containers[0]?.name}]`, reason: notReadyReason }), status: ready ? 'True' : 'False', type: 'Ready' },
-        { lastProbeTime: null, lastTransitionTime: created, ...(ready ? {} : { message: spec.readyMessage ?? `containers with unready status: [${spec.containers[0]?.name}]`, reason: notReadyReason }), status: ready ? 'True' : 'False', type: 'ContainersReady' },
+        {
+          lastProbeTime: null,
+          lastTransitionTime: created,
+          ...(ready
+            ? {}
+            : {
+                message: spec.readyMessage ?? `containers with unready status: [${spec.containers[0]?.name}]`,
+                reason: notReadyReason,
+              }),
+          status: ready ? 'True' : 'False',
+          type: 'Ready',
+        },
+        {
+          lastProbeTime: null,
+          lastTransitionTime: created,
+          ...(ready
+            ? {}
+            : {
+                message: spec.readyMessage ?? `containers with unready status: [${spec.containers[0]?.name}]`,
+                reason: notReadyReason,
+              }),
+          status: ready ? 'True' : 'False',
+          type: 'ContainersReady',
+        },
         { lastProbeTime: null, lastTransitionTime: created, status: 'True', type: 'PodScheduled' },
       ],
       containerStatuses: spec.containers.map((c) => ({
-        containerID: `containerd://${createHash('sha256').update(spec.name + c.name).digest('hex')}`,
+        containerID: `containerd://${createHash('sha256')
+          .update(spec.name + c.name)
+          .digest('hex')}`,
         image: c.image,
         imageID: `${c.image.split(':')[0]}@sha256:${createHash('sha256').update(c.image).digest('hex')}`,
         lastState: stateJson(spec.lastState),
@@ -270,12 +406,20 @@ export function service(spec: ServiceSpecInput, created: string): Json {
       internalTrafficPolicy: spec.internalTrafficPolicy ?? 'Cluster',
       ipFamilies: ['IPv4'],
       ipFamilyPolicy: 'SingleStack',
-      ports: spec.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), ...(p.nodePort ? { nodePort: p.nodePort } : {}), port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort })),
+      ports: spec.ports.map((p) => ({
+        ...(p.name ? { name: p.name } : {}),
+        ...(p.nodePort ? { nodePort: p.nodePort } : {}),
+        port: p.port,
+        protocol: p.protocol ?? 'TCP',
+        targetPort: p.targetPort,
+      })),
       ...(spec.selector ? { selector: spec.selector } : {}),
       sessionAffinity: 'None',
       type,
     },
-    status: { loadBalancer: spec.loadBalancerHostname ? { ingress: [{ hostname: spec.loadBalancerHostname }] } : {} },
+    status: {
+      loadBalancer: spec.loadBalancerHostname ? { ingress: [{ hostname: spec.loadBalancerHostname }] } : {},
+    },
   };
 }
 
@@ -303,9 +447,18 @@ export function endpointSlice(
         ? null
         : endpoints.map((e) => ({
             addresses: [e.ip],
-            conditions: { ready: e.ready, serving: e.terminating ? true : e.ready, terminating: e.terminating ?? false },
+            conditions: {
+              ready: e.ready,
+              serving: e.terminating ? true : e.ready,
+              terminating: e.terminating ?? false,
+            },
             nodeName: e.node,
-            targetRef: { kind: 'Pod', name: e.pod, namespace: service.namespace, uid: uid(`Pod/${service.namespace}/${e.pod}`) },
+            targetRef: {
+              kind: 'Pod',
+              name: e.pod,
+              namespace: service.namespace,
+              uid: uid(`Pod/${service.namespace}/${e.pod}`),
+            },
             zone: e.zone,
           })),
     kind: 'EndpointSlice',
@@ -313,10 +466,29 @@ export function endpointSlice(
       annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': created },
       generateName: `${service.name}-`,
       generation: 4,
-      labels: { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', 'kubernetes.io/service-name': service.name },
-      ownerReferences: [{ apiVersion: 'v1', blockOwnerDeletion: true, controller: true, kind: 'Service', name: service.name, uid: uid(`Service/${service.namespace}/${service.name}`) }],
+      labels: {
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+        'kubernetes.io/service-name': service.name,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          blockOwnerDeletion: true,
+          controller: true,
+          kind: 'Service',
+          name: service.name,
+          uid: uid(`Service/${service.namespace}/${service.name}`),
+        },
+      ],
     }),
-    ports: ports.length === 0 ? null : ports.map((p) => ({ ...(p.name ? { name: p.name } : { name: '' }), port: p.port, protocol: p.protocol ?? 'TCP' })),
+    ports:
+      ports.length === 0
+        ? null
+        : ports.map((p) => ({
+            ...(p.name ? { name: p.name } : { name: '' }),
+            port: p.port,
+            protocol: p.protocol ?? 'TCP',
+          })),
   };
 }
 
@@ -331,13 +503,22 @@ export function event(
   count: number,
   source: { component: string; host?: string },
 ): Json {
-  const name = `${involved.name}.${createHash('sha1').update(reason + message + first).digest('hex').slice(0, 16)}`;
+  const name = `${involved.name}.${createHash('sha1')
+    .update(reason + message + first)
+    .digest('hex')
+    .slice(0, 16)}`;
   return {
     apiVersion: 'v1',
     count,
     eventTime: null,
     firstTimestamp: first,
-    involvedObject: { apiVersion: 'v1', kind: involved.kind, name: involved.name, ...(involved.namespace ? { namespace: involved.namespace } : {}), uid: uid(`${involved.kind}/${involved.namespace}/${involved.name}`) },
+    involvedObject: {
+      apiVersion: 'v1',
+      kind: involved.kind,
+      name: involved.name,
+      ...(involved.namespace ? { namespace: involved.namespace } : {}),
+      uid: uid(`${involved.kind}/${involved.namespace}/${involved.name}`),
+    },
     kind: 'Event',
     lastTimestamp: last,
     message,

@@ -26,7 +26,8 @@ export const actionCatalog: Readonly<Record<ActionId, ActionSpec>> = {
     id: 'restart-kube-proxy',
     safety: 'YELLOW',
     scope: 'cluster',
-    description: 'Rollout-restart the kube-proxy DaemonSet (kubectl -n kube-system rollout restart ds/kube-proxy)',
+    description:
+      'Rollout-restart the kube-proxy DaemonSet (kubectl -n kube-system rollout restart ds/kube-proxy)',
   },
   'delete-kube-proxy-pod': {
     id: 'delete-kube-proxy-pod',

@@ -1,12 +1,14 @@
 import type { KlogLine } from '../cluster/parse/klog.js';
+import { firstAndLast, splitErrors } from './lib/log-history.js';
 import type { Check, NodeVerdict } from './types.js';
 import { finding } from './types.js';
-import { firstAndLast, splitErrors } from './lib/log-history.js';
 
 /** A reflector's list/watch failure, in any client-go release's wording. */
-const listWatchFailure = /[Ff]ailed to (?:list|watch) \*v1(?:beta1)?\.(?:Service|EndpointSlice|Endpoints|Node|ServiceCIDR)|"Failed to watch"|Failed to retrieve node info/;
+const listWatchFailure =
+  /[Ff]ailed to (?:list|watch) \*v1(?:beta1)?\.(?:Service|EndpointSlice|Endpoints|Node|ServiceCIDR)|"Failed to watch"|Failed to retrieve node info/;
 /** Evidence that the watch caches are (re)established, or a sync with fresh data. */
-const recovered = /Caches are synced|"SyncProxyRules complete"|"Reloading service (?:iptables|nftables) data"/;
+const recovered =
+  /Caches are synced|"SyncProxyRules complete"|"Reloading service (?:iptables|nftables) data"/;
 /** Errors newer than this before the observation are an ongoing outage (reflectors retry within seconds). */
 const currentWindowMs = 5 * 60 * 1000;
 
@@ -45,7 +47,11 @@ export const apiConnectivity: Check = {
         unknown++;
         continue;
       }
-      const split = splitErrors(log.value, (l) => listWatchFailure.test(l.message), (l) => recovered.test(l.message));
+      const split = splitErrors(
+        log.value,
+        (l) => listWatchFailure.test(l.message),
+        (l) => recovered.test(l.message),
+      );
       const lastError = split.current.at(-1) ?? split.history.at(-1);
       const ongoing =
         lastError !== undefined &&
@@ -53,11 +59,19 @@ export const apiConnectivity: Check = {
         !hasRecoveryAfter(log.value, lastError);
       if (!ongoing) {
         const old = split.current.length + split.history.length;
-        verdicts[node] = { status: 'pass', summary: old ? `${old} old list/watch error(s), recovered` : 'no list/watch errors' };
-        if (old) evidence.push(`${pod.metadata.name}: ${old} list/watch error(s) before ${split.lastSuccess?.time.toISOString() ?? 'recovery'} (history, not cause)`);
+        verdicts[node] = {
+          status: 'pass',
+          summary: old ? `${old} old list/watch error(s), recovered` : 'no list/watch errors',
+        };
+        if (old)
+          evidence.push(
+            `${pod.metadata.name}: ${old} list/watch error(s) before ${split.lastSuccess?.time.toISOString() ?? 'recovery'} (history, not cause)`,
+          );
         continue;
       }
-      const errors = [...split.history, ...split.current].filter((l) => l.time.getTime() >= view.observedAt.getTime() - currentWindowMs);
+      const errors = [...split.history, ...split.current].filter(
+        (l) => l.time.getTime() >= view.observedAt.getTime() - currentWindowMs,
+      );
       const cause = classify(errors);
       causeLabels.add(cause);
       verdicts[node] = { status: 'fail', summary: `${errors.length} list/watch failure(s): ${cause}` };
@@ -66,19 +80,27 @@ export const apiConnectivity: Check = {
     }
     if (failing.length > 0) {
       const causeText = [...causeLabels].join(', ');
-      return finding(this, 'fail', `kube-proxy cannot list/watch the API server on ${failing.length} node(s): ${causeText}`, {
-        evidence: evidence.slice(0, 12),
-        nodes: verdicts,
-        suspect: {
-          category: 'api_connectivity',
-          score: 0.9,
-          detail: `kube-proxy on ${failing.length === 1 ? failing[0] : `${failing.length} nodes`} cannot list/watch Services/EndpointSlices (${causeText}); its rules go stale`,
-          nodes: failing,
+      return finding(
+        this,
+        'fail',
+        `kube-proxy cannot list/watch the API server on ${failing.length} node(s): ${causeText}`,
+        {
+          evidence: evidence.slice(0, 12),
+          nodes: verdicts,
+          suspect: {
+            category: 'api_connectivity',
+            score: 0.9,
+            detail: `kube-proxy on ${failing.length === 1 ? failing[0] : `${failing.length} nodes`} cannot list/watch Services/EndpointSlices (${causeText}); its rules go stale`,
+            nodes: failing,
+          },
         },
-      });
+      );
     }
-    if (unknown === facts.nodesInScope.length) return finding(this, 'unknown', 'no kube-proxy logs to read', { nodes: verdicts });
-    return finding(this, 'pass', 'no current list/watch failures in kube-proxy logs', { evidence: evidence.slice(0, 6) });
+    if (unknown === facts.nodesInScope.length)
+      return finding(this, 'unknown', 'no kube-proxy logs to read', { nodes: verdicts });
+    return finding(this, 'pass', 'no current list/watch failures in kube-proxy logs', {
+      evidence: evidence.slice(0, 6),
+    });
   },
 };
 

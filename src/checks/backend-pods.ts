@@ -1,7 +1,7 @@
-import type { Check } from './types.js';
-import { finding } from './types.js';
 import { isPodReady, podProblems, restartCount } from './lib/pods.js';
 import { serviceUnavailable } from './lib/service.js';
+import type { Check } from './types.js';
+import { finding } from './types.js';
 
 /** Health of the pods the Service selects: readiness, restarts, crash states. */
 export const backendPods: Check = {
@@ -11,7 +11,8 @@ export const backendPods: Check = {
   run(view, facts) {
     const unavailable = serviceUnavailable(view);
     if (unavailable) return finding(this, unavailable.status, unavailable.summary);
-    if (facts.selectedPods.state === 'missing') return finding(this, 'unknown', `cannot read pods: ${facts.selectedPods.reason}`);
+    if (facts.selectedPods.state === 'missing')
+      return finding(this, 'unknown', `cannot read pods: ${facts.selectedPods.reason}`);
     const pods = facts.selectedPods.value;
     if (pods.length === 0) return finding(this, 'fail', 'the Service selects no pods');
     const ready = pods.filter(isPodReady);
@@ -19,10 +20,14 @@ export const backendPods: Check = {
     const restarts = pods.filter((p) => restartCount(p) > 0);
     const evidence = [
       ...problems.map((p) => p.evidence),
-      ...restarts.filter((p) => podProblems(p).length === 0).map((p) => `Pod ${p.metadata.name}: restartCount=${restartCount(p)}`),
+      ...restarts
+        .filter((p) => podProblems(p).length === 0)
+        .map((p) => `Pod ${p.metadata.name}: restartCount=${restartCount(p)}`),
     ].slice(0, 12);
-    if (ready.length === 0) return finding(this, 'fail', `0 of ${pods.length} selected pods Ready`, { evidence });
-    if (ready.length < pods.length) return finding(this, 'warn', `${ready.length} of ${pods.length} selected pods Ready`, { evidence });
+    if (ready.length === 0)
+      return finding(this, 'fail', `0 of ${pods.length} selected pods Ready`, { evidence });
+    if (ready.length < pods.length)
+      return finding(this, 'warn', `${ready.length} of ${pods.length} selected pods Ready`, { evidence });
     return finding(this, 'pass', `all ${pods.length} selected pods Running and Ready`, { evidence });
   },
 };

@@ -1,6 +1,6 @@
+import { isPodReady, podNode, podProblems } from './lib/pods.js';
 import type { Check, NodeVerdict } from './types.js';
 import { finding } from './types.js';
-import { isPodReady, podNode, podProblems } from './lib/pods.js';
 
 const podEniAnnotation = 'vpc.amazonaws.com/pod-eni';
 
@@ -15,9 +15,11 @@ export const cniAgent: Check = {
   domain: 'cni',
   title: 'CNI agent healthy on the nodes in scope',
   run(view, facts) {
-    if (view.cniPods.state === 'missing') return finding(this, 'unknown', `cannot read CNI pods: ${view.cniPods.reason}`);
+    if (view.cniPods.state === 'missing')
+      return finding(this, 'unknown', `cannot read CNI pods: ${view.cniPods.reason}`);
     const evidence = podSecurityGroupNote(view, facts);
-    if (view.cniPods.value.length === 0) return finding(this, 'skip', 'no known CNI agent DaemonSet in kube-system', { evidence });
+    if (view.cniPods.value.length === 0)
+      return finding(this, 'skip', 'no known CNI agent DaemonSet in kube-system', { evidence });
     const byNode = new Map<string, typeof view.cniPods.value>();
     for (const pod of view.cniPods.value) {
       const node = podNode(pod);
@@ -50,12 +52,16 @@ export const cniAgent: Check = {
         },
       });
     }
-    if (Object.keys(verdicts).length === 0) return finding(this, 'unknown', 'no CNI agent pod found on the nodes in scope', { evidence });
+    if (Object.keys(verdicts).length === 0)
+      return finding(this, 'unknown', 'no CNI agent pod found on the nodes in scope', { evidence });
     return finding(this, 'pass', `CNI agent Ready on ${Object.keys(verdicts).length} node(s)`, { evidence });
   },
 };
 
-function podSecurityGroupNote(view: Parameters<Check['run']>[0], facts: Parameters<Check['run']>[1]): string[] {
+function podSecurityGroupNote(
+  view: Parameters<Check['run']>[0],
+  facts: Parameters<Check['run']>[1],
+): string[] {
   if (view.systemDaemonSets.state === 'missing') return [];
   const awsNode = view.systemDaemonSets.value.find((d) => d.metadata.name === 'aws-node');
   const env = awsNode?.spec.template.spec.containers.flatMap((c) => c.env ?? []) ?? [];

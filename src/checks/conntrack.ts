@@ -58,8 +58,12 @@ export const conntrack: Check = {
           const t = stats.totals;
           const pressure = (t.drop ?? 0) + (t.early_drop ?? 0) + (t.insert_failed ?? 0);
           if (pressure > 0) {
-            warnings.push(`conntrack -S: drop=${t.drop ?? 0} early_drop=${t.early_drop ?? 0} insert_failed=${t.insert_failed ?? 0}`);
-            evidence.push(`${node} conntrack -S (sum of ${stats.cpus} CPUs): drop=${t.drop ?? 0} early_drop=${t.early_drop ?? 0} insert_failed=${t.insert_failed ?? 0}`);
+            warnings.push(
+              `conntrack -S: drop=${t.drop ?? 0} early_drop=${t.early_drop ?? 0} insert_failed=${t.insert_failed ?? 0}`,
+            );
+            evidence.push(
+              `${node} conntrack -S (sum of ${stats.cpus} CPUs): drop=${t.drop ?? 0} early_drop=${t.early_drop ?? 0} insert_failed=${t.insert_failed ?? 0}`,
+            );
           }
         }
       }
@@ -73,7 +77,8 @@ export const conntrack: Check = {
         warned.push(node);
       } else verdicts[node] = { status: 'pass', summary: 'conntrack healthy' };
     }
-    if (known === 0) return finding(this, 'unknown', 'no dmesg, conntrack sysctls or conntrack -S for the nodes in scope');
+    if (known === 0)
+      return finding(this, 'unknown', 'no dmesg, conntrack sysctls or conntrack -S for the nodes in scope');
     if (failing.length > 0) {
       return finding(this, 'fail', `conntrack table exhausted on ${failing.join(', ')}`, {
         evidence,
@@ -86,7 +91,11 @@ export const conntrack: Check = {
         },
       });
     }
-    if (warned.length > 0) return finding(this, 'warn', `conntrack pressure on ${warned.join(', ')}`, { evidence, nodes: verdicts });
+    if (warned.length > 0)
+      return finding(this, 'warn', `conntrack pressure on ${warned.join(', ')}`, {
+        evidence,
+        nodes: verdicts,
+      });
     return finding(this, 'pass', `conntrack healthy on ${known} node(s)`, { nodes: verdicts });
   },
 };

@@ -2,10 +2,17 @@ import type { Service, ServicePort } from '../cluster/kube-types.js';
 import type { IptablesSave } from '../cluster/parse/iptables.js';
 import type { IpvsTable } from '../cluster/parse/ipvsadm.js';
 import type { NftKubeProxy } from '../cluster/parse/nft.js';
+import type { EndpointAddress, Facts, ProxyMode } from './lib/facts.js';
+import {
+  expectedBackends,
+  isHeadless,
+  servicePortName,
+  serviceUnavailable,
+  targetService,
+  usableEndpoints,
+} from './lib/service.js';
 import type { Check, NodeVerdict, Suspect } from './types.js';
 import { finding } from './types.js';
-import type { EndpointAddress, Facts, ProxyMode } from './lib/facts.js';
-import { expectedBackends, isHeadless, servicePortName, serviceUnavailable, targetService, usableEndpoints } from './lib/service.js';
 
 interface PortResult {
   /** Problems that mean the rules disagree with EndpointSlices. */
@@ -30,14 +37,20 @@ export const dataplane: Check = {
     const unavailable = serviceUnavailable(view);
     if (unavailable) return finding(this, unavailable.status, unavailable.summary);
     const service = targetService(view) as Service;
-    if (isHeadless(service)) return finding(this, 'skip', 'headless Service: kube-proxy programs no rules for it');
-    if (facts.endpoints.state === 'missing') return finding(this, 'unknown', `EndpointSlices unknown: ${facts.endpoints.reason}`);
+    if (isHeadless(service))
+      return finding(this, 'skip', 'headless Service: kube-proxy programs no rules for it');
+    if (facts.endpoints.state === 'missing')
+      return finding(this, 'unknown', `EndpointSlices unknown: ${facts.endpoints.reason}`);
     const endpoints = usableEndpoints(service, facts.endpoints.value);
     if (endpoints.length === 0) return finding(this, 'skip', 'no ready endpoints to compare against');
 
     const nodes = facts.nodesInScope.filter((n) => view.nodeCaptures.has(n));
     if (nodes.length === 0) {
-      return finding(this, 'unknown', `no node captures (iptables-save / ipvsadm / nft) for ${view.target.node ?? 'any node'}; the dataplane cannot be verified`);
+      return finding(
+        this,
+        'unknown',
+        `no node captures (iptables-save / ipvsadm / nft) for ${view.target.node ?? 'any node'}; the dataplane cannot be verified`,
+      );
     }
     const verdicts: Record<string, NodeVerdict> = {};
     const evidence: string[] = [];
@@ -58,7 +71,10 @@ export const dataplane: Check = {
         verdicts[node] = { status: 'fail', summary: result.stale.join('; ') };
         staleNodes.push(node);
       } else {
-        verdicts[node] = { status: 'pass', summary: `${mode} rules match ${endpoints.length} ready endpoint(s)` };
+        verdicts[node] = {
+          status: 'pass',
+          summary: `${mode} rules match ${endpoints.length} ready endpoint(s)`,
+        };
       }
     }
     const notCaptured = facts.nodesInScope.length - nodes.length;
@@ -79,27 +95,52 @@ export const dataplane: Check = {
               nodes: emptyNodes,
             };
       const failing = [...emptyNodes, ...staleNodes];
-      return finding(this, 'fail', `dataplane disagrees with EndpointSlices on ${failing.slice(0, 5).join(', ')}${suffix}`, {
-        evidence: evidence.slice(0, 16),
-        nodes: verdicts,
-        suspect,
-      });
+      return finding(
+        this,
+        'fail',
+        `dataplane disagrees with EndpointSlices on ${failing.slice(0, 5).join(', ')}${suffix}`,
+        {
+          evidence: evidence.slice(0, 16),
+          nodes: verdicts,
+          suspect,
+        },
+      );
     }
-    if (unknown === nodes.length) return finding(this, 'unknown', `captures lack the rules of the active mode${suffix}`, { nodes: verdicts, evidence });
-    return finding(this, 'pass', `rules for the Service match its ${endpoints.length} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`, {
-      evidence: evidence.slice(0, 6),
-      nodes: verdicts,
-    });
+    if (unknown === nodes.length)
+      return finding(this, 'unknown', `captures lack the rules of the active mode${suffix}`, {
+        nodes: verdicts,
+        evidence,
+      });
+    return finding(
+      this,
+      'pass',
+      `rules for the Service match its ${endpoints.length} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`,
+      {
+        evidence: evidence.slice(0, 6),
+        nodes: verdicts,
+      },
+    );
   },
 };
 
-function checkNode(node: string, mode: ProxyMode, service: Service, endpoints: readonly EndpointAddress[], facts: Facts, namespace: string): PortResult {
+function checkNode(
+  node: string,
+  mode: ProxyMode,
+  service: Service,
+  endpoints: readonly EndpointAddress[],
+  facts: Facts,
+  namespace: string,
+): PortResult {
   const captures = facts.captures(node);
   const result: PortResult = { stale: [], evidence: [], empty: false };
   if (!captures) return { ...result, unknown: 'no captures' };
   const localOnly = service.spec.internalTrafficPolicy === 'Local';
   const relevant = localOnly ? endpoints.filter((e) => e.node === node) : endpoints;
-  if (localOnly && relevant.length === 0) return { ...result, unknown: 'internalTrafficPolicy Local and no local endpoint (see service.traffic-policy)' };
+  if (localOnly && relevant.length === 0)
+    return {
+      ...result,
+      unknown: 'internalTrafficPolicy Local and no local endpoint (see service.traffic-policy)',
+    };
   for (const port of service.spec.ports ?? []) {
     const expected = expectedBackends(port, facts, relevant);
     const name = servicePortName(namespace, service.metadata.name, port);
@@ -121,29 +162,53 @@ function checkNode(node: string, mode: ProxyMode, service: Service, endpoints: r
   return result;
 }
 
-function compareSets(node: string, name: string, expected: Set<string>, actual: Map<string, string>, result: PortResult): void {
+function compareSets(
+  node: string,
+  name: string,
+  expected: Set<string>,
+  actual: Map<string, string>,
+  result: PortResult,
+): void {
   const stale = [...actual.keys()].filter((a) => !expected.has(a));
   const absent = [...expected].filter((e) => !actual.has(e));
   if (stale.length > 0) {
-    result.stale.push(`${name}: ${stale.length} stale backend(s) ${stale.slice(0, 3).join(', ')} not in EndpointSlices`);
+    result.stale.push(
+      `${name}: ${stale.length} stale backend(s) ${stale.slice(0, 3).join(', ')} not in EndpointSlices`,
+    );
     result.evidence.push(...stale.slice(0, 3).map((s) => `${node}: ${actual.get(s)}`));
   }
   if (absent.length > 0) {
     result.stale.push(`${name}: ready endpoint(s) ${absent.slice(0, 3).join(', ')} not programmed`);
-    result.evidence.push(`${node}: no backend rule for ${absent.slice(0, 3).join(', ')} (ready in EndpointSlices)`);
+    result.evidence.push(
+      `${node}: no backend rule for ${absent.slice(0, 3).join(', ')} (ready in EndpointSlices)`,
+    );
   }
 }
 
-function comparePortIptables(node: string, ipt: IptablesSave, name: string, vip: string, port: ServicePort, expected: Set<string>, result: PortResult): void {
+function comparePortIptables(
+  node: string,
+  ipt: IptablesSave,
+  name: string,
+  vip: string,
+  port: ServicePort,
+  expected: Set<string>,
+  result: PortResult,
+): void {
   const services = ipt.rules('nat', 'KUBE-SERVICES');
   if (services.length === 0) {
     result.empty = true;
-    result.evidence.push(`${node} iptables-save: nat chain KUBE-SERVICES ${ipt.hasChain('nat', 'KUBE-SERVICES') ? 'is empty' : 'does not exist'}`);
+    result.evidence.push(
+      `${node} iptables-save: nat chain KUBE-SERVICES ${ipt.hasChain('nat', 'KUBE-SERVICES') ? 'is empty' : 'does not exist'}`,
+    );
     return;
   }
   const proto = (port.protocol ?? 'TCP').toLowerCase();
   const entry = services.find(
-    (r) => r.destination === `${vip}/32` && r.dport === String(port.port) && r.protocol === proto && (r.jump?.startsWith('KUBE-SVC-') || r.jump?.startsWith('KUBE-SVL-')),
+    (r) =>
+      r.destination === `${vip}/32` &&
+      r.dport === String(port.port) &&
+      r.protocol === proto &&
+      (r.jump?.startsWith('KUBE-SVC-') || r.jump?.startsWith('KUBE-SVL-')),
   );
   const reject = ipt.rules('filter', 'KUBE-SERVICES').find((r) => r.comment === `${name} has no endpoints`);
   if (reject) {
@@ -152,8 +217,12 @@ function comparePortIptables(node: string, ipt: IptablesSave, name: string, vip:
   }
   if (!entry) {
     if (!reject) {
-      result.stale.push(`${name}: no KUBE-SERVICES rule for ${vip}:${port.port}/${proto} (Service chain missing)`);
-      result.evidence.push(`${node} iptables-save: no -A KUBE-SERVICES -d ${vip}/32 … --dport ${port.port} rule`);
+      result.stale.push(
+        `${name}: no KUBE-SERVICES rule for ${vip}:${port.port}/${proto} (Service chain missing)`,
+      );
+      result.evidence.push(
+        `${node} iptables-save: no -A KUBE-SERVICES -d ${vip}/32 … --dport ${port.port} rule`,
+      );
     }
     return;
   }
@@ -173,7 +242,15 @@ function comparePortIptables(node: string, ipt: IptablesSave, name: string, vip:
   compareSets(node, name, expected, actual, result);
 }
 
-function comparePortIpvs(node: string, table: IpvsTable, name: string, vip: string, port: ServicePort, expected: Set<string>, result: PortResult): void {
+function comparePortIpvs(
+  node: string,
+  table: IpvsTable,
+  name: string,
+  vip: string,
+  port: ServicePort,
+  expected: Set<string>,
+  result: PortResult,
+): void {
   if (table.error) {
     result.empty = true;
     result.evidence.push(`${node} ipvsadm: ${table.error}`);
@@ -195,19 +272,31 @@ function comparePortIpvs(node: string, table: IpvsTable, name: string, vip: stri
   compareSets(node, name, expected, actual, result);
 }
 
-function comparePortNft(node: string, nft: NftKubeProxy, name: string, vip: string, port: ServicePort, expected: Set<string>, result: PortResult): void {
+function comparePortNft(
+  node: string,
+  nft: NftKubeProxy,
+  name: string,
+  vip: string,
+  port: ServicePort,
+  expected: Set<string>,
+  result: PortResult,
+): void {
   if (!nft.present) {
     result.empty = true;
     result.evidence.push(`${node} nft list ruleset: no table ip kube-proxy`);
     return;
   }
   const proto = (port.protocol ?? 'TCP').toLowerCase();
-  const noEndpoints = nft.noEndpointServices.find((e) => e.ip === vip && e.protocol === proto && e.port === String(port.port));
+  const noEndpoints = nft.noEndpointServices.find(
+    (e) => e.ip === vip && e.protocol === proto && e.port === String(port.port),
+  );
   if (noEndpoints) {
     result.stale.push(`${name}: listed in no-endpoint-services while ${expected.size} endpoint(s) are ready`);
     result.evidence.push(`${node} nft: no-endpoint-services element ${noEndpoints.raw}`);
   }
-  const entry = nft.serviceIps.find((e) => e.ip === vip && e.protocol === proto && e.port === String(port.port));
+  const entry = nft.serviceIps.find(
+    (e) => e.ip === vip && e.protocol === proto && e.port === String(port.port),
+  );
   if (!entry) {
     if (!noEndpoints) {
       result.stale.push(`${name}: no service-ips element for ${vip} . ${proto} . ${port.port}`);

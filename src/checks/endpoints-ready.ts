@@ -1,8 +1,8 @@
 import { matchesServiceSelector } from '../cluster/selectors.js';
-import type { Check } from './types.js';
-import { finding } from './types.js';
 import { podProblems, podRef } from './lib/pods.js';
 import { serviceRef, serviceUnavailable, targetService } from './lib/service.js';
+import type { Check } from './types.js';
+import { finding } from './types.js';
 
 const maxListed = 8;
 
@@ -20,20 +20,33 @@ export const endpointsReady: Check = {
     if (unavailable) return finding(this, unavailable.status, unavailable.summary);
     const service = targetService(view);
     if (!service) return finding(this, 'skip', 'no Service');
-    if (facts.endpoints.state === 'missing') return finding(this, 'unknown', `cannot read EndpointSlices: ${facts.endpoints.reason}`);
+    if (facts.endpoints.state === 'missing')
+      return finding(this, 'unknown', `cannot read EndpointSlices: ${facts.endpoints.reason}`);
     const ref = serviceRef(view);
     const all = facts.endpoints.value;
     const ready = all.filter((e) => e.ready);
     if (ready.length > 0) {
       const nodes = [...new Set(ready.map((e) => e.node ?? '?'))].sort();
-      return finding(this, 'pass', `${ready.length} ready endpoint(s) of ${all.length} on ${nodes.length} node(s)`, {
-        evidence: ready.slice(0, maxListed).map((e) => `EndpointSlice ${ref}: ${e.ip} ready=true node=${e.node ?? '?'} pod=${e.pod ?? '?'}`),
-      });
+      return finding(
+        this,
+        'pass',
+        `${ready.length} ready endpoint(s) of ${all.length} on ${nodes.length} node(s)`,
+        {
+          evidence: ready
+            .slice(0, maxListed)
+            .map((e) => `EndpointSlice ${ref}: ${e.ip} ready=true node=${e.node ?? '?'} pod=${e.pod ?? '?'}`),
+        },
+      );
     }
     const { why, evidence } = explainNoEndpoints(view, facts);
     return finding(this, 'fail', `no ready endpoints: ${why}`, {
       evidence,
-      suspect: { category: 'no_endpoints', score: 1, detail: `Service ${ref} has no ready endpoints: ${why}. Not a kube-proxy problem.`, nodes: [] },
+      suspect: {
+        category: 'no_endpoints',
+        score: 1,
+        detail: `Service ${ref} has no ready endpoints: ${why}. Not a kube-proxy problem.`,
+        nodes: [],
+      },
     });
   },
 };
@@ -44,16 +57,25 @@ function explainNoEndpoints(
 ): { why: string; evidence: string[] } {
   const service = targetService(view);
   const selector = service?.spec.selector ?? {};
-  const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+  const selectorText = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   const evidence: string[] = [];
   if (facts.endpoints.state === 'collected') {
     const notReady = facts.endpoints.value.filter((e) => !e.ready);
     evidence.push(
-      ...notReady.slice(0, maxListed).map((e) => `EndpointSlice ${serviceRef(view)}: ${e.ip} ready=false${e.terminating ? ' terminating=true' : ''} pod=${e.pod ?? '?'}`),
+      ...notReady
+        .slice(0, maxListed)
+        .map(
+          (e) =>
+            `EndpointSlice ${serviceRef(view)}: ${e.ip} ready=false${e.terminating ? ' terminating=true' : ''} pod=${e.pod ?? '?'}`,
+        ),
     );
-    if (facts.endpoints.value.length === 0) evidence.push(`EndpointSlices of ${serviceRef(view)}: no endpoints`);
+    if (facts.endpoints.value.length === 0)
+      evidence.push(`EndpointSlices of ${serviceRef(view)}: no endpoints`);
   }
-  if (facts.selectedPods.state === 'missing') return { why: `selected pods unknown (${facts.selectedPods.reason})`, evidence };
+  if (facts.selectedPods.state === 'missing')
+    return { why: `selected pods unknown (${facts.selectedPods.reason})`, evidence };
   const pods = facts.selectedPods.value;
   if (pods.length === 0) {
     const near = nearMisses(view, selector);
@@ -61,7 +83,10 @@ function explainNoEndpoints(
     evidence.push(...near);
     return { why: `selector {${selectorText}} matches no pod`, evidence };
   }
-  const readinessEvents = readinessFailures(view, pods.map((p) => p.metadata.name));
+  const readinessEvents = readinessFailures(
+    view,
+    pods.map((p) => p.metadata.name),
+  );
   for (const pod of pods.slice(0, maxListed)) for (const p of podProblems(pod)) evidence.push(p.evidence);
   evidence.push(...readinessEvents.slice(0, maxListed));
   const reasons = [...new Set(pods.flatMap((p) => podProblems(p).map((x) => x.reason)))];
@@ -82,7 +107,9 @@ function nearMisses(view: Parameters<Check['run']>[0], selector: Record<string, 
     const mismatched = keys.filter((k) => labels[k] !== selector[k]);
     if (mismatched.length === 1 && !matchesServiceSelector(labels, selector)) {
       const k = mismatched[0] as string;
-      out.push(`Pod ${podRef(pod)} has ${k}=${labels[k] ?? '(unset)'} where the selector wants ${k}=${selector[k]}`);
+      out.push(
+        `Pod ${podRef(pod)} has ${k}=${labels[k] ?? '(unset)'} where the selector wants ${k}=${selector[k]}`,
+      );
     }
     if (out.length >= 3) break;
   }
@@ -93,6 +120,15 @@ function readinessFailures(view: Parameters<Check['run']>[0], podNames: string[]
   if (view.events.state === 'missing') return [];
   const names = new Set(podNames);
   return view.events.value
-    .filter((e) => e.involvedObject.kind === 'Pod' && names.has(e.involvedObject.name ?? '') && e.reason === 'Unhealthy' && /Readiness probe failed/i.test(e.message ?? ''))
-    .map((e) => `Event ${e.involvedObject.namespace}/${e.involvedObject.name} ${e.reason} (x${e.count ?? 1}): ${e.message}`);
+    .filter(
+      (e) =>
+        e.involvedObject.kind === 'Pod' &&
+        names.has(e.involvedObject.name ?? '') &&
+        e.reason === 'Unhealthy' &&
+        /Readiness probe failed/i.test(e.message ?? ''),
+    )
+    .map(
+      (e) =>
+        `Event ${e.involvedObject.namespace}/${e.involvedObject.name} ${e.reason} (x${e.count ?? 1}): ${e.message}`,
+    );
 }

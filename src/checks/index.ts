@@ -32,7 +32,11 @@ export interface Phase {
 
 export const phases: readonly Phase[] = [
   { name: 'Service', checks: [serviceShape], stopsOn: ['service_config'] },
-  { name: 'Triage: endpoints and nodes', checks: [endpointsReady, backendPods, nodeConditions], stopsOn: ['no_endpoints'] },
+  {
+    name: 'Triage: endpoints and nodes',
+    checks: [endpointsReady, backendPods, nodeConditions],
+    stopsOn: ['no_endpoints'],
+  },
   { name: 'Prerequisite: kube-proxy running', checks: [kubeProxyPods], stopsOn: ['pod_crash'] },
   { name: '2A kube-proxy version and mode', checks: [kubeProxyVersion, proxyMode], stopsOn: [] },
   { name: '2B API connectivity', checks: [apiConnectivity], stopsOn: [] },
@@ -46,4 +50,3 @@ export const phases: readonly Phase[] = [
 export const epilogue: readonly Check[] = [timeline];
 
 export const allChecks: readonly Check[] = [...phases.flatMap((p) => p.checks), ...epilogue];
-

@@ -1,10 +1,11 @@
-import type { ClusterView } from '../cluster/view.js';
 import { parseIpLink, parseLsmod } from '../cluster/parse/node-text.js';
+import type { ClusterView } from '../cluster/view.js';
+import type { Facts } from './lib/facts.js';
 import type { Check, NodeVerdict } from './types.js';
 import { finding } from './types.js';
-import type { Facts } from './lib/facts.js';
 
-const ipvsLogErrors = /can't use the IPVS proxier|Can't use ipvs proxier|IPVS proxier will not be used|Failed to create dummy interface|Ipvs not supported|Could not create dummy VS|Failed to load kernel module|error getting ipset version|Failed to add IPVS service/;
+const ipvsLogErrors =
+  /can't use the IPVS proxier|Can't use ipvs proxier|IPVS proxier will not be used|Failed to create dummy interface|Ipvs not supported|Could not create dummy VS|Failed to load kernel module|error getting ipset version|Failed to add IPVS service/;
 
 /** SOP 2D: in IPVS mode, kernel modules, the kube-ipvs0 dummy device and virtual servers. */
 export const ipvs: Check = {
@@ -60,11 +61,12 @@ export const ipvs: Check = {
       evidence.push(...logLines);
       if (logLines.length > 0 && problems.length === 0) problems.push('IPVS errors in kube-proxy log');
       if (sources > 0) known++;
-      verdicts[node] = sources === 0
-        ? { status: 'unknown', summary: 'no lsmod, ip link, ipvsadm or logs' }
-        : problems.length > 0
-          ? { status: 'fail', summary: problems.join('; ') }
-          : { status: 'pass', summary: 'IPVS ready' };
+      verdicts[node] =
+        sources === 0
+          ? { status: 'unknown', summary: 'no lsmod, ip link, ipvsadm or logs' }
+          : problems.length > 0
+            ? { status: 'fail', summary: problems.join('; ') }
+            : { status: 'pass', summary: 'IPVS ready' };
       if (problems.length > 0) failing.push(node);
     }
     if (failing.length > 0) {
@@ -79,8 +81,19 @@ export const ipvs: Check = {
         },
       });
     }
-    if (known === 0) return finding(this, 'unknown', 'IPVS mode, but no lsmod, ip link, ipvsadm or kube-proxy logs collected', { nodes: verdicts });
-    return finding(this, 'pass', `IPVS modules, kube-ipvs0 and virtual servers present (scheduler ${scheduler})`, { evidence, nodes: verdicts });
+    if (known === 0)
+      return finding(
+        this,
+        'unknown',
+        'IPVS mode, but no lsmod, ip link, ipvsadm or kube-proxy logs collected',
+        { nodes: verdicts },
+      );
+    return finding(
+      this,
+      'pass',
+      `IPVS modules, kube-ipvs0 and virtual servers present (scheduler ${scheduler})`,
+      { evidence, nodes: verdicts },
+    );
   },
 };
 

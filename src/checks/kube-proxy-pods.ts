@@ -1,10 +1,23 @@
 import type { Pod } from '../cluster/kube-types.js';
-import type { Check, NodeVerdict } from './types.js';
-import { finding } from './types.js';
 import type { Facts } from './lib/facts.js';
 import { isPodReady, lastTermination, podProblems, restartCount } from './lib/pods.js';
+import type { Check, NodeVerdict } from './types.js';
+import { finding } from './types.js';
 
-const crashReasons = new Set(['CrashLoopBackOff', 'OOMKilled', 'Error', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'Failed', 'Pending', 'Unknown', 'NotReady', 'Terminating', 'ContainerCreating']);
+const crashReasons = new Set([
+  'CrashLoopBackOff',
+  'OOMKilled',
+  'Error',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'Failed',
+  'Pending',
+  'Unknown',
+  'NotReady',
+  'Terminating',
+  'ContainerCreating',
+]);
 
 /**
  * SOP prerequisite: is kube-proxy running on the affected node(s)? CrashLoopBackOff,
@@ -16,15 +29,22 @@ export const kubeProxyPods: Check = {
   domain: 'kube-proxy',
   title: 'kube-proxy running on the affected nodes',
   run(view, facts) {
-    if (view.kubeProxy.pods.state === 'missing') return finding(this, 'unknown', `cannot read kube-proxy pods: ${view.kubeProxy.pods.reason}`);
+    if (view.kubeProxy.pods.state === 'missing')
+      return finding(this, 'unknown', `cannot read kube-proxy pods: ${view.kubeProxy.pods.reason}`);
     const ds = view.kubeProxy.daemonSet.state === 'collected' ? view.kubeProxy.daemonSet.value : undefined;
     if (view.kubeProxy.pods.value.length === 0 && view.kubeProxy.daemonSet.state === 'collected' && !ds) {
-      return finding(this, 'warn', 'no kube-proxy DaemonSet or pods: the cluster may use a kube-proxy replacement (e.g. Cilium); rule checks assume kube-proxy');
+      return finding(
+        this,
+        'warn',
+        'no kube-proxy DaemonSet or pods: the cluster may use a kube-proxy replacement (e.g. Cilium); rule checks assume kube-proxy',
+      );
     }
     const evidence: string[] = [];
     if (ds?.status) {
       const s = ds.status;
-      evidence.push(`DaemonSet kube-system/kube-proxy: desired=${s.desiredNumberScheduled ?? '?'} current=${s.currentNumberScheduled ?? '?'} ready=${s.numberReady ?? '?'} unavailable=${s.numberUnavailable ?? 0}`);
+      evidence.push(
+        `DaemonSet kube-system/kube-proxy: desired=${s.desiredNumberScheduled ?? '?'} current=${s.currentNumberScheduled ?? '?'} ready=${s.numberReady ?? '?'} unavailable=${s.numberUnavailable ?? 0}`,
+      );
     }
     const verdicts: Record<string, NodeVerdict> = {};
     const down: string[] = [];
@@ -37,21 +57,36 @@ export const kubeProxyPods: Check = {
     }
     if (down.length > 0) {
       const all = down.length === facts.nodesInScope.length && facts.nodesInScope.length > 1;
-      return finding(this, 'fail', `kube-proxy not running on ${all ? `all ${down.length} nodes` : down.slice(0, 5).join(', ')}${down.length > 5 ? ` and ${down.length - 5} more` : ''}`, {
-        evidence: evidence.slice(0, 20),
-        nodes: verdicts,
-        suspect: {
-          category: 'pod_crash',
-          score: 0.95,
-          detail: `kube-proxy not running on ${down.length === 1 ? `node ${down[0]}` : `${down.length} nodes`} (${summarizeReasons(down, verdicts)}): Service rules are not synced there`,
-          nodes: down,
+      return finding(
+        this,
+        'fail',
+        `kube-proxy not running on ${all ? `all ${down.length} nodes` : down.slice(0, 5).join(', ')}${down.length > 5 ? ` and ${down.length - 5} more` : ''}`,
+        {
+          evidence: evidence.slice(0, 20),
+          nodes: verdicts,
+          suspect: {
+            category: 'pod_crash',
+            score: 0.95,
+            detail: `kube-proxy not running on ${down.length === 1 ? `node ${down[0]}` : `${down.length} nodes`} (${summarizeReasons(down, verdicts)}): Service rules are not synced there`,
+            nodes: down,
+          },
         },
-      });
+      );
     }
     if (restarted.length > 0) {
-      return finding(this, 'warn', `kube-proxy running, but restarted on ${restarted.slice(0, 5).join(', ')}`, { evidence: evidence.slice(0, 20), nodes: verdicts });
+      return finding(
+        this,
+        'warn',
+        `kube-proxy running, but restarted on ${restarted.slice(0, 5).join(', ')}`,
+        { evidence: evidence.slice(0, 20), nodes: verdicts },
+      );
     }
-    return finding(this, 'pass', `kube-proxy Running and Ready on ${facts.nodesInScope.length} node(s) in scope`, { evidence: evidence.slice(0, 5) });
+    return finding(
+      this,
+      'pass',
+      `kube-proxy Running and Ready on ${facts.nodesInScope.length} node(s) in scope`,
+      { evidence: evidence.slice(0, 5) },
+    );
   },
 };
 
@@ -66,17 +101,26 @@ function nodeVerdict(node: string, facts: Facts, evidence: string[]): NodeVerdic
     const restarts = restartCount(running);
     if (restarts === 0) return { status: 'pass', summary: 'Running' };
     const last = lastTermination(running);
-    evidence.push(`Pod kube-system/${running.metadata.name} on ${node}: Running, restartCount=${restarts}${last ? `, last terminated ${last.reason} (exit ${last.exitCode ?? '?'}) at ${last.finishedAt ?? '?'}` : ''}`);
+    evidence.push(
+      `Pod kube-system/${running.metadata.name} on ${node}: Running, restartCount=${restarts}${last ? `, last terminated ${last.reason} (exit ${last.exitCode ?? '?'}) at ${last.finishedAt ?? '?'}` : ''}`,
+    );
     evidence.push(...previousLogReason(running, facts));
-    return { status: 'warn', summary: `Running after ${restarts} restart(s)${last ? ` (last: ${last.reason})` : ''}` };
+    return {
+      status: 'warn',
+      summary: `Running after ${restarts} restart(s)${last ? ` (last: ${last.reason})` : ''}`,
+    };
   }
   const pod = pods[0] as Pod;
   const problems = podProblems(pod);
   evidence.push(...problems.map((p) => `${p.evidence} (node ${node})`));
   evidence.push(...previousLogReason(pod, facts));
-  const reason = problems.find((p) => crashReasons.has(p.reason))?.reason ?? problems[0]?.reason ?? 'not Ready';
+  const reason =
+    problems.find((p) => crashReasons.has(p.reason))?.reason ?? problems[0]?.reason ?? 'not Ready';
   const last = lastTermination(pod);
-  return { status: 'fail', summary: last && reason === 'CrashLoopBackOff' ? `${reason} (last: ${last.reason})` : reason };
+  return {
+    status: 'fail',
+    summary: last && reason === 'CrashLoopBackOff' ? `${reason} (last: ${last.reason})` : reason,
+  };
 }
 
 /** The error lines that ended the previous container: the crash reason in kube-proxy's words. */

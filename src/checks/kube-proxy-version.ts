@@ -1,6 +1,6 @@
+import { parseMinorVersion } from './lib/versions.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
-import { parseMinorVersion } from './lib/versions.js';
 
 /**
  * kube-proxy vs control plane, by the Kubernetes version-skew policy: never newer than
@@ -14,29 +14,66 @@ export const kubeProxyVersion: Check = {
   domain: 'kube-proxy',
   title: 'kube-proxy version vs control plane',
   run(view, facts) {
-    if (view.version.state === 'missing') return finding(this, 'unknown', `control-plane version unknown: ${view.version.reason}`);
+    if (view.version.state === 'missing')
+      return finding(this, 'unknown', `control-plane version unknown: ${view.version.reason}`);
     const server = parseMinorVersion(view.version.value.gitVersion);
     const proxyInfo = facts.kubeProxyVersion;
-    if (!proxyInfo) return finding(this, 'unknown', 'kube-proxy version unknown: no DaemonSet image tag, EKS add-on or "Version info" log line');
+    if (!proxyInfo)
+      return finding(
+        this,
+        'unknown',
+        'kube-proxy version unknown: no DaemonSet image tag, EKS add-on or "Version info" log line',
+      );
     const proxy = parseMinorVersion(proxyInfo.version);
-    if (!server || !proxy) return finding(this, 'unknown', `cannot compare versions ${view.version.value.gitVersion} and ${proxyInfo.version}`);
+    if (!server || !proxy)
+      return finding(
+        this,
+        'unknown',
+        `cannot compare versions ${view.version.value.gitVersion} and ${proxyInfo.version}`,
+      );
     const evidence = [`API server gitVersion: ${view.version.value.gitVersion}`, proxyInfo.source];
     const behind = (server.major - proxy.major) * 100 + (server.minor - proxy.minor);
     const allowed = proxy.major === 1 && proxy.minor < 25 ? 2 : 3;
     const pair = `kube-proxy ${proxyInfo.version} vs API server ${view.version.value.gitVersion}`;
     if (behind < 0) {
-      return finding(this, 'fail', `${pair}: kube-proxy is newer than the control plane, which the skew policy forbids`, {
-        evidence,
-        suspect: { category: 'version_skew', score: 0.75, detail: `${pair}: kube-proxy must not be newer than kube-apiserver`, nodes: [] },
-      });
+      return finding(
+        this,
+        'fail',
+        `${pair}: kube-proxy is newer than the control plane, which the skew policy forbids`,
+        {
+          evidence,
+          suspect: {
+            category: 'version_skew',
+            score: 0.75,
+            detail: `${pair}: kube-proxy must not be newer than kube-apiserver`,
+            nodes: [],
+          },
+        },
+      );
     }
     if (behind > allowed) {
-      return finding(this, 'fail', `${pair}: ${behind} minor versions behind, outside the supported skew of ${allowed}`, {
-        evidence,
-        suspect: { category: 'version_skew', score: 0.75, detail: `${pair}: ${behind} minors behind (policy allows ${allowed})`, nodes: [] },
-      });
+      return finding(
+        this,
+        'fail',
+        `${pair}: ${behind} minor versions behind, outside the supported skew of ${allowed}`,
+        {
+          evidence,
+          suspect: {
+            category: 'version_skew',
+            score: 0.75,
+            detail: `${pair}: ${behind} minors behind (policy allows ${allowed})`,
+            nodes: [],
+          },
+        },
+      );
     }
-    if (behind > 1) return finding(this, 'warn', `${pair}: ${behind} minors behind; within policy, but the runbook expects ±1`, { evidence });
+    if (behind > 1)
+      return finding(
+        this,
+        'warn',
+        `${pair}: ${behind} minors behind; within policy, but the runbook expects ±1`,
+        { evidence },
+      );
     return finding(this, 'pass', `${pair}: within supported skew`, { evidence });
   },
 };

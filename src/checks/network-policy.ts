@@ -1,8 +1,8 @@
 import type { NetworkPolicy, Pod, Service } from '../cluster/kube-types.js';
 import { matchesLabelSelector } from '../cluster/selectors.js';
+import { serviceUnavailable, targetService } from './lib/service.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
-import { serviceUnavailable, targetService } from './lib/service.js';
 
 /**
  * NetworkPolicies that select the backend pods for Ingress. Without knowing the client,
@@ -16,27 +16,54 @@ export const networkPolicy: Check = {
   run(view, facts) {
     const unavailable = serviceUnavailable(view);
     if (unavailable) return finding(this, unavailable.status, unavailable.summary);
-    if (view.networkPolicies.state === 'missing') return finding(this, 'unknown', `cannot read NetworkPolicies: ${view.networkPolicies.reason}`);
-    if (facts.selectedPods.state === 'missing') return finding(this, 'unknown', `pods unknown: ${facts.selectedPods.reason}`);
+    if (view.networkPolicies.state === 'missing')
+      return finding(this, 'unknown', `cannot read NetworkPolicies: ${view.networkPolicies.reason}`);
+    if (facts.selectedPods.state === 'missing')
+      return finding(this, 'unknown', `pods unknown: ${facts.selectedPods.reason}`);
     const pods = facts.selectedPods.value;
     if (pods.length === 0) return finding(this, 'skip', 'no selected pods');
     const service = targetService(view) as Service;
-    const applying = view.networkPolicies.value.filter((p) => appliesToIngress(p) && pods.some((pod) => matchesLabelSelector(pod.metadata.labels, p.spec.podSelector)));
-    if (applying.length === 0) return finding(this, 'pass', 'no NetworkPolicy restricts ingress to the backend pods');
+    const applying = view.networkPolicies.value.filter(
+      (p) =>
+        appliesToIngress(p) &&
+        pods.some((pod) => matchesLabelSelector(pod.metadata.labels, p.spec.podSelector)),
+    );
+    if (applying.length === 0)
+      return finding(this, 'pass', 'no NetworkPolicy restricts ingress to the backend pods');
     const evidence = applying.map(describePolicy);
     const targetPorts = resolveTargetPorts(service, pods);
-    const admitting = applying.flatMap((p) => p.spec.ingress ?? []).filter((rule) => admitsPort(rule.ports ?? [], targetPorts));
+    const admitting = applying
+      .flatMap((p) => p.spec.ingress ?? [])
+      .filter((rule) => admitsPort(rule.ports ?? [], targetPorts));
     if (admitting.length === 0) {
       const names = applying.map((p) => p.metadata.name).join(', ');
-      const what = applying.every((p) => (p.spec.ingress ?? []).length === 0) ? 'deny all ingress' : `admit no traffic to port(s) ${[...targetPorts].join(', ')}`;
+      const what = applying.every((p) => (p.spec.ingress ?? []).length === 0)
+        ? 'deny all ingress'
+        : `admit no traffic to port(s) ${[...targetPorts].join(', ')}`;
       return finding(this, 'fail', `NetworkPolicy ${names} ${what} to the backend pods`, {
         evidence,
-        suspect: { category: 'network_policy', score: 0.8, detail: `NetworkPolicy ${names} selects the backend pods and ${what}`, nodes: [] },
+        suspect: {
+          category: 'network_policy',
+          score: 0.8,
+          detail: `NetworkPolicy ${names} selects the backend pods and ${what}`,
+          nodes: [],
+        },
       });
     }
     const open = admitting.some((r) => (r.from ?? []).length === 0);
-    if (open) return finding(this, 'pass', `${applying.length} NetworkPolic(ies) admit the Service port from any source`, { evidence });
-    return finding(this, 'warn', `${applying.length} NetworkPolic(ies) admit the Service port only from listed peers; other clients are denied`, { evidence });
+    if (open)
+      return finding(
+        this,
+        'pass',
+        `${applying.length} NetworkPolic(ies) admit the Service port from any source`,
+        { evidence },
+      );
+    return finding(
+      this,
+      'warn',
+      `${applying.length} NetworkPolic(ies) admit the Service port only from listed peers; other clients are denied`,
+      { evidence },
+    );
   },
 };
 
@@ -48,9 +75,13 @@ function appliesToIngress(policy: NetworkPolicy): boolean {
 function describePolicy(policy: NetworkPolicy): string {
   const rules = policy.spec.ingress ?? [];
   const selector = JSON.stringify(policy.spec.podSelector.matchLabels ?? {});
-  if (rules.length === 0) return `NetworkPolicy ${policy.metadata.namespace}/${policy.metadata.name}: podSelector ${selector}, policyTypes [${(policy.spec.policyTypes ?? ['Ingress']).join(', ')}], ingress: [] (deny all)`;
+  if (rules.length === 0)
+    return `NetworkPolicy ${policy.metadata.namespace}/${policy.metadata.name}: podSelector ${selector}, policyTypes [${(policy.spec.policyTypes ?? ['Ingress']).join(', ')}], ingress: [] (deny all)`;
   const text = rules
-    .map((r) => `from ${(r.from ?? []).length ? JSON.stringify(r.from) : 'anywhere'} ports ${(r.ports ?? []).length ? (r.ports ?? []).map((p) => `${p.port ?? '*'}/${p.protocol ?? 'TCP'}`).join(',') : 'all'}`)
+    .map(
+      (r) =>
+        `from ${(r.from ?? []).length ? JSON.stringify(r.from) : 'anywhere'} ports ${(r.ports ?? []).length ? (r.ports ?? []).map((p) => `${p.port ?? '*'}/${p.protocol ?? 'TCP'}`).join(',') : 'all'}`,
+    )
     .join('; ');
   return `NetworkPolicy ${policy.metadata.namespace}/${policy.metadata.name}: podSelector ${selector}, ingress ${text}`;
 }
@@ -75,12 +106,16 @@ function resolveTargetPorts(service: Service, pods: readonly Pod[]): Set<string>
   return out;
 }
 
-function admitsPort(ports: readonly { port?: number | string | null | undefined; endPort?: number | null | undefined }[], targets: Set<string>): boolean {
+function admitsPort(
+  ports: readonly { port?: number | string | null | undefined; endPort?: number | null | undefined }[],
+  targets: Set<string>,
+): boolean {
   if (ports.length === 0) return true;
   return ports.some((p) => {
     if (p.port == null) return true;
     if (targets.has(String(p.port))) return true;
-    if (typeof p.port === 'number' && p.endPort) return [...targets].some((t) => Number(t) >= (p.port as number) && Number(t) <= (p.endPort as number));
+    if (typeof p.port === 'number' && p.endPort)
+      return [...targets].some((t) => Number(t) >= (p.port as number) && Number(t) <= (p.endPort as number));
     return false;
   });
 }

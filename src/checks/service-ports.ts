@@ -1,7 +1,7 @@
 import type { Pod, Service, ServicePort } from '../cluster/kube-types.js';
+import { isHeadless, serviceRef, serviceUnavailable, targetService } from './lib/service.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
-import { isHeadless, serviceRef, serviceUnavailable, targetService } from './lib/service.js';
 
 /**
  * port/targetPort against the backends' container ports (numbers and names): the
@@ -15,13 +15,19 @@ export const servicePorts: Check = {
     const unavailable = serviceUnavailable(view);
     if (unavailable) return finding(this, unavailable.status, unavailable.summary);
     const service = targetService(view) as Service;
-    if (facts.selectedPods.state === 'missing') return finding(this, 'unknown', `pods unknown: ${facts.selectedPods.reason}`);
+    if (facts.selectedPods.state === 'missing')
+      return finding(this, 'unknown', `pods unknown: ${facts.selectedPods.reason}`);
     const pods = facts.selectedPods.value;
     if (pods.length === 0) return finding(this, 'skip', 'no selected pods to compare against');
     const ports = service.spec.ports ?? [];
     if (ports.length === 0 && !isHeadless(service)) {
       return finding(this, 'fail', 'the Service declares no ports', {
-        suspect: { category: 'service_config', score: 0.8, detail: `Service ${serviceRef(view)} declares no ports`, nodes: [] },
+        suspect: {
+          category: 'service_config',
+          score: 0.8,
+          detail: `Service ${serviceRef(view)} declares no ports`,
+          nodes: [],
+        },
       });
     }
     const problems: string[] = [];
@@ -36,7 +42,12 @@ export const servicePorts: Check = {
     if (problems.length > 0) {
       return finding(this, 'fail', problems.join('; '), {
         evidence,
-        suspect: { category: 'service_config', score: 0.85, detail: `port mismatch on ${serviceRef(view)}: ${problems.join('; ')}`, nodes: [] },
+        suspect: {
+          category: 'service_config',
+          score: 0.85,
+          detail: `port mismatch on ${serviceRef(view)}: ${problems.join('; ')}`,
+          nodes: [],
+        },
       });
     }
     if (notes.length > 0) return finding(this, 'warn', notes.join('; '), { evidence });
@@ -44,25 +55,49 @@ export const servicePorts: Check = {
   },
 };
 
-function checkPort(port: ServicePort, pods: readonly Pod[]): { problem?: string; note?: string; evidence: string } {
+function checkPort(
+  port: ServicePort,
+  pods: readonly Pod[],
+): { problem?: string; note?: string; evidence: string } {
   const target = port.targetPort ?? port.port;
   const label = `port ${port.name ? `${port.name} ` : ''}${port.port} → targetPort ${target}`;
   const containerPorts = pods.flatMap((p) =>
-    p.spec.containers.flatMap((c) => (c.ports ?? []).map((cp) => ({ pod: p.metadata.name, container: c.name, ...cp }))),
+    p.spec.containers.flatMap((c) =>
+      (c.ports ?? []).map((cp) => ({ pod: p.metadata.name, container: c.name, ...cp })),
+    ),
   );
-  const declared = [...new Set(containerPorts.map((cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`))].join(', ');
+  const declared = [
+    ...new Set(
+      containerPorts.map(
+        (cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`,
+      ),
+    ),
+  ].join(', ');
   const evidence = `${label}; containers declare [${declared || 'no ports'}]`;
   const protocol = port.protocol ?? 'TCP';
   if (typeof target === 'string') {
-    const podsWithName = pods.filter((p) => p.spec.containers.some((c) => (c.ports ?? []).some((cp) => cp.name === target)));
-    if (podsWithName.length === 0) return { problem: `${label}: no container port is named "${target}"`, evidence };
+    const podsWithName = pods.filter((p) =>
+      p.spec.containers.some((c) => (c.ports ?? []).some((cp) => cp.name === target)),
+    );
+    if (podsWithName.length === 0)
+      return { problem: `${label}: no container port is named "${target}"`, evidence };
     if (podsWithName.length < pods.length) {
-      return { note: `${label}: only ${podsWithName.length} of ${pods.length} pods name a port "${target}"`, evidence };
+      return {
+        note: `${label}: only ${podsWithName.length} of ${pods.length} pods name a port "${target}"`,
+        evidence,
+      };
     }
     return { evidence };
   }
-  if (containerPorts.length === 0) return { note: `${label}: containers declare no ports, cannot verify`, evidence };
-  const match = containerPorts.some((cp) => cp.containerPort === target && (cp.protocol ?? 'TCP') === protocol);
-  if (!match) return { problem: `${label}: no container listens on ${target}/${protocol} (declared: ${declared})`, evidence };
+  if (containerPorts.length === 0)
+    return { note: `${label}: containers declare no ports, cannot verify`, evidence };
+  const match = containerPorts.some(
+    (cp) => cp.containerPort === target && (cp.protocol ?? 'TCP') === protocol,
+  );
+  if (!match)
+    return {
+      problem: `${label}: no container listens on ${target}/${protocol} (declared: ${declared})`,
+      evidence,
+    };
   return { evidence };
 }

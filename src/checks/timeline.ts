@@ -1,8 +1,8 @@
 import type { KlogLine } from '../cluster/parse/klog.js';
-import type { Check } from './types.js';
-import { finding } from './types.js';
 import type { Facts } from './lib/facts.js';
 import { lastTermination } from './lib/pods.js';
+import type { Check } from './types.js';
+import { finding } from './types.js';
 
 interface Entry {
   readonly at: Date;
@@ -10,7 +10,8 @@ interface Entry {
 }
 
 const maxEntries = 25;
-const interestingLog = /Failed|failed|error|Error|timeout|refused|Unauthorized|forbidden|xtables lock|"Using \w+ Proxier"|"Version info"|Caches are synced|Sync failed/;
+const interestingLog =
+  /Failed|failed|error|Error|timeout|refused|Unauthorized|forbidden|xtables lock|"Using \w+ Proxier"|"Version info"|Caches are synced|Sync failed/;
 
 /**
  * A timeline of the key events around the incident: Warning events, kube-proxy
@@ -22,13 +23,23 @@ export const timeline: Check = {
   domain: 'timeline',
   title: 'Timeline of key events',
   run(view, facts) {
-    const entries: Entry[] = [...eventEntries(view), ...logEntries(facts), ...podEntries(view), ...nodeEntries(view, facts)];
+    const entries: Entry[] = [
+      ...eventEntries(view),
+      ...logEntries(facts),
+      ...podEntries(view),
+      ...nodeEntries(view, facts),
+    ];
     if (entries.length === 0) return finding(this, 'info', 'no timestamped events collected');
     entries.sort((a, b) => a.at.getTime() - b.at.getTime());
     const kept = entries.slice(-maxEntries);
-    return finding(this, 'info', `${entries.length} event(s) from ${kept[0]?.at.toISOString()} to ${kept.at(-1)?.at.toISOString()}`, {
-      evidence: kept.map((e) => `${e.at.toISOString()} ${e.text}`),
-    });
+    return finding(
+      this,
+      'info',
+      `${entries.length} event(s) from ${kept[0]?.at.toISOString()} to ${kept.at(-1)?.at.toISOString()}`,
+      {
+        evidence: kept.map((e) => `${e.at.toISOString()} ${e.text}`),
+      },
+    );
   },
 };
 
@@ -36,10 +47,16 @@ function eventEntries(view: Parameters<Check['run']>[0]): Entry[] {
   if (view.events.state === 'missing') return [];
   const relevant = new Set([view.target.service, view.target.node, 'kube-proxy'].filter(Boolean));
   return view.events.value
-    .filter((e) => e.type === 'Warning' || e.involvedObject.kind === 'Node' || relevant.has(e.involvedObject.name ?? ''))
+    .filter(
+      (e) =>
+        e.type === 'Warning' || e.involvedObject.kind === 'Node' || relevant.has(e.involvedObject.name ?? ''),
+    )
     .map((e) => ({
       at: new Date(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? 0),
-      text: `Event ${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}: ${e.message ?? ''}`.replace(/\s+/g, ' '),
+      text: `Event ${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}: ${e.message ?? ''}`.replace(
+        /\s+/g,
+        ' ',
+      ),
     }))
     .filter((e) => !Number.isNaN(e.at.getTime()) && e.at.getTime() > 0);
 }
@@ -53,7 +70,12 @@ function logEntries(facts: Facts): Entry[] {
       for (const which of ['previous', 'current'] as const) {
         const log = facts.kubeProxyLog(pod.metadata.name, which);
         if (log.state === 'missing') continue;
-        out.push(...firstAndLastByMessage(log.value.filter((l) => interestingLog.test(l.message))).map((l) => ({ at: l.time, text: `${pod.metadata.name}${which === 'previous' ? ' (previous)' : ''}: ${l.message.slice(0, 240)}` })));
+        out.push(
+          ...firstAndLastByMessage(log.value.filter((l) => interestingLog.test(l.message))).map((l) => ({
+            at: l.time,
+            text: `${pod.metadata.name}${which === 'previous' ? ' (previous)' : ''}: ${l.message.slice(0, 240)}`,
+          })),
+        );
       }
     }
     if (out.length > 200) break;
@@ -80,7 +102,11 @@ function podEntries(view: Parameters<Check['run']>[0]): Entry[] {
   for (const pod of view.kubeProxy.pods.value) {
     if (view.target.node && pod.spec.nodeName !== view.target.node) continue;
     const last = lastTermination(pod);
-    if (last?.finishedAt) out.push({ at: new Date(last.finishedAt), text: `kube-proxy ${pod.metadata.name} terminated: ${last.reason} (exit ${last.exitCode ?? '?'})` });
+    if (last?.finishedAt)
+      out.push({
+        at: new Date(last.finishedAt),
+        text: `kube-proxy ${pod.metadata.name} terminated: ${last.reason} (exit ${last.exitCode ?? '?'})`,
+      });
   }
   return out.slice(0, 20);
 }
@@ -92,8 +118,13 @@ function nodeEntries(view: Parameters<Check['run']>[0], facts: Facts): Entry[] {
     for (const node of view.nodes.value) {
       if (!scope.has(node.metadata.name)) continue;
       for (const c of node.status?.conditions ?? []) {
-        const bad = (c.type === 'Ready' && c.status !== 'True') || (c.type !== 'Ready' && c.status === 'True');
-        if (bad && c.lastTransitionTime) out.push({ at: new Date(c.lastTransitionTime), text: `Node ${node.metadata.name} ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}` });
+        const bad =
+          (c.type === 'Ready' && c.status !== 'True') || (c.type !== 'Ready' && c.status === 'True');
+        if (bad && c.lastTransitionTime)
+          out.push({
+            at: new Date(c.lastTransitionTime),
+            text: `Node ${node.metadata.name} ${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`,
+          });
       }
       if (out.length > 20) break;
     }
@@ -101,7 +132,10 @@ function nodeEntries(view: Parameters<Check['run']>[0], facts: Facts): Entry[] {
   for (const node of facts.nodesInScope.slice(0, 20)) {
     const h = facts.captures(node)?.healthz;
     if (h?.state === 'collected' && !('error' in h.value) && !h.value.healthy) {
-      out.push({ at: h.value.lastUpdated, text: `${node}: last successful kube-proxy sync (healthz lastUpdated)` });
+      out.push({
+        at: h.value.lastUpdated,
+        text: `${node}: last successful kube-proxy sync (healthz lastUpdated)`,
+      });
     }
   }
   return out;

@@ -137,7 +137,9 @@ export const serviceSchema = z.looseObject({
     .looseObject({
       loadBalancer: z
         .looseObject({
-          ingress: z.array(z.looseObject({ ip: z.string().nullish(), hostname: z.string().nullish() })).nullish(),
+          ingress: z
+            .array(z.looseObject({ ip: z.string().nullish(), hostname: z.string().nullish() }))
+            .nullish(),
         })
         .nullish(),
     })
@@ -162,14 +164,22 @@ export const endpointSliceSchema = z.looseObject({
         nodeName: z.string().nullish(),
         zone: z.string().nullish(),
         targetRef: z
-          .looseObject({ kind: z.string().nullish(), name: z.string().nullish(), namespace: z.string().nullish() })
+          .looseObject({
+            kind: z.string().nullish(),
+            name: z.string().nullish(),
+            namespace: z.string().nullish(),
+          })
           .nullish(),
       }),
     )
     .nullish(),
   ports: z
     .array(
-      z.looseObject({ name: z.string().nullish(), port: z.number().nullish(), protocol: z.string().nullish() }),
+      z.looseObject({
+        name: z.string().nullish(),
+        port: z.number().nullish(),
+        protocol: z.string().nullish(),
+      }),
     )
     .nullish(),
 });
@@ -330,4 +340,3 @@ export type KubeEvent = z.infer<typeof eventSchema>;
 export type VersionInfo = z.infer<typeof versionInfoSchema>;
 export type EksCluster = z.infer<typeof eksClusterSchema>;
 export type EksAddon = z.infer<typeof eksAddonSchema>;
-

@@ -3,11 +3,12 @@
  * stops where the runbooks stop, ranks the root causes and says what to do. Every entry
  * point (CLI, Slack worker, PagerDuty triage) calls this and nothing else.
  */
-import type { ClusterSource, LoadRequest } from '../cluster/source.js';
-import type { ClusterView } from '../cluster/view.js';
+
 import { allChecks, epilogue, phases } from '../checks/index.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
+import type { ClusterSource, LoadRequest } from '../cluster/source.js';
+import type { ClusterView } from '../cluster/view.js';
 import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.js';
 import { applyGuardrails } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
@@ -28,12 +29,18 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
   for (const phase of phases) {
     options.onProgress?.({ phase: phase.name, done: findings.length, total });
     if (stoppedAfter) {
-      findings.push(...phase.checks.map((c) => finding(c, 'skip', `not investigated: ${stoppedAfter?.reason} (runbook order)`)));
+      findings.push(
+        ...phase.checks.map((c) =>
+          finding(c, 'skip', `not investigated: ${stoppedAfter?.reason} (runbook order)`),
+        ),
+      );
       continue;
     }
     const results = phase.checks.map((c) => runCheck(c, view, facts));
     findings.push(...results);
-    const stop = results.find((f) => f.status === 'fail' && f.suspect && phase.stopsOn.includes(f.suspect.category));
+    const stop = results.find(
+      (f) => f.status === 'fail' && f.suspect && phase.stopsOn.includes(f.suspect.category),
+    );
     if (stop?.suspect) stoppedAfter = { phase: phase.name, reason: `${stop.suspect.category} found` };
   }
   options.onProgress?.({ phase: 'Timeline', done: findings.length, total });
@@ -62,13 +69,23 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
     stoppedAfter,
     findings,
     nodes: nodeBreakdown(findings),
-    mitigation: mitigationFor({ category: rootCause.category, nodes: rootCause.nodes, detail: rootCause.detail, findings, target }),
+    mitigation: mitigationFor({
+      category: rootCause.category,
+      nodes: rootCause.nodes,
+      detail: rootCause.detail,
+      findings,
+      target,
+    }),
     crossReference: crossReferences[rootCause.category] ?? [],
   };
 }
 
 /** Loads the view from a source, diagnoses it, and releases the source. */
-export async function diagnoseSource(source: ClusterSource, request: LoadRequest = {}, options: DiagnoseOptions = {}): Promise<Diagnosis> {
+export async function diagnoseSource(
+  source: ClusterSource,
+  request: LoadRequest = {},
+  options: DiagnoseOptions = {},
+): Promise<Diagnosis> {
   try {
     options.onProgress?.({ phase: 'Collecting cluster state', done: 0, total: allChecks.length });
     const view = await source.load(request);
@@ -83,7 +100,11 @@ function runCheck(check: Check, view: ClusterView, facts: Facts): Finding {
   try {
     return check.run(view, facts);
   } catch (error) {
-    return finding(check, 'unknown', `check failed internally: ${error instanceof Error ? error.message : String(error)}`);
+    return finding(
+      check,
+      'unknown',
+      `check failed internally: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -96,13 +117,27 @@ function noFaultDetail(findings: readonly Finding[]): string {
   return parts.join('; ');
 }
 
-const nodeWide = new Set(['pod_crash', 'api_connectivity', 'iptables_sync', 'ipvs_modules', 'stale_endpoints', 'conntrack', 'node_network']);
+const nodeWide = new Set([
+  'pod_crash',
+  'api_connectivity',
+  'iptables_sync',
+  'ipvs_modules',
+  'stale_endpoints',
+  'conntrack',
+  'node_network',
+]);
 
-function severityOf(category: string, nodes: readonly string[], facts: Facts, findings: readonly Finding[]): Severity {
+function severityOf(
+  category: string,
+  nodes: readonly string[],
+  facts: Facts,
+  findings: readonly Finding[],
+): Severity {
   if (category === 'none') return findings.some((f) => f.status === 'warn') ? 'LOW' : 'NONE';
   if (category === 'version_skew') return 'MEDIUM';
   if (category === 'dns') return 'CRITICAL';
-  if (nodeWide.has(category) && facts.nodeNames.length > 1 && nodes.length >= facts.nodeNames.length) return 'CRITICAL';
+  if (nodeWide.has(category) && facts.nodeNames.length > 1 && nodes.length >= facts.nodeNames.length)
+    return 'CRITICAL';
   return 'HIGH';
 }
 

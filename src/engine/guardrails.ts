@@ -31,7 +31,11 @@ function staleIsSymptom(s: AdjustedSuspect, all: readonly AdjustedSuspect[]): Ad
   if (s.category !== 'stale_endpoints') return s;
   const cause = all.find((o) => staleCauses.has(o.category) && overlaps(o.nodes, s.nodes));
   if (!cause) return s;
-  return { ...s, score: s.score * 0.6, notes: [...s.notes, `consequence of ${cause.category} on the same node(s)`] };
+  return {
+    ...s,
+    score: s.score * 0.6,
+    notes: [...s.notes, `consequence of ${cause.category} on the same node(s)`],
+  };
 }
 
 /**
@@ -45,5 +49,9 @@ function cniNeverOwnsKubeServices(s: AdjustedSuspect, findings: readonly Finding
     .filter(([, v]) => v.status === 'fail')
     .map(([n]) => n);
   if (!noRules.some((n) => s.nodes.includes(n))) return s;
-  return { ...s, score: s.score * 0.3, notes: [...s.notes, 'kube-proxy rules are missing there; the CNI never touches KUBE-SERVICES'] };
+  return {
+    ...s,
+    score: s.score * 0.3,
+    notes: [...s.notes, 'kube-proxy rules are missing there; the CNI never touches KUBE-SERVICES'],
+  };
 }

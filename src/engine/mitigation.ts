@@ -22,7 +22,8 @@ function perNode(id: ActionId, nodes: readonly string[], when: string): Suggeste
   return nodes.slice(0, maxNodeActions).map((n) => action(id, when, n));
 }
 
-const longTermDefault = 'Keep the kube-proxy add-on at the control-plane version, prefer IPVS (or nftables) above ~1,000 Services, and alert on kube-proxy restarts, sync latency and healthz.';
+const longTermDefault =
+  'Keep the kube-proxy add-on at the control-plane version, prefer IPVS (or nftables) above ~1,000 Services, and alert on kube-proxy restarts, sync latency and healthz.';
 
 export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
   const { category, nodes, findings, target } = input;
@@ -31,19 +32,23 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
   switch (category) {
     case 'none':
       return {
-        immediate: 'No action: kube-proxy and the Service path look healthy in what was collected. If clients still fail, compare curl to the ClusterIP and to a pod IP from the failing client, and collect that node\'s captures.',
+        immediate:
+          "No action: kube-proxy and the Service path look healthy in what was collected. If clients still fail, compare curl to the ClusterIP and to a pod IP from the failing client, and collect that node's captures.",
         longTerm: longTermDefault,
         actions: [],
       };
     case 'no_endpoints':
       return {
         immediate: `Fix the backends, not kube-proxy: make the pods selected by ${svc} Ready (kubectl get pods -l <selector>; kubectl describe pod for readiness probe failures), or correct the selector/labels.`,
-        longTerm: 'Alert on Services with zero ready endpoints; keep readiness probes honest and selectors under review.',
+        longTerm:
+          'Alert on Services with zero ready endpoints; keep readiness probes honest and selectors under review.',
         actions: [],
       };
     case 'pod_crash': {
       const oom = findings.some((f) => f.check === 'kube-proxy.pods' && /OOMKilled/.test(JSON.stringify(f)));
-      const config = findings.some((f) => /failed validate|Invalid value|Error running ProxyServer|does not parse/.test(JSON.stringify(f)));
+      const config = findings.some((f) =>
+        /failed validate|Invalid value|Error running ProxyServer|does not parse/.test(JSON.stringify(f)),
+      );
       const why = oom
         ? 'kube-proxy is OOMKilled: raise its memory limit (large clusters in iptables mode) or move to IPVS.'
         : config
@@ -52,37 +57,61 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       return {
         immediate: `kube-proxy is not running on ${nodeText}: ${why}`,
         longTerm: `${longTermDefault} Alert on kube-proxy CrashLoopBackOff.`,
-        actions: [...perNode('delete-kube-proxy-pod', nodes, 'first: recreate the pod on the node'), action('restart-kube-proxy', 'when several nodes are affected')],
+        actions: [
+          ...perNode('delete-kube-proxy-pod', nodes, 'first: recreate the pod on the node'),
+          action('restart-kube-proxy', 'when several nodes are affected'),
+        ],
       };
     }
     case 'api_connectivity':
       return {
         immediate: `kube-proxy on ${nodeText} cannot list/watch the API server: check the node → API endpoint path (security groups on 443, NACLs, private endpoint access) for refused/timeouts, or the kube-proxy service account and its ClusterRoleBinding (system:node-proxier) for Unauthorized/Forbidden. Rules there are stale until it reconnects.`,
-        longTerm: 'Monitor kube-proxy list/watch errors and API server reachability from every subnet; never edit the kube-proxy ClusterRoleBinding by hand.',
-        actions: [...perNode('delete-kube-proxy-pod', nodes, 'after the path or credentials are fixed, to force a fresh connection and full resync')],
+        longTerm:
+          'Monitor kube-proxy list/watch errors and API server reachability from every subnet; never edit the kube-proxy ClusterRoleBinding by hand.',
+        actions: [
+          ...perNode(
+            'delete-kube-proxy-pod',
+            nodes,
+            'after the path or credentials are fixed, to force a fresh connection and full resync',
+          ),
+        ],
       };
     case 'iptables_sync': {
-      const explosion = findings.some((f) => f.check === 'kube-proxy.sync' && /rules \(>|take .*s on average/.test(JSON.stringify(f)));
+      const explosion = findings.some(
+        (f) => f.check === 'kube-proxy.sync' && /rules \(>|take .*s on average/.test(JSON.stringify(f)),
+      );
       return {
         immediate: `Rule sync fails on ${nodeText}: find the competing xtables lock holder (CNI or security agents calling iptables without -w), check iptables-restore errors in the kube-proxy log, then recreate kube-proxy there so it resyncs. If it persists, drain and replace the node.`,
         longTerm: `${longTermDefault} Make every iptables user on the node take the xtables lock with a wait.`,
         actions: [
           ...perNode('delete-kube-proxy-pod', nodes, 'first: resync rules on the node'),
           ...perNode('drain-node', nodes, 'if sync failures persist after the restart (node replacement)'),
-          ...(explosion ? [action('switch-kube-proxy-mode-ipvs', 'for rule explosion: off-hours, after loading IPVS modules on every node')] : []),
+          ...(explosion
+            ? [
+                action(
+                  'switch-kube-proxy-mode-ipvs',
+                  'for rule explosion: off-hours, after loading IPVS modules on every node',
+                ),
+              ]
+            : []),
         ],
       };
     }
     case 'ipvs_modules':
       return {
         immediate: `IPVS is not usable on ${nodeText}: load the modules (modprobe ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; persist in /etc/modules-load.d/ipvs.conf, or in the node bootstrap), then restart kube-proxy. Or roll the mode back to iptables.`,
-        longTerm: 'Bake the IPVS modules and ipvsadm into the node image before enabling IPVS; verify with ipvsadm -Ln after every mode change.',
-        actions: [...perNode('delete-kube-proxy-pod', nodes, 'after the modules are loaded'), action('restart-kube-proxy', 'after the modules are loaded on every node')],
+        longTerm:
+          'Bake the IPVS modules and ipvsadm into the node image before enabling IPVS; verify with ipvsadm -Ln after every mode change.',
+        actions: [
+          ...perNode('delete-kube-proxy-pod', nodes, 'after the modules are loaded'),
+          action('restart-kube-proxy', 'after the modules are loaded on every node'),
+        ],
       };
     case 'stale_endpoints':
       return {
         immediate: `Rules on ${nodeText} point at backends that are gone or miss ready ones: recreate kube-proxy on the node to force a full resync; if the rules are still wrong afterwards, cordon, drain and replace the node (the runbook's decision rule for node-specific blackholes).`,
-        longTerm: 'Limit Service/Endpoint churn, alert on kube-proxy sync errors, and rotate nodes that show rule corruption.',
+        longTerm:
+          'Limit Service/Endpoint churn, alert on kube-proxy sync errors, and rotate nodes that show rule corruption.',
         actions: [
           ...perNode('delete-kube-proxy-pod', nodes, 'first'),
           ...perNode('cordon-node', nodes, 'if the rules stay stale after the restart'),
@@ -91,26 +120,35 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'version_skew':
       return {
-        immediate: 'Bring kube-proxy to the control plane\'s minor version: update the EKS kube-proxy add-on (aws eks update-addon --addon-name kube-proxy --addon-version <matching>) or the DaemonSet image.',
-        longTerm: 'Upgrade kube-proxy (and the other add-ons) with every control-plane upgrade; kube-proxy must never be newer than the API server.',
+        immediate:
+          "Bring kube-proxy to the control plane's minor version: update the EKS kube-proxy add-on (aws eks update-addon --addon-name kube-proxy --addon-version <matching>) or the DaemonSet image.",
+        longTerm:
+          'Upgrade kube-proxy (and the other add-ons) with every control-plane upgrade; kube-proxy must never be newer than the API server.',
         actions: [action('update-kube-proxy-addon', 'to the version matching the control plane')],
       };
     case 'service_config':
       return {
         immediate: `Fix ${svc} itself: ${input.detail}`,
-        longTerm: 'Review Service specs in CI (targetPort names against container ports; Local traffic policies only where every node that receives traffic runs a backend).',
+        longTerm:
+          'Review Service specs in CI (targetPort names against container ports; Local traffic policies only where every node that receives traffic runs a backend).',
         actions: [],
       };
     case 'conntrack':
       return {
         immediate: `The conntrack table is full on ${nodeText}: raise nf_conntrack_max (kube-proxy conntrack.maxPerCore / conntrack.min) and look for the connection leak; move traffic off the node meanwhile.`,
-        longTerm: 'Alert on nf_conntrack_count / nf_conntrack_max above 75%; size conntrack for peak connection rates.',
-        actions: [...perNode('cordon-node', nodes, 'to stop new pods landing there'), ...perNode('drain-node', nodes, 'if drops continue')],
+        longTerm:
+          'Alert on nf_conntrack_count / nf_conntrack_max above 75%; size conntrack for peak connection rates.',
+        actions: [
+          ...perNode('cordon-node', nodes, 'to stop new pods landing there'),
+          ...perNode('drain-node', nodes, 'if drops continue'),
+        ],
       };
     case 'dns':
       return {
-        immediate: 'Restore CoreDNS: check its pods and logs (kubectl -n kube-system logs deploy/coredns), restart the deployment, and test with the Service\'s FQDN.',
-        longTerm: 'Run CoreDNS with at least two replicas across nodes, a PodDisruptionBudget, and NodeLocal DNSCache.',
+        immediate:
+          "Restore CoreDNS: check its pods and logs (kubectl -n kube-system logs deploy/coredns), restart the deployment, and test with the Service's FQDN.",
+        longTerm:
+          'Run CoreDNS with at least two replicas across nodes, a PodDisruptionBudget, and NodeLocal DNSCache.',
         actions: [],
       };
     case 'network_policy':
@@ -122,8 +160,12 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
     case 'node_network':
       return {
         immediate: `Node-level networking is broken on ${nodeText} while kube-proxy is healthy: cordon the node, drain it, and let the autoscaler replace it (the runbook's node-replacement rule).`,
-        longTerm: 'Monitor node conditions and CNI agents; rotate nodes periodically to clear accumulated state.',
-        actions: [...perNode('cordon-node', nodes, 'first'), ...perNode('drain-node', nodes, 'then replace the node')],
+        longTerm:
+          'Monitor node conditions and CNI agents; rotate nodes periodically to clear accumulated state.',
+        actions: [
+          ...perNode('cordon-node', nodes, 'first'),
+          ...perNode('drain-node', nodes, 'then replace the node'),
+        ],
       };
   }
 }

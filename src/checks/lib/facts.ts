@@ -6,7 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { Collected } from '../../cluster/collected.js';
 import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
-import { parseHealthz, type Healthz } from '../../cluster/parse/healthz.js';
+import { type Healthz, parseHealthz } from '../../cluster/parse/healthz.js';
 import { type IptablesSave, parseIptablesSave } from '../../cluster/parse/iptables.js';
 import { type IpvsTable, parseIpvsadm } from '../../cluster/parse/ipvsadm.js';
 import { type KlogLine, klogValue, parseKlog } from '../../cluster/parse/klog.js';
@@ -68,7 +68,9 @@ export interface Facts {
 
 export function deriveFacts(view: ClusterView): Facts {
   const nodeNames = deriveNodeNames(view);
-  const kubeProxyPodsByNode = groupByNode(view.kubeProxy.pods.state === 'collected' ? view.kubeProxy.pods.value : []);
+  const kubeProxyPodsByNode = groupByNode(
+    view.kubeProxy.pods.state === 'collected' ? view.kubeProxy.pods.value : [],
+  );
   const logCache = new Map<string, Collected<readonly KlogLine[]>>();
   const captureCache = new Map<string, ParsedCaptures>();
 
@@ -138,7 +140,10 @@ function selectPods(view: ClusterView): Collected<readonly Pod[]> {
   if (view.service.state === 'missing') return view.service;
   const selector = view.service.value?.spec.selector;
   if (view.namespacePods.state === 'missing') return view.namespacePods;
-  return { state: 'collected', value: view.namespacePods.value.filter((p) => matchesServiceSelector(p.metadata.labels, selector)) };
+  return {
+    state: 'collected',
+    value: view.namespacePods.value.filter((p) => matchesServiceSelector(p.metadata.labels, selector)),
+  };
 }
 
 function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<readonly EndpointAddress[]> {
@@ -164,7 +169,9 @@ function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<rea
   return { state: 'collected', value: [...byIp.values()] };
 }
 
-function slicePortsOf(slices: Collected<readonly EndpointSlice[]>): { name: string; port: number; protocol: string }[] {
+function slicePortsOf(
+  slices: Collected<readonly EndpointSlice[]>,
+): { name: string; port: number; protocol: string }[] {
   if (slices.state === 'missing') return [];
   const seen = new Map<string, { name: string; port: number; protocol: string }>();
   for (const slice of slices.value) {
@@ -196,7 +203,11 @@ function asMode(text: string | undefined | null): ProxyMode | undefined {
 }
 
 /** The `mode` of the KubeProxyConfiguration; blank means iptables on Linux. */
-export function configuredMode(view: ClusterView): { mode: ProxyMode | undefined; raw: string | undefined; error?: string } {
+export function configuredMode(view: ClusterView): {
+  mode: ProxyMode | undefined;
+  raw: string | undefined;
+  error?: string;
+} {
   const cm = view.kubeProxy.configMap;
   if (cm.state === 'missing' || !cm.value?.key) return { mode: undefined, raw: undefined };
   const text = cm.value.configMap.data?.[cm.value.key] ?? '';
@@ -205,7 +216,11 @@ export function configuredMode(view: ClusterView): { mode: ProxyMode | undefined
     const raw = typeof doc?.mode === 'string' ? doc.mode : '';
     return { mode: raw === '' ? 'iptables' : (asMode(raw) ?? 'unknown'), raw };
   } catch (error) {
-    return { mode: undefined, raw: undefined, error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+    return {
+      mode: undefined,
+      raw: undefined,
+      error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+    };
   }
 }
 
@@ -216,7 +231,11 @@ function deriveMode(
 ): ModeFacts {
   const evidence: string[] = [];
   const configured = configuredMode(view);
-  if (configured.raw !== undefined && view.kubeProxy.configMap.state === 'collected' && view.kubeProxy.configMap.value) {
+  if (
+    configured.raw !== undefined &&
+    view.kubeProxy.configMap.state === 'collected' &&
+    view.kubeProxy.configMap.value
+  ) {
     const { configMap, key } = view.kubeProxy.configMap.value;
     evidence.push(`ConfigMap kube-system/${configMap.metadata.name} ${key}: mode: "${configured.raw}"`);
   }
@@ -249,14 +268,22 @@ function deriveMode(
   };
 }
 
-function deriveKubeProxyVersion(view: ClusterView, kubeProxyLog: Facts['kubeProxyLog']): KubeProxyVersion | undefined {
+function deriveKubeProxyVersion(
+  view: ClusterView,
+  kubeProxyLog: Facts['kubeProxyLog'],
+): KubeProxyVersion | undefined {
   const addon = view.eks.addons.get('kube-proxy');
   if (addon?.state === 'collected' && addon.value.addon.addonVersion) {
-    return { version: addon.value.addon.addonVersion, source: `EKS add-on kube-proxy addonVersion: ${addon.value.addon.addonVersion}` };
+    return {
+      version: addon.value.addon.addonVersion,
+      source: `EKS add-on kube-proxy addonVersion: ${addon.value.addon.addonVersion}`,
+    };
   }
   const ds = view.kubeProxy.daemonSet;
   if (ds.state === 'collected' && ds.value) {
-    const container = ds.value.spec.template.spec.containers.find((c) => c.name === 'kube-proxy') ?? ds.value.spec.template.spec.containers[0];
+    const container =
+      ds.value.spec.template.spec.containers.find((c) => c.name === 'kube-proxy') ??
+      ds.value.spec.template.spec.containers[0];
     const tag = imageTag(container?.image);
     if (tag && /^v?\d+\.\d+/.test(tag)) {
       return { version: tag, source: `DaemonSet kube-system/kube-proxy image: ${container?.image}` };

@@ -25,10 +25,16 @@ export function podProblems(pod: Pod): PodProblem[] {
   const problems: PodProblem[] = [];
   const phase = pod.status?.phase ?? 'Unknown';
   if (pod.metadata.deletionTimestamp) {
-    problems.push({ reason: 'Terminating', evidence: `Pod ${name}: deletionTimestamp=${pod.metadata.deletionTimestamp}` });
+    problems.push({
+      reason: 'Terminating',
+      evidence: `Pod ${name}: deletionTimestamp=${pod.metadata.deletionTimestamp}`,
+    });
   }
   if (phase !== 'Running' && phase !== 'Succeeded') {
-    problems.push({ reason: phase, evidence: `Pod ${name}: phase=${phase}${pod.status?.reason ? ` reason=${pod.status.reason}` : ''}` });
+    problems.push({
+      reason: phase,
+      evidence: `Pod ${name}: phase=${phase}${pod.status?.reason ? ` reason=${pod.status.reason}` : ''}`,
+    });
   }
   for (const cs of pod.status?.containerStatuses ?? []) {
     const waiting = cs.state?.waiting;
@@ -62,10 +68,13 @@ export function restartCount(pod: Pod): number {
 }
 
 /** The last termination reason of any container (OOMKilled, Error, Completed). */
-export function lastTermination(pod: Pod): { reason: string; exitCode: number | undefined; finishedAt: string | undefined } | undefined {
+export function lastTermination(
+  pod: Pod,
+): { reason: string; exitCode: number | undefined; finishedAt: string | undefined } | undefined {
   for (const cs of pod.status?.containerStatuses ?? []) {
     const t = cs.lastState?.terminated ?? cs.state?.terminated;
-    if (t?.reason) return { reason: t.reason, exitCode: t.exitCode ?? undefined, finishedAt: t.finishedAt ?? undefined };
+    if (t?.reason)
+      return { reason: t.reason, exitCode: t.exitCode ?? undefined, finishedAt: t.finishedAt ?? undefined };
   }
   return undefined;
 }

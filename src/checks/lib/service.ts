@@ -27,7 +27,10 @@ export function isExternalName(service: Service): boolean {
 export function describeService(service: Service): string {
   const spec = service.spec;
   const ports = (spec.ports ?? [])
-    .map((p) => `${p.name ? `${p.name} ` : ''}${p.port}→${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}${p.nodePort ? ` nodePort=${p.nodePort}` : ''}`)
+    .map(
+      (p) =>
+        `${p.name ? `${p.name} ` : ''}${p.port}→${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}${p.nodePort ? ` nodePort=${p.nodePort}` : ''}`,
+    )
     .join(', ');
   const selector = Object.entries(spec.selector ?? {})
     .map(([k, v]) => `${k}=${v}`)
@@ -39,13 +42,18 @@ export function describeService(service: Service): string {
     `selector={${selector}}`,
   ];
   if (spec.externalTrafficPolicy) parts.push(`externalTrafficPolicy=${spec.externalTrafficPolicy}`);
-  if (spec.internalTrafficPolicy && spec.internalTrafficPolicy !== 'Cluster') parts.push(`internalTrafficPolicy=${spec.internalTrafficPolicy}`);
+  if (spec.internalTrafficPolicy && spec.internalTrafficPolicy !== 'Cluster')
+    parts.push(`internalTrafficPolicy=${spec.internalTrafficPolicy}`);
   if (spec.externalName) parts.push(`externalName=${spec.externalName}`);
   return `Service ${service.metadata.namespace ?? ''}/${service.metadata.name}: ${parts.join(' ')}`;
 }
 
 /** The backend `ip:port` set a Service port should be programmed with (ready endpoints). */
-export function expectedBackends(port: ServicePort, facts: Facts, endpoints: readonly EndpointAddress[]): Set<string> {
+export function expectedBackends(
+  port: ServicePort,
+  facts: Facts,
+  endpoints: readonly EndpointAddress[],
+): Set<string> {
   const slicePort =
     facts.slicePorts.find((p) => p.name === (port.name ?? '') && p.protocol === (port.protocol ?? 'TCP')) ??
     (facts.slicePorts.length === 1 ? facts.slicePorts[0] : undefined);
@@ -57,15 +65,22 @@ export function expectedBackends(port: ServicePort, facts: Facts, endpoints: rea
 
 /** Ready endpoints, or all serving ones when the Service publishes not-ready addresses. */
 export function usableEndpoints(service: Service, endpoints: readonly EndpointAddress[]): EndpointAddress[] {
-  return service.spec.publishNotReadyAddresses ? endpoints.filter((e) => e.serving || e.ready) : endpoints.filter((e) => e.ready);
+  return service.spec.publishNotReadyAddresses
+    ? endpoints.filter((e) => e.serving || e.ready)
+    : endpoints.filter((e) => e.ready);
 }
 
 /** Why a check that needs the target Service cannot run, or undefined when it can. */
-export function serviceUnavailable(view: ClusterView): { status: 'skip' | 'unknown'; summary: string } | undefined {
-  if (!view.target.service) return { status: 'skip', summary: 'no target Service (cluster-wide kube-proxy health only)' };
-  if (view.service.state === 'missing') return { status: 'unknown', summary: `cannot read the Service: ${view.service.reason}` };
+export function serviceUnavailable(
+  view: ClusterView,
+): { status: 'skip' | 'unknown'; summary: string } | undefined {
+  if (!view.target.service)
+    return { status: 'skip', summary: 'no target Service (cluster-wide kube-proxy health only)' };
+  if (view.service.state === 'missing')
+    return { status: 'unknown', summary: `cannot read the Service: ${view.service.reason}` };
   const service = view.service.value;
   if (!service) return { status: 'skip', summary: `Service ${serviceRef(view)} does not exist` };
-  if (isExternalName(service)) return { status: 'skip', summary: 'ExternalName Service: a DNS CNAME, no endpoints or proxy rules' };
+  if (isExternalName(service))
+    return { status: 'skip', summary: 'ExternalName Service: a DNS CNAME, no endpoints or proxy rules' };
   return undefined;
 }

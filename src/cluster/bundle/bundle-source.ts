@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ZodType, z } from 'zod';
 import { BundleError, KproxyError } from '../../errors.js';
 import { type Collected, collected, mapCollected, missing } from '../collected.js';
-import type { ZodType, z } from 'zod';
 import {
   type ConfigMap,
   configMapSchema,
@@ -90,7 +90,10 @@ export class BundleSource implements ClusterSource {
     }
     if (isDir) return full;
     if (!/\.(tar\.gz|tgz)$/.test(full)) {
-      throw new KproxyError('bundle_unreadable', `${this.bundlePath}: a bundle is a directory or a .tar.gz file`);
+      throw new KproxyError(
+        'bundle_unreadable',
+        `${this.bundlePath}: a bundle is a directory or a .tar.gz file`,
+      );
     }
     this.unpacked ??= await unpackBundleTarball(full);
     return bundleRootInside(this.unpacked.dir);
@@ -111,7 +114,8 @@ async function bundleRootInside(dir: string): Promise<string> {
 
 async function readManifest(dir: BundleDir): Promise<BundleManifest> {
   const manifest = await dir.readObject('bundle.json', bundleManifestSchema, 'a kproxy/v1 Bundle manifest');
-  if (manifest.state === 'missing') throw new BundleError('bundle.json', 'missing: every bundle starts with its manifest');
+  if (manifest.state === 'missing')
+    throw new BundleError('bundle.json', 'missing: every bundle starts with its manifest');
   return manifest.value;
 }
 
@@ -130,7 +134,12 @@ function resolveTarget(manifest: BundleManifest, override: Target | undefined): 
   };
 }
 
-async function buildView(dir: BundleDir, manifest: BundleManifest, target: Target, origin: string): Promise<ClusterView> {
+async function buildView(
+  dir: BundleDir,
+  manifest: BundleManifest,
+  target: Target,
+  origin: string,
+): Promise<ClusterView> {
   const ns = target.namespace;
   const list = <S extends ZodType>(namespace: string, resource: string, kind: string, schema: S) =>
     dir.readList(`namespaces/${namespace}/${resource}.json`, kind, schema);
@@ -154,7 +163,9 @@ async function buildView(dir: BundleDir, manifest: BundleManifest, target: Targe
     list(kubeSystem, 'deployments', 'Deployment', deploymentSchema),
   ]);
 
-  const kubeProxyDaemonSet = mapCollected(sysDaemonSets, (list) => list.find((ds) => ds.metadata.name === 'kube-proxy'));
+  const kubeProxyDaemonSet = mapCollected(sysDaemonSets, (list) =>
+    list.find((ds) => ds.metadata.name === 'kube-proxy'),
+  );
   const kubeProxyPods = mapCollected(sysPods, (pods) => pods.filter(isKubeProxyPod));
   const service = target.service
     ? mapCollected(services, (list) => list.find((s) => s.metadata.name === target.service))
@@ -169,7 +180,9 @@ async function buildView(dir: BundleDir, manifest: BundleManifest, target: Targe
     nodes,
     service,
     endpointSlices: target.service
-      ? mapCollected(slices, (list) => list.filter((s) => s.metadata.labels?.[serviceNameLabel] === target.service))
+      ? mapCollected(slices, (list) =>
+          list.filter((s) => s.metadata.labels?.[serviceNameLabel] === target.service),
+        )
       : missing('no target Service'),
     namespacePods: nsPods,
     networkPolicies: policies,
@@ -188,7 +201,9 @@ async function buildView(dir: BundleDir, manifest: BundleManifest, target: Targe
       pods: mapCollected(sysPods, (pods) => pods.filter(isCoreDnsPod)),
       deployment: mapCollected(sysDeployments, (list) => list.find((d) => d.metadata.name === 'coredns')),
     },
-    systemDaemonSets: mapCollected(sysDaemonSets, (list) => list.filter((ds) => isCniAgentName(ds.metadata.name))),
+    systemDaemonSets: mapCollected(sysDaemonSets, (list) =>
+      list.filter((ds) => isCniAgentName(ds.metadata.name)),
+    ),
     cniPods: mapCollected(sysPods, (pods) => pods.filter(isCniAgentPod)),
     nodeCaptures: await readNodeCaptures(dir),
     eks: await readEks(dir),
@@ -200,7 +215,9 @@ function combineConfigMap(
   configMaps: Collected<ConfigMap[]>,
 ): ClusterView['kubeProxy']['configMap'] {
   if (configMaps.state === 'missing') return configMaps;
-  return collected(pickKubeProxyConfigMap(daemonSet.state === 'collected' ? daemonSet.value : undefined, configMaps.value));
+  return collected(
+    pickKubeProxyConfigMap(daemonSet.state === 'collected' ? daemonSet.value : undefined, configMaps.value),
+  );
 }
 
 async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collected<readonly KubeEvent[]>> {
@@ -212,16 +229,23 @@ async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collect
   return collected(found.flatMap((l) => l.value));
 }
 
-async function readKubeProxyLogs(dir: BundleDir, pods: Collected<Pod[]>): Promise<ReadonlyMap<string, PodLogs>> {
+async function readKubeProxyLogs(
+  dir: BundleDir,
+  pods: Collected<Pod[]>,
+): Promise<ReadonlyMap<string, PodLogs>> {
   const logs = new Map<string, PodLogs>();
   if (pods.state === 'missing') return logs;
   await Promise.all(
     pods.value.map(async (pod) => {
       const name = pod.metadata.name;
-      const container = pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
+      const container =
+        pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
       if (!container) return;
       const base = `logs/${kubeSystem}/${name}/${container}`;
-      const [current, previous] = await Promise.all([dir.readLogTail(`${base}.log`), dir.readLogTail(`${base}.previous.log`)]);
+      const [current, previous] = await Promise.all([
+        dir.readLogTail(`${base}.log`),
+        dir.readLogTail(`${base}.previous.log`),
+      ]);
       logs.set(name, { pod: name, container, current, previous });
     }),
   );
@@ -232,7 +256,9 @@ async function readNodeCaptures(dir: BundleDir): Promise<ReadonlyMap<string, Nod
   const captures = new Map<string, NodeCaptures>();
   for (const node of await dir.listDirs('nodes')) {
     const entries = await Promise.all(
-      Object.entries(nodeCaptureFiles).map(async ([field, file]) => [field, await dir.readText(`nodes/${node}/${file}`)] as const),
+      Object.entries(nodeCaptureFiles).map(
+        async ([field, file]) => [field, await dir.readText(`nodes/${node}/${file}`)] as const,
+      ),
     );
     captures.set(node, { node, ...Object.fromEntries(entries) } as NodeCaptures);
   }
@@ -242,7 +268,10 @@ async function readNodeCaptures(dir: BundleDir): Promise<ReadonlyMap<string, Nod
 async function readEks(dir: BundleDir): Promise<ClusterView['eks']> {
   const addons = new Map<string, Collected<ReturnType<typeof eksAddonSchema.parse>>>();
   for (const name of eksAddonNames) {
-    addons.set(name, await dir.readObject(`eks/addons/${name}.json`, eksAddonSchema, 'an EKS DescribeAddon response'));
+    addons.set(
+      name,
+      await dir.readObject(`eks/addons/${name}.json`, eksAddonSchema, 'an EKS DescribeAddon response'),
+    );
   }
   return {
     cluster: await dir.readObject('eks/cluster.json', eksClusterSchema, 'an EKS DescribeCluster response'),

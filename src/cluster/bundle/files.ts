@@ -33,7 +33,8 @@ export class BundleDir {
       if (isNotFound(error)) return undefined;
       throw new BundleError(rel, `cannot read: ${errorText(error)}`, { cause: error });
     }
-    if (stats.isSymbolicLink()) throw new BundleError(rel, 'is a symbolic link; bundles may not contain links');
+    if (stats.isSymbolicLink())
+      throw new BundleError(rel, 'is a symbolic link; bundles may not contain links');
     if (!stats.isFile()) throw new BundleError(rel, 'is not a regular file');
     return stats.size;
   }
@@ -85,7 +86,11 @@ export class BundleDir {
   }
 
   /** A single object validated by a schema. */
-  async readObject<S extends z.ZodType>(rel: string, schema: S, what: string): Promise<Collected<z.infer<S>>> {
+  async readObject<S extends z.ZodType>(
+    rel: string,
+    schema: S,
+    what: string,
+  ): Promise<Collected<z.infer<S>>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
     const parsed = schema.safeParse(raw.value);
@@ -97,7 +102,11 @@ export class BundleDir {
    * A `kubectl get <resource> -o json` list: a typed `<Kind>List`, or a `v1/List`
    * whose items are all of `kind`. Anything else is refused with the file named.
    */
-  async readList<S extends z.ZodType>(rel: string, kind: string, schema: S): Promise<Collected<z.infer<S>[]>> {
+  async readList<S extends z.ZodType>(
+    rel: string,
+    kind: string,
+    schema: S,
+  ): Promise<Collected<z.infer<S>[]>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
     const doc = raw.value;
@@ -107,7 +116,10 @@ export class BundleDir {
     const record = doc as Record<string, unknown>;
     const listKind = record.kind;
     if (listKind !== `${kind}List` && listKind !== 'List') {
-      throw new BundleError(rel, `expected kind ${kind}List (or List of ${kind}), found ${JSON.stringify(listKind)}`);
+      throw new BundleError(
+        rel,
+        `expected kind ${kind}List (or List of ${kind}), found ${JSON.stringify(listKind)}`,
+      );
     }
     const items = record.items ?? [];
     if (!Array.isArray(items)) throw new BundleError(rel, '"items" is not an array');
@@ -119,7 +131,8 @@ export class BundleDir {
         throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
       }
       const parsed = schema.safeParse(item);
-      if (!parsed.success) throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
+      if (!parsed.success)
+        throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
       out.push(parsed.data);
     }
     return collected(out);
@@ -132,9 +145,13 @@ export class BundleDir {
     const max = bundleLimits.logTailLines;
     const ring: string[] = new Array(max);
     let count = 0;
-    const lines = createInterface({ input: createReadStream(this.resolve(rel), 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({
+      input: createReadStream(this.resolve(rel), 'utf8'),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     for await (const line of lines) {
-      ring[count % max] = line.length > bundleLimits.maxLogLineChars ? line.slice(0, bundleLimits.maxLogLineChars) : line;
+      ring[count % max] =
+        line.length > bundleLimits.maxLogLineChars ? line.slice(0, bundleLimits.maxLogLineChars) : line;
       count++;
     }
     const kept = Math.min(count, max);

@@ -7,7 +7,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { t as listTar, x as extractTar } from 'tar';
+import { x as extractTar, t as listTar } from 'tar';
 import { BundleError } from '../../errors.js';
 import { bundleLimits } from './limits.js';
 
@@ -46,8 +46,10 @@ async function inspectEntries(file: string, name: string): Promise<void> {
         entries++;
         bytes += entry.size ?? 0;
         problem = entryProblem(entry.path, entry.type);
-        if (!problem && entries > bundleLimits.maxTarEntries) problem = `more than ${bundleLimits.maxTarEntries} entries`;
-        if (!problem && bytes > bundleLimits.maxTarBytes) problem = `unpacks to more than ${bundleLimits.maxTarBytes} bytes`;
+        if (!problem && entries > bundleLimits.maxTarEntries)
+          problem = `more than ${bundleLimits.maxTarEntries} entries`;
+        if (!problem && bytes > bundleLimits.maxTarBytes)
+          problem = `unpacks to more than ${bundleLimits.maxTarBytes} bytes`;
       },
     });
   } catch (error) {

@@ -84,19 +84,19 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
   const args = tokenize(line);
   const chain = args[1];
   if (!chain) return undefined;
-  const valueOf = (flag: string): string | undefined => {
+  const flagValue = (flag: string): string | undefined => {
     const i = args.indexOf(flag);
     return i >= 0 ? args[i + 1] : undefined;
   };
   return {
     table,
     chain,
-    comment: valueOf('--comment'),
-    destination: valueOf('-d'),
-    protocol: valueOf('-p'),
-    dport: valueOf('--dport'),
-    jump: valueOf('-j') ?? valueOf('-g'),
-    toDestination: valueOf('--to-destination'),
+    comment: flagValue('--comment'),
+    destination: flagValue('-d'),
+    protocol: flagValue('-p'),
+    dport: flagValue('--dport'),
+    jump: flagValue('-j') ?? flagValue('-g'),
+    toDestination: flagValue('--to-destination'),
     raw: line,
   };
 }

@@ -32,13 +32,24 @@ export function parseIpvsadm(text: string): IpvsTable {
     }
     const vs = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)/.exec(line);
     if (vs) {
-      servers.push({ protocol: vs[1] as string, address: vs[2] as string, scheduler: vs[3] as string, realServers: [], raw: line });
+      servers.push({
+        protocol: vs[1] as string,
+        address: vs[2] as string,
+        scheduler: vs[3] as string,
+        realServers: [],
+        raw: line,
+      });
       continue;
     }
     const rs = /^->\s+(\S+)\s+(\S+)\s+(\d+)/.exec(line);
     const last = servers.at(-1);
     if (rs && last && rs[1] !== 'RemoteAddress:Port') {
-      last.realServers.push({ address: rs[1] as string, forward: rs[2] as string, weight: Number(rs[3]), raw: line });
+      last.realServers.push({
+        address: rs[1] as string,
+        forward: rs[2] as string,
+        weight: Number(rs[3]),
+        raw: line,
+      });
     }
   }
   return { virtualServers: servers, error };

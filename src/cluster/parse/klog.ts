@@ -23,7 +23,17 @@ export function parseKlogLine(raw: string, observedAt: Date): KlogLine | undefin
   const [, sev, mon, day, hh, mm, ss, micros = '0', source = '', message = ''] = m;
   let year = observedAt.getUTCFullYear();
   const at = (y: number) =>
-    new Date(Date.UTC(y, Number(mon) - 1, Number(day), Number(hh), Number(mm), Number(ss), Math.floor(Number(micros.padEnd(6, '0')) / 1000)));
+    new Date(
+      Date.UTC(
+        y,
+        Number(mon) - 1,
+        Number(day),
+        Number(hh),
+        Number(mm),
+        Number(ss),
+        Math.floor(Number(micros.padEnd(6, '0')) / 1000),
+      ),
+    );
   let time = at(year);
   if (time.getTime() > observedAt.getTime() + 24 * 3600 * 1000) time = at(--year);
   return { severity: sev as KlogSeverity, time, source, message, raw };

@@ -22,7 +22,8 @@ export interface NftKubeProxy {
   readonly chainTargets: ReadonlyMap<string, readonly string[]>;
 }
 
-const elementPattern = /(\d+\.\d+\.\d+\.\d+)\s*\.\s*(tcp|udp|sctp)\s*\.\s*(\d+)\s*:\s*(goto|jump)?\s*([\w./:-]+)/g;
+const elementPattern =
+  /(\d+\.\d+\.\d+\.\d+)\s*\.\s*(tcp|udp|sctp)\s*\.\s*(\d+)\s*:\s*(goto|jump)?\s*([\w./:-]+)/g;
 
 export function parseNftRuleset(text: string): NftKubeProxy {
   const chains = new Set<string>();
@@ -53,10 +54,21 @@ export function parseNftRuleset(text: string): NftKubeProxy {
     } else if (mapStart) {
       block = { kind: 'map', name: mapStart[2] as string };
     } else if (block?.kind === 'map') {
-      const target = block.name === 'service-ips' ? serviceIps : block.name === 'no-endpoint-services' ? noEndpointServices : undefined;
+      const target =
+        block.name === 'service-ips'
+          ? serviceIps
+          : block.name === 'no-endpoint-services'
+            ? noEndpointServices
+            : undefined;
       if (target) {
         for (const m of line.matchAll(elementPattern)) {
-          target.push({ ip: m[1] as string, protocol: m[2] as string, port: m[3] as string, verdict: m[5] as string, raw: m[0] });
+          target.push({
+            ip: m[1] as string,
+            protocol: m[2] as string,
+            port: m[3] as string,
+            verdict: m[5] as string,
+            raw: m[0],
+          });
         }
       }
     } else if (block?.kind === 'chain') {

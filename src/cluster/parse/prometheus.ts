@@ -26,7 +26,9 @@ export class Metrics {
 
   /** Sum over all label sets (ip_family etc.), or undefined when the metric is absent. */
   sum(name: string, filter: Readonly<Record<string, string>> = {}): number | undefined {
-    const list = this.byName.get(name)?.filter((s) => Object.entries(filter).every(([k, v]) => s.labels[k] === v));
+    const list = this.byName
+      .get(name)
+      ?.filter((s) => Object.entries(filter).every(([k, v]) => s.labels[k] === v));
     if (!list || list.length === 0) return undefined;
     return list.reduce((acc, s) => acc + s.value, 0);
   }
@@ -71,7 +73,8 @@ export function parsePrometheus(text: string): Metrics {
     if (!m) continue;
     const [, name = '', , labelText = '', valueText = ''] = m;
     const labels: Record<string, string> = {};
-    for (const pair of labelText.matchAll(labelPair)) labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, '$1');
+    for (const pair of labelText.matchAll(labelPair))
+      labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, '$1');
     const value = valueText === '+Inf' ? Number.POSITIVE_INFINITY : Number(valueText);
     if (!Number.isNaN(value)) samples.push({ name, labels, value });
   }

@@ -1,0 +1,70 @@
+/** `kproxy diagnose`: run the engine over a bundle and print the report. */
+import { parseArgs } from 'node:util';
+import { BundleSource } from '../cluster/bundle/bundle-source.js';
+import { diagnoseSource } from '../engine/engine.js';
+import { UsageError } from '../errors.js';
+import { type Format, formats, render } from '../report/index.js';
+import { parseTarget } from './target.js';
+
+export const diagnoseUsage = `Usage: kproxy diagnose --bundle DIR|FILE.tar.gz [options]
+
+Runs the runbooks' checks over an incident bundle and reports the root cause.
+
+Options:
+  --bundle PATH        incident bundle: a directory or a .tar.gz (format v1)
+  --service NS/NAME    the Service clients cannot reach (default: the bundle's target)
+  --node NODE          a node where clients fail (default: the bundle's target)
+  --format FORMAT      text (default), json, yaml (the SOP output format), blocks (Slack Block Kit)
+  --verbose            text format: show the evidence of passing checks too
+  --no-color           text format: no ANSI colours (also when NO_COLOR is set or not a terminal)
+  -h, --help           this help
+
+Exit status: 0 when the diagnosis ran (whatever it found), 2 for bad arguments or an unreadable bundle.`;
+
+export interface CommandIO {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${diagnoseUsage}`);
+  }
+  if (values.help) {
+    io.stdout.write(`${diagnoseUsage}\n`);
+    return 0;
+  }
+  if (!values.bundle)
+    throw new UsageError(
+      `diagnose needs --bundle (live clusters come with --context in a later release)\n\n${diagnoseUsage}`,
+    );
+  const format = (values.format ?? 'text') as Format;
+  if (!formats.includes(format))
+    throw new UsageError(`--format "${values.format}": expected one of ${formats.join(', ')}`);
+  const target = parseTarget(values.service, values.node);
+  const diagnosis = await diagnoseSource(new BundleSource(values.bundle), target ? { target } : {});
+  const color =
+    format === 'text' && !values['no-color'] && io.env.NO_COLOR === undefined && io.stdout.isTTY === true;
+  io.stdout.write(render(diagnosis, format, { color, verbose: values.verbose ?? false }));
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      bundle: { type: 'string' },
+      service: { type: 'string' },
+      node: { type: 'string' },
+      format: { type: 'string' },
+      verbose: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,35 @@
+/** Validation of user-supplied targets (CLI flags now, Slack commands later). */
+import { z } from 'zod';
+import type { Target } from '../cluster/view.js';
+import { UsageError } from '../errors.js';
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const serviceRefSchema = z
+  .string()
+  .regex(/^[^/]+\/[^/]+$/, 'must be NAMESPACE/NAME')
+  .refine(
+    (s) => s.split('/').every((part) => dnsLabel.test(part)),
+    'namespace and name must be DNS labels (lower-case letters, digits, "-", at most 63 characters)',
+  );
+
+export const nodeNameSchema = z.string().regex(dnsSubdomain, 'must be a node name (a DNS subdomain)');
+
+export function parseTarget(service: string | undefined, node: string | undefined): Target | undefined {
+  if (service === undefined && node === undefined) return undefined;
+  const out: { namespace?: string; service?: string; node?: string } = {};
+  if (service !== undefined) {
+    const parsed = serviceRefSchema.safeParse(service);
+    if (!parsed.success) throw new UsageError(`--service "${service}": ${parsed.error.issues[0]?.message}`);
+    const [namespace, name] = service.split('/') as [string, string];
+    out.namespace = namespace;
+    out.service = name;
+  }
+  if (node !== undefined) {
+    const parsed = nodeNameSchema.safeParse(node);
+    if (!parsed.success) throw new UsageError(`--node "${node}": ${parsed.error.issues[0]?.message}`);
+    out.node = node;
+  }
+  return out;
+}

@@ -1,0 +1,211 @@
+/**
+ * Slack Block Kit rendering of a diagnosis (the bot posts this in the incident thread).
+ * Respects Block Kit limits: 50 blocks, 3,000 characters per section text, 150 per
+ * header, 75 per button label.
+ */
+import type { CheckStatus } from '../checks/types.js';
+import type { Diagnosis, SuggestedAction } from '../engine/diagnosis.js';
+import { byDomain, targetLabel } from './group.js';
+
+export const blockKitLimits = {
+  blocks: 50,
+  sectionText: 3000,
+  headerText: 150,
+  buttonText: 75,
+  buttonValue: 2000,
+  fieldText: 2000,
+} as const;
+
+export type Block = Record<string, unknown>;
+
+export interface BlocksOptions {
+  /**
+   * Opaque references for the action buttons (from the approvals store). Without them
+   * the actions are listed as text: a button must never carry what a user could forge.
+   */
+  readonly actionRefs?: readonly string[];
+  /** Evidence lines shown per finding. */
+  readonly evidencePerFinding?: number;
+}
+
+const icons: Record<CheckStatus, string> = {
+  pass: ':white_check_mark:',
+  fail: ':red_circle:',
+  warn: ':large_yellow_circle:',
+  unknown: ':grey_question:',
+  skip: ':heavy_minus_sign:',
+  info: ':information_source:',
+};
+
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const section = (text: string): Block => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: truncate(text, blockKitLimits.sectionText) },
+});
+
+export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text: string; blocks: Block[] } {
+  const perFinding = options.evidencePerFinding ?? 4;
+  const cause = d.rootCause.category === 'none' ? 'no fault found' : d.rootCause.category;
+  const text = truncate(
+    `kproxy: ${cause} — ${targetLabel(d.target)} on ${d.cluster} (${d.severity})`,
+    blockKitLimits.sectionText,
+  );
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(
+          `${d.rootCause.category === 'none' ? '✅' : '🔴'} ${cause} · ${d.cluster}`,
+          blockKitLimits.headerText,
+        ),
+        emoji: true,
+      },
+    },
+    section(`*Root cause:* \`${d.rootCause.category}\`\n${escapeMrkdwn(d.rootCause.detail)}`),
+    {
+      type: 'section',
+      fields: [
+        ['Severity', d.severity],
+        ['Target', targetLabel(d.target)],
+        ['kube-proxy', `${d.kubeProxy.mode} · ${d.kubeProxy.version ?? 'version unknown'}`],
+        [
+          'Affected nodes',
+          d.rootCause.nodes.length > 0
+            ? d.rootCause.nodes.slice(0, 5).join(', ') +
+              (d.rootCause.nodes.length > 5 ? ` +${d.rootCause.nodes.length - 5}` : '')
+            : '—',
+        ],
+      ].map(([k, v]) => ({
+        type: 'mrkdwn',
+        text: truncate(`*${k}*\n${escapeMrkdwn(v as string)}`, blockKitLimits.fieldText),
+      })),
+    },
+    { type: 'divider' },
+  ];
+
+  for (const group of byDomain(d.findings)) {
+    if (group.domain === 'timeline') continue;
+    const lines: string[] = [];
+    for (const f of group.findings) {
+      lines.push(`${icons[f.status]} \`${f.check}\` ${escapeMrkdwn(f.summary)}`);
+      if ((f.status === 'fail' || f.status === 'warn' || f.status === 'unknown') && f.evidence.length > 0) {
+        lines.push(
+          `\`\`\`${escapeMrkdwn(
+            f.evidence
+              .slice(0, perFinding)
+              .map((e) => truncate(e, 400))
+              .join('\n'),
+          )}\`\`\``,
+        );
+      }
+    }
+    blocks.push(section(`*${group.title}*\n${lines.join('\n')}`));
+  }
+
+  const problemNodes = d.nodes.filter((n) => n.status === 'fail' || n.status === 'warn');
+  if (problemNodes.length > 0) {
+    const lines = problemNodes.slice(0, 10).map(
+      (n) =>
+        `${icons[n.status]} *${escapeMrkdwn(n.node)}*: ${escapeMrkdwn(
+          n.checks
+            .filter((c) => c.status !== 'pass')
+            .map((c) => `${c.check} — ${c.summary}`)
+            .join('; '),
+        )}`,
+    );
+    if (problemNodes.length > 10) lines.push(`…and ${problemNodes.length - 10} more nodes`);
+    blocks.push(section(`*Per node*\n${lines.join('\n')}`));
+  }
+
+  const timeline = d.findings.find((f) => f.domain === 'timeline');
+  if (timeline && timeline.evidence.length > 0) {
+    blocks.push(
+      section(
+        `*Timeline* (last ${Math.min(8, timeline.evidence.length)})\n\`\`\`${escapeMrkdwn(
+          timeline.evidence
+            .slice(-8)
+            .map((e) => truncate(e, 300))
+            .join('\n'),
+        )}\`\`\``,
+      ),
+    );
+  }
+
+  blocks.push({ type: 'divider' });
+  blocks.push(
+    section(
+      `*What to do now*\n${escapeMrkdwn(d.mitigation.immediate)}\n*Long term*\n${escapeMrkdwn(d.mitigation.longTerm)}`,
+    ),
+  );
+  if (d.mitigation.actions.length > 0) blocks.push(...actionBlocks(d.mitigation.actions, options.actionRefs));
+
+  const counts = countStatuses(d);
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: truncate(
+          escapeMrkdwn(`observed ${d.observedAt} · ${d.origin} · ${counts}`),
+          blockKitLimits.sectionText,
+        ),
+      },
+    ],
+  });
+  return { text, blocks: capBlocks(blocks) };
+}
+
+function actionBlocks(actions: readonly SuggestedAction[], refs: readonly string[] | undefined): Block[] {
+  const label = (a: SuggestedAction) =>
+    truncate(`${a.id}${a.node ? ` ${a.node.split('.')[0]}` : ''} (${a.safety})`, blockKitLimits.buttonText);
+  if (!refs || refs.length !== actions.length) {
+    return [
+      section(
+        `*Actions* (run only after a second person approves)\n${actions.map((a) => `• \`${a.id}\` ${a.safety}${a.node ? ` on ${escapeMrkdwn(a.node)}` : ''} — ${escapeMrkdwn(a.when)}`).join('\n')}`,
+      ),
+    ];
+  }
+  return [
+    section("*Actions* (each needs a second person's approval)"),
+    {
+      type: 'actions',
+      block_id: 'kproxy_actions',
+      elements: actions.slice(0, 25).map((a, i) => ({
+        type: 'button',
+        action_id: `kproxy_request_action_${i}`,
+        text: { type: 'plain_text', text: label(a) },
+        value: truncate(refs[i] as string, blockKitLimits.buttonValue),
+        ...(a.safety === 'RED' ? { style: 'danger' } : {}),
+      })),
+    },
+  ];
+}
+
+function countStatuses(d: Diagnosis): string {
+  const counts = new Map<CheckStatus, number>();
+  for (const f of d.findings) counts.set(f.status, (counts.get(f.status) ?? 0) + 1);
+  return (['fail', 'warn', 'unknown', 'pass', 'skip'] as CheckStatus[])
+    .filter((s) => counts.get(s))
+    .map((s) => `${counts.get(s)} ${s}`)
+    .join(', ');
+}
+
+/** Over the block limit, keep the head and the actions/context tail, and say so. */
+function capBlocks(blocks: Block[]): Block[] {
+  if (blocks.length <= blockKitLimits.blocks) return blocks;
+  const tail = blocks.slice(-4);
+  const head = blocks.slice(0, blockKitLimits.blocks - tail.length - 1);
+  return [
+    ...head,
+    section(`_${blocks.length - head.length - tail.length} more sections omitted; see the full report._`),
+    ...tail,
+  ];
+}
