@@ -439,3 +439,104 @@ export function ipLink(nodeIndex: number, podIfaces: number, withIpvs: boolean):
     );
   return `${lines.join('\n')}\n`;
 }
+
+function nftHash(text: string): string {
+  return servicePortHash(text, '').slice(0, 8);
+}
+
+/** `nft list ruleset` for kube-proxy's nftables mode (table ip kube-proxy, k/k pkg/proxy/nftables). */
+export function nftRuleset(ports: ProgrammedPort[], vpc: string): string {
+  const chainName = (p: ProgrammedPort) => {
+    const [nsName, portName = ''] = p.spn.split(':');
+    const [ns, name] = (nsName ?? '').split('/');
+    const tail = `${ns}/${name}/${p.protocol.toLowerCase()}/${portName}`;
+    return { tail, service: `service-${nftHash(tail)}-${tail}` };
+  };
+  const endpointChain = (tail: string, ep: string) => {
+    const t = `${tail}__${ep.replace(':', '/')}`;
+    return `endpoint-${nftHash(t)}-${t}`;
+  };
+  const withEndpoints = ports.filter((p) => p.endpoints.length > 0);
+  const without = ports.filter((p) => p.endpoints.length === 0);
+  const lines = [
+    'table ip kube-proxy {',
+    '\tcomment "rules for kube-proxy"',
+    '\tset cluster-ips {',
+    '\t\ttype ipv4_addr',
+    '\t\tcomment "Active ClusterIPs"',
+    `\t\telements = { ${[...new Set(ports.map((p) => p.vip))].join(', ')} }`,
+    '\t}',
+    '',
+    '\tmap service-ips {',
+    '\t\ttype ipv4_addr . inet_proto . inet_service : verdict',
+    '\t\tcomment "ClusterIP, ExternalIP and LoadBalancer IP traffic"',
+    `\t\telements = { ${withEndpoints.map((p) => `${p.vip} . ${p.protocol.toLowerCase()} . ${p.port} : goto ${chainName(p).service}`).join(',\n\t\t\t     ')} }`,
+    '\t}',
+    '',
+    '\tmap no-endpoint-services {',
+    '\t\ttype ipv4_addr . inet_proto . inet_service : verdict',
+    '\t\tcomment "vmap to drop or reject packets to services with no endpoints"',
+    ...(without.length > 0
+      ? [
+          `\t\telements = { ${without.map((p) => `${p.vip} . ${p.protocol.toLowerCase()} . ${p.port} comment "${p.spn}" : goto reject-chain`).join(',\n\t\t\t     ')} }`,
+        ]
+      : []),
+    '\t}',
+    '',
+    '\tchain nat-prerouting {',
+    '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+    '\t\tjump services',
+    '\t}',
+    '',
+    '\tchain nat-output {',
+    '\t\ttype nat hook output priority dstnat; policy accept;',
+    '\t\tjump services',
+    '\t}',
+    '',
+    '\tchain nat-postrouting {',
+    '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+    '\t\tjump masquerading',
+    '\t}',
+    '',
+    '\tchain mark-for-masquerade {',
+    '\t\tmeta mark set meta mark | 0x00004000',
+    '\t}',
+    '',
+    '\tchain masquerading {',
+    '\t\tmeta mark & 0x00004000 == 0x00000000 return',
+    '\t\tmeta mark set meta mark ^ 0x00004000',
+    '\t\tmasquerade fully-random',
+    '\t}',
+    '',
+    '\tchain reject-chain {',
+    '\t\tcomment "helper for @no-endpoint-services / @no-endpoint-nodeports"',
+    '\t\treject',
+    '\t}',
+    '',
+    '\tchain services {',
+    '\t\tip daddr . meta l4proto . th dport vmap @service-ips',
+    '\t}',
+  ];
+  for (const p of withEndpoints) {
+    const { tail, service } = chainName(p);
+    lines.push('', `\tchain ${service} {`);
+    lines.push(
+      `\t\tip daddr ${p.vip} ${p.protocol.toLowerCase()} dport ${p.port} ip saddr != ${vpc} jump mark-for-masquerade`,
+    );
+    lines.push(
+      `\t\tnumgen random mod ${p.endpoints.length} vmap { ${p.endpoints.map((ep, i) => `${i} : goto ${endpointChain(tail, ep)}`).join(', ')} }`,
+    );
+    lines.push('\t}');
+    for (const ep of p.endpoints) {
+      lines.push(
+        '',
+        `\tchain ${endpointChain(tail, ep)} {`,
+        `\t\tip saddr ${ep.split(':')[0]} jump mark-for-masquerade`,
+        `\t\tmeta l4proto ${p.protocol.toLowerCase()} dnat to ${ep}`,
+        '\t}',
+      );
+    }
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}

@@ -9,6 +9,7 @@ import {
   ipvsadm,
   lsmod,
   metrics,
+  nftRuleset,
   type ProgrammedPort,
   sysctl,
 } from './captures.js';
@@ -429,6 +430,7 @@ export function renderBundle(model: Model): Map<string, string> {
         mode: model.kubeProxy.mode,
       }),
     );
+    if (model.kubeProxy.mode === 'nftables') put('nft.txt', nftRuleset(programmed, vpcCidr));
     if (model.kubeProxy.mode === 'ipvs')
       put(
         'ipvsadm.txt',

@@ -431,6 +431,33 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'stale-endpoints-nftables',
+    summary:
+      'A 1.33 cluster in nftables mode: the target node still DNATs to a deleted pod while its replacement is missing from the endpoint chains.',
+    expected: { category: 'stale_endpoints', nodes: [n2], evidence: ['10.0.1.66:8080'] },
+    build() {
+      const m = baseModel('stale-endpoints-nftables');
+      m.apiServerVersion = 'v1.33.4-eks-2c5f1a0';
+      m.eksVersion = '1.33';
+      Object.assign(m.kubeProxy, {
+        image: '602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.33.4-minimal-eksbuild.2',
+        binaryVersion: 'v1.33.4-eks-9d2b6c1',
+        addonVersion: 'v1.33.4-eksbuild.2',
+        mode: 'nftables',
+        configMode: 'nftables',
+      });
+      for (const n of m.nodes) n.kubeletVersion = 'v1.33.4-eks-2c5f1a0';
+      const moved = m.app.pods[0];
+      if (moved) {
+        moved.name = 'web-api-7c9d8b6f5d-m3v8r';
+        moved.ip = '10.0.1.204';
+        moved.created = ago(2400);
+      }
+      captureOf(m, n2).programmed = replaceEndpoint('app/web-api', '10.0.1.204', '10.0.1.66');
+      return m;
+    },
+  },
+  {
     name: 'version-skew',
     summary:
       'The control plane was upgraded to 1.30 but the kube-proxy add-on was left at 1.26: four minors behind, outside the skew policy.',
