@@ -39,19 +39,21 @@ function staleIsSymptom(s: AdjustedSuspect, all: readonly AdjustedSuspect[]): Ad
 }
 
 /**
- * "The VPC CNI never creates, modifies, or reads KUBE-SERVICES": when kube-proxy's rules
- * are missing on a node, a CNI fault there is not the explanation.
+ * "KUBE-SERVICES chain empty → kube-proxy issue, NOT CNI" and "the VPC CNI never
+ * creates, modifies, or reads KUBE-SERVICES": where kube-proxy's own rules for the
+ * Service are missing or wrong on a node, a node-network or CNI fault there is not the
+ * explanation.
  */
 function cniNeverOwnsKubeServices(s: AdjustedSuspect, findings: readonly Finding[]): AdjustedSuspect {
-  if (s.check !== 'cni.agent') return s;
+  if (s.category !== 'node_network') return s;
   const dataplane = findings.find((f) => f.check === 'dataplane.rules');
-  const noRules = Object.entries(dataplane?.nodes ?? {})
+  const badRules = Object.entries(dataplane?.nodes ?? {})
     .filter(([, v]) => v.status === 'fail')
     .map(([n]) => n);
-  if (!noRules.some((n) => s.nodes.includes(n))) return s;
+  if (!badRules.some((n) => s.nodes.includes(n))) return s;
   return {
     ...s,
     score: s.score * 0.3,
-    notes: [...s.notes, 'kube-proxy rules are missing there; the CNI never touches KUBE-SERVICES'],
+    notes: [...s.notes, 'kube-proxy rules are missing or wrong there; the CNI never touches KUBE-SERVICES'],
   };
 }

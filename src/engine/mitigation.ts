@@ -12,6 +12,9 @@ interface MitigationInput {
 }
 
 const maxNodeActions = 3;
+/** kube-proxy refusing its configuration (not other fatal startup errors). */
+const configDecodeError =
+  /failed validate|failed complete|Invalid value|strict decoding error|unknown proxy mode/;
 
 function action(id: ActionId, when: string, node?: string): SuggestedAction {
   const spec = actionCatalog[id];
@@ -46,8 +49,8 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'pod_crash': {
       const oom = findings.some((f) => f.check === 'kube-proxy.pods' && /OOMKilled/.test(JSON.stringify(f)));
-      const config = findings.some((f) =>
-        /failed validate|Invalid value|Error running ProxyServer|does not parse/.test(JSON.stringify(f)),
+      const config = findings.some(
+        (f) => configDecodeError.test(f.evidence.join('\n')) || /does not parse/.test(f.summary),
       );
       const why = oom
         ? 'kube-proxy is OOMKilled: raise its memory limit (large clusters in iptables mode) or move to IPVS.'

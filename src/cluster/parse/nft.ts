@@ -22,8 +22,9 @@ export interface NftKubeProxy {
   readonly chainTargets: ReadonlyMap<string, readonly string[]>;
 }
 
+/** `10.96.0.10 . udp . 53 [comment "ns/svc:port"] : goto <chain>` */
 const elementPattern =
-  /(\d+\.\d+\.\d+\.\d+)\s*\.\s*(tcp|udp|sctp)\s*\.\s*(\d+)\s*:\s*(goto|jump)?\s*([\w./:-]+)/g;
+  /(\d+\.\d+\.\d+\.\d+)\s*\.\s*(tcp|udp|sctp)\s*\.\s*(\d+)(?:\s+comment\s+"[^"]*")?\s*:\s*(goto|jump)?\s*([\w./:-]+)/g;
 
 export function parseNftRuleset(text: string): NftKubeProxy {
   const chains = new Set<string>();

@@ -1,0 +1,134 @@
+/** The kproxy CLI: output formats, exit codes, one-line errors and never a stack trace. */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { runCli } from '../src/cli/run.js';
+import { bundlesDir, copyExample } from './helpers/bundles.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+function capture() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cli(...argv: string[]) {
+  const out = capture();
+  const err = capture();
+  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: {} });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+const bundle = (name: string) => path.join(bundlesDir, name);
+
+describe('kproxy diagnose', () => {
+  it('prints a text report, cause first', async () => {
+    const r = await cli('diagnose', '--bundle', bundle('stale-endpoints'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[3]).toMatch(/^ROOT CAUSE {2}stale_endpoints {3}severity HIGH/);
+    expect(r.stdout).toContain('--to-destination 10.0.3.41:8080');
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('prints the JSON contract and honours --service/--node overrides', async () => {
+    const r = await cli(
+      'diagnose',
+      '--bundle',
+      bundle('stale-endpoints'),
+      '--format',
+      'json',
+      '--node',
+      'ip-10-0-1-23.ec2.internal',
+    );
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout) as { rootCause: { category: string }; target: unknown };
+    expect(d.rootCause.category).toBe('none');
+    expect(d.target).toEqual({ namespace: 'app', service: 'web-api', node: 'ip-10-0-1-23.ec2.internal' });
+  });
+
+  it('prints the SOP YAML and Block Kit formats', async () => {
+    const yaml = await cli('diagnose', '--bundle', bundle('iptables-xtables-lock'), '--format', 'yaml');
+    expect((parseYaml(yaml.stdout) as { root_cause: string }).root_cause).toMatch(/^iptables_sync — /);
+    const blocks = await cli('diagnose', '--bundle', bundle('iptables-xtables-lock'), '--format', 'blocks');
+    const parsed = JSON.parse(blocks.stdout) as { text: string; blocks: { type: string }[] };
+    expect(parsed.blocks[0]?.type).toBe('header');
+    expect(parsed.text).toContain('iptables_sync');
+  });
+
+  it.each([
+    [['diagnose'], /^kproxy: diagnose needs --bundle/],
+    [['diagnose', '--bundle', 'x', '--bogus'], /^kproxy: Unknown option '--bogus'/],
+    [
+      ['diagnose', '--bundle', bundle('healthy'), '--format', 'xml'],
+      /^kproxy: --format "xml": expected one of text, json, yaml, blocks/,
+    ],
+    [
+      ['diagnose', '--bundle', bundle('healthy'), '--service', 'web-api'],
+      /^kproxy: --service "web-api": must be NAMESPACE\/NAME/,
+    ],
+    [
+      ['diagnose', '--bundle', bundle('healthy'), '--service', 'App/Web_API'],
+      /^kproxy: --service "App\/Web_API": namespace and name must be DNS labels/,
+    ],
+    [
+      ['diagnose', '--bundle', bundle('healthy'), '--node', 'bad node'],
+      /^kproxy: --node "bad node": must be a node name/,
+    ],
+    [['diagnose', '--bundle', '/no/such/dir'], /^kproxy: \/no\/such\/dir: no such bundle directory or file/],
+    [['frobnicate'], /^kproxy: unknown command "frobnicate"/],
+  ])('exits 2 with a one-line reason for %j', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('names the broken file of a bad bundle', async () => {
+    const copy = await copyExample('healthy');
+    cleanups.push(copy.cleanup);
+    await writeFile(path.join(copy.dir, 'nodes.json'), '{"kind":');
+    const r = await cli('diagnose', '--bundle', copy.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kproxy: nodes\.json: is not valid JSON \(/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('help exits 0', async () => {
+    expect((await cli('diagnose', '--help')).stdout).toContain('Usage: kproxy diagnose');
+    expect((await cli('help')).code).toBe(0);
+  });
+
+  it('as a real process: exit status 0 for a diagnosis, 2 for unreadable input', async () => {
+    const exec = promisify(execFile);
+    const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+    const ok = await exec(
+      tsx,
+      ['src/cli/main.ts', 'diagnose', '--bundle', bundle('conntrack-exhaustion'), '--format', 'json'],
+      { cwd: root },
+    );
+    expect((JSON.parse(ok.stdout) as { rootCause: { category: string } }).rootCause.category).toBe(
+      'conntrack',
+    );
+    const bad = await exec(tsx, ['src/cli/main.ts', 'diagnose', '--bundle', '/no/such'], { cwd: root }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toBe('kproxy: /no/such: no such bundle directory or file\n');
+  });
+});
