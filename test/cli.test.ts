@@ -61,6 +61,20 @@ describe('kproxy diagnose', () => {
     expect(d.target).toEqual({ namespace: 'app', service: 'web-api', node: 'ip-10-0-1-23.ec2.internal' });
   });
 
+  it('--cluster-wide ignores the bundle target', async () => {
+    const r = await cli(
+      'diagnose',
+      '--bundle',
+      bundle('kube-proxy-oomkilled'),
+      '--cluster-wide',
+      '--format',
+      'json',
+    );
+    const d = JSON.parse(r.stdout) as { rootCause: { category: string; nodes: string[] }; target: unknown };
+    expect(d.target).toEqual({ namespace: null, service: null, node: null });
+    expect(d.rootCause).toMatchObject({ category: 'pod_crash', nodes: ['ip-10-0-1-23.ec2.internal'] });
+  });
+
   it('prints the SOP YAML and Block Kit formats', async () => {
     const yaml = await cli('diagnose', '--bundle', bundle('iptables-xtables-lock'), '--format', 'yaml');
     expect((parseYaml(yaml.stdout) as { root_cause: string }).root_cause).toMatch(/^iptables_sync — /);

@@ -127,12 +127,8 @@ describe('anti-hallucination rules', () => {
 
 describe('targets', () => {
   it('a cluster-wide diagnosis (no Service, no node) still finds kube-proxy down where it is', async () => {
-    const dir = await editedCopy('kube-proxy-crashloop', async (d) => {
-      const file = path.join(d, 'bundle.json');
-      const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      await writeFile(file, JSON.stringify({ ...manifest, target: {} }));
-    });
-    const d = await diagnoseSource(new BundleSource(dir));
+    const dir = path.join(bundlesDir, 'kube-proxy-crashloop');
+    const d = await diagnoseSource(new BundleSource(dir), { clusterWide: true });
     expect(d.target).toEqual({ namespace: null, service: null, node: null });
     expect(d.rootCause).toMatchObject({ category: 'pod_crash', nodes: [n2] });
     expect(finding(d, 'endpoints.ready').status).toBe('skip');

@@ -14,6 +14,7 @@ Options:
   --bundle PATH        incident bundle: a directory or a .tar.gz (format v1)
   --service NS/NAME    the Service clients cannot reach (default: the bundle's target)
   --node NODE          a node where clients fail (default: the bundle's target)
+  --cluster-wide       ignore the bundle's target: kube-proxy health on every node (or --node)
   --format FORMAT      text (default), json, yaml (the SOP output format), blocks (Slack Block Kit)
   --verbose            text format: show the evidence of passing checks too
   --no-color           text format: no ANSI colours (also when NO_COLOR is set or not a terminal)
@@ -44,8 +45,11 @@ export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<nu
   const format = (values.format ?? 'text') as Format;
   if (!formats.includes(format))
     throw new UsageError(`--format "${values.format}": expected one of ${formats.join(', ')}`);
+  if (values['cluster-wide'] && values.service)
+    throw new UsageError('--cluster-wide and --service exclude each other');
   const target = parseTarget(values.service, values.node);
-  const diagnosis = await diagnoseSource(new BundleSource(values.bundle), target ? { target } : {});
+  const request = { ...(target ? { target } : {}), clusterWide: values['cluster-wide'] ?? false };
+  const diagnosis = await diagnoseSource(new BundleSource(values.bundle), request);
   const color =
     format === 'text' && !values['no-color'] && io.env.NO_COLOR === undefined && io.stdout.isTTY === true;
   io.stdout.write(render(diagnosis, format, { color, verbose: values.verbose ?? false }));
@@ -61,6 +65,7 @@ function parse(argv: string[]) {
       bundle: { type: 'string' },
       service: { type: 'string' },
       node: { type: 'string' },
+      'cluster-wide': { type: 'boolean' },
       format: { type: 'string' },
       verbose: { type: 'boolean' },
       'no-color': { type: 'boolean' },

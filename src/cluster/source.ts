@@ -7,6 +7,8 @@ import type { ClusterView, Target } from './view.js';
 export interface LoadRequest {
   /** Overrides of the source's default target (a bundle's own `target`). */
   readonly target?: Target;
+  /** Ignore any default target: kube-proxy health across the cluster (or `target.node`). */
+  readonly clusterWide?: boolean;
 }
 
 export interface ClusterSource {

@@ -70,7 +70,9 @@ export class BundleSource implements ClusterSource {
   async load(request: LoadRequest = {}): Promise<ClusterView> {
     const dir = new BundleDir(await this.rootDir());
     const manifest = await readManifest(dir);
-    const target = resolveTarget(manifest, request.target);
+    const target = request.clusterWide
+      ? { node: request.target?.node }
+      : resolveTarget(manifest, request.target);
     return buildView(dir, manifest, target, this.description);
   }
 
@@ -155,7 +157,8 @@ async function buildView(
     inTarget('networkpolicies', 'NetworkPolicy', networkPolicySchema),
   ]);
   const [sysPods, sysDaemonSets, sysConfigMaps, sysServices, sysSlices, sysDeployments] = await Promise.all([
-    list(kubeSystem, 'pods', 'Pod', podSchema),
+    // kube-system holds a pod per node per DaemonSet: validate only the ones a diagnosis reads.
+    dir.readList(`namespaces/${kubeSystem}/pods.json`, 'Pod', podSchema, isSystemPodOfInterest),
     list(kubeSystem, 'daemonsets', 'DaemonSet', daemonSetSchema),
     list(kubeSystem, 'configmaps', 'ConfigMap', configMapSchema),
     list(kubeSystem, 'services', 'Service', serviceSchema),
@@ -229,25 +232,42 @@ async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collect
   return collected(found.flatMap((l) => l.value));
 }
 
+/** Raw-item filter for kube-system pods: kube-proxy, CoreDNS and CNI agents. */
+function isSystemPodOfInterest(item: Record<string, unknown>): boolean {
+  const meta = (item.metadata ?? {}) as {
+    name?: unknown;
+    labels?: Record<string, unknown>;
+    ownerReferences?: { kind?: unknown; name?: unknown }[];
+  };
+  const app = meta.labels?.['k8s-app'];
+  if (app === 'kube-proxy' || app === 'kube-dns') return true;
+  const owner = meta.ownerReferences?.find((o) => o.kind === 'DaemonSet')?.name;
+  return isCniAgentName(typeof owner === 'string' ? owner : typeof meta.name === 'string' ? meta.name : '');
+}
+
 async function readKubeProxyLogs(
   dir: BundleDir,
   pods: Collected<Pod[]>,
 ): Promise<ReadonlyMap<string, PodLogs>> {
   const logs = new Map<string, PodLogs>();
   if (pods.state === 'missing') return logs;
+  // One directory listing instead of probing every pod: a 5,000-node bundle has logs for a few.
+  const withLogs = new Set(await dir.listDirs(`logs/${kubeSystem}`));
   await Promise.all(
-    pods.value.map(async (pod) => {
-      const name = pod.metadata.name;
-      const container =
-        pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
-      if (!container) return;
-      const base = `logs/${kubeSystem}/${name}/${container}`;
-      const [current, previous] = await Promise.all([
-        dir.readLogTail(`${base}.log`),
-        dir.readLogTail(`${base}.previous.log`),
-      ]);
-      logs.set(name, { pod: name, container, current, previous });
-    }),
+    pods.value
+      .filter((pod) => withLogs.has(pod.metadata.name))
+      .map(async (pod) => {
+        const name = pod.metadata.name;
+        const container =
+          pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
+        if (!container) return;
+        const base = `logs/${kubeSystem}/${name}/${container}`;
+        const [current, previous] = await Promise.all([
+          dir.readLogTail(`${base}.log`),
+          dir.readLogTail(`${base}.previous.log`),
+        ]);
+        logs.set(name, { pod: name, container, current, previous });
+      }),
   );
   return logs;
 }

@@ -72,7 +72,8 @@ export class BundleDir {
     const size = await this.fileSize(rel);
     if (size === undefined) return missing(`not collected: ${rel}`);
     if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
-    return collected(await readFile(this.resolve(rel), 'utf8'));
+    // One buffer decode is much faster than readFile's streaming decoder on 50+ MiB files.
+    return collected((await readFile(this.resolve(rel))).toString('utf8'));
   }
 
   async readJson(rel: string): Promise<Collected<unknown>> {
@@ -106,6 +107,8 @@ export class BundleDir {
     rel: string,
     kind: string,
     schema: S,
+    /** Items not kept are checked for their kind but not validated or returned. */
+    keep: (item: Record<string, unknown>) => boolean = () => true,
   ): Promise<Collected<z.infer<S>[]>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
@@ -130,6 +133,7 @@ export class BundleDir {
       if (itemKind !== undefined && itemKind !== kind) {
         throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
       }
+      if (!keep((item ?? {}) as Record<string, unknown>)) continue;
       const parsed = schema.safeParse(item);
       if (!parsed.success)
         throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);

@@ -1,4 +1,8 @@
-/** `iptables-save` output: tables, declared chains, and the rules kproxy reads. */
+/**
+ * `iptables-save` output: tables, declared chains, and rules. A node of a large cluster
+ * holds 100,000+ rules; lines are indexed by chain at once and tokenized only when a
+ * check reads that chain.
+ */
 export interface IptablesRule {
   readonly table: string;
   readonly chain: string;
@@ -12,30 +16,18 @@ export interface IptablesRule {
   readonly raw: string;
 }
 
-export interface IptablesTable {
-  readonly chains: ReadonlySet<string>;
-  readonly rules: readonly IptablesRule[];
+interface TableIndex {
+  readonly chains: Set<string>;
+  readonly lines: Map<string, string[]>;
 }
 
 export class IptablesSave {
-  private readonly byChain = new Map<string, IptablesRule[]>();
+  private readonly parsed = new Map<string, readonly IptablesRule[]>();
 
-  constructor(readonly tables: ReadonlyMap<string, IptablesTable>) {
-    for (const [table, t] of tables) {
-      for (const rule of t.rules) {
-        const key = `${table}/${rule.chain}`;
-        const list = this.byChain.get(key);
-        if (list) list.push(rule);
-        else this.byChain.set(key, [rule]);
-      }
-    }
-  }
-
-  get ruleCount(): number {
-    let n = 0;
-    for (const t of this.tables.values()) n += t.rules.length;
-    return n;
-  }
+  constructor(
+    private readonly tables: ReadonlyMap<string, TableIndex>,
+    readonly ruleCount: number,
+  ) {}
 
   hasTable(table: string): boolean {
     return this.tables.has(table);
@@ -46,7 +38,13 @@ export class IptablesSave {
   }
 
   rules(table: string, chain: string): readonly IptablesRule[] {
-    return this.byChain.get(`${table}/${chain}`) ?? [];
+    const key = `${table}/${chain}`;
+    const cached = this.parsed.get(key);
+    if (cached) return cached;
+    const lines = this.tables.get(table)?.lines.get(chain) ?? [];
+    const rules = lines.map((line) => parseRule(table, chain, line));
+    this.parsed.set(key, rules);
+    return rules;
   }
 
   /** Declared chains of a table whose name starts with a prefix (e.g. KUBE-SVC-). */
@@ -56,34 +54,41 @@ export class IptablesSave {
 }
 
 export function parseIptablesSave(text: string): IptablesSave {
-  const tables = new Map<string, { chains: Set<string>; rules: IptablesRule[] }>();
-  let current: { name: string; chains: Set<string>; rules: IptablesRule[] } | undefined;
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.replace(/^\[\d+:\d+\]\s+/, '').trimEnd();
-    if (line.startsWith('*')) {
+  const tables = new Map<string, TableIndex>();
+  let current: TableIndex | undefined;
+  let count = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let line = text.slice(start, end);
+    start = end + 1;
+    if (line.charCodeAt(0) === 91 /* [ */) line = line.replace(/^\[\d+:\d+\]\s+/, '');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const first = line.charCodeAt(0);
+    if (first === 42 /* * */) {
       const name = line.slice(1).trim();
-      const existing = tables.get(name);
-      current = { name, chains: existing?.chains ?? new Set(), rules: existing?.rules ?? [] };
+      current = tables.get(name) ?? { chains: new Set(), lines: new Map() };
       tables.set(name, current);
-    } else if (!current || line === '' || line.startsWith('#') || line === 'COMMIT') {
-    } else if (line.startsWith(':')) {
-      const chain = line.slice(1).split(/\s+/)[0];
-      if (chain) current.chains.add(chain);
+    } else if (!current) {
+    } else if (first === 58 /* : */) {
+      const space = line.indexOf(' ');
+      current.chains.add(space < 0 ? line.slice(1) : line.slice(1, space));
     } else if (line.startsWith('-A ')) {
-      const rule = parseRule(current.name, line);
-      if (rule) {
-        current.rules.push(rule);
-        current.chains.add(rule.chain);
-      }
+      const space = line.indexOf(' ', 3);
+      const chain = space < 0 ? line.slice(3) : line.slice(3, space);
+      current.chains.add(chain);
+      const list = current.lines.get(chain);
+      if (list) list.push(line);
+      else current.lines.set(chain, [line]);
+      count++;
     }
   }
-  return new IptablesSave(tables);
+  return new IptablesSave(tables, count);
 }
 
-function parseRule(table: string, line: string): IptablesRule | undefined {
+function parseRule(table: string, chain: string, line: string): IptablesRule {
   const args = tokenize(line);
-  const chain = args[1];
-  if (!chain) return undefined;
   const flagValue = (flag: string): string | undefined => {
     const i = args.indexOf(flag);
     return i >= 0 ? args[i + 1] : undefined;

@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: measures offline diagnosis on a generated 5,000-node bundle (and on
+ * the example bundles), each run in a fresh process. Prints a table and writes
+ * bench/results.json so runs can be compared over time. Nothing here asserts a time.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type LargeBundleSpec, writeLargeBundle } from './large-bundle.js';
+
+const exec = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
+const work = path.join(root, 'bench', '.work');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+
+/** 5,000 nodes × (8 application pods + kube-proxy + aws-node) = 50,000 pods; 10,000 Services. */
+const large: LargeBundleSpec = {
+  nodes: 5000,
+  podsPerNode: 8,
+  services: 10_000,
+  namespaces: 100,
+  capturedNodes: 3,
+};
+
+interface Sample {
+  loadMs: number;
+  diagnoseMs: number;
+  totalMs: number;
+  peakRssMiB: number;
+  rootCause: string;
+}
+
+async function ensureLargeBundle(): Promise<{ dir: string; files: number; bytes: number }> {
+  const dir = path.join(work, `large-${large.nodes}n-${large.podsPerNode}p-${large.services}s`);
+  const marker = path.join(dir, '.complete.json');
+  try {
+    return { dir, ...(JSON.parse(await readFile(marker, 'utf8')) as { files: number; bytes: number }) };
+  } catch {
+    process.stderr.write(`generating ${dir} …\n`);
+    const written = await writeLargeBundle(dir, large);
+    await writeFile(marker, JSON.stringify(written));
+    return { dir, ...written };
+  }
+}
+
+async function measure(bundle: string, mode = ''): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { stdout } = await exec(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'bench', 'diagnose-once.ts'), bundle, mode],
+      { cwd: root, maxBuffer: 1 << 20 },
+    );
+    samples.push(JSON.parse(stdout) as Sample);
+  }
+  return samples;
+}
+
+function summary(samples: Sample[]) {
+  const sorted = (k: keyof Sample) => samples.map((s) => s[k] as number).sort((a, b) => a - b);
+  const median = (k: keyof Sample) => sorted(k)[Math.floor(samples.length / 2)] as number;
+  const max = (k: keyof Sample) => sorted(k).at(-1) as number;
+  return {
+    runs: samples.length,
+    medianTotalMs: median('totalMs'),
+    maxTotalMs: max('totalMs'),
+    medianLoadMs: median('loadMs'),
+    medianDiagnoseMs: median('diagnoseMs'),
+    maxPeakRssMiB: max('peakRssMiB'),
+    rootCause: samples[0]?.rootCause,
+  };
+}
+
+const bundle = await ensureLargeBundle();
+const nodeDir = path.join(bundle.dir, 'nodes', 'ip-10-8-0-1.ec2.internal');
+const iptablesBytes = (await stat(path.join(nodeDir, 'iptables-save.txt'))).size;
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  },
+  largeBundle: {
+    ...large,
+    pods: large.nodes * (large.podsPerNode + 2) + 2,
+    files: bundle.files,
+    mebibytes: Math.round(bundle.bytes / 2 ** 20),
+    iptablesSaveMiB: Math.round(iptablesBytes / 2 ** 20),
+  },
+  offline: {
+    example: summary(await measure(path.join(root, 'examples', 'bundles', 'stale-endpoints'))),
+    largeServiceScoped: summary(await measure(bundle.dir)),
+    largeClusterWide: summary(await measure(bundle.dir, 'cluster-wide')),
+  },
+};
+await writeFile(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+const rows = Object.entries(results.offline).map(
+  ([name, r]) =>
+    `| ${name} | ${r.runs} | ${r.medianTotalMs} | ${r.maxTotalMs} | ${r.medianLoadMs} | ${r.medianDiagnoseMs} | ${r.maxPeakRssMiB} | ${r.rootCause} |`,
+);
+console.log(
+  `Large bundle: ${large.nodes} nodes, ${results.largeBundle.pods} pods, ${large.services} Services, ${results.largeBundle.mebibytes} MiB in ${bundle.files} files (iptables-save ${results.largeBundle.iptablesSaveMiB} MiB per captured node)`,
+);
+console.log(
+  `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}\n`,
+);
+console.log('| scenario | runs | median ms | max ms | load ms | diagnose ms | peak RSS MiB | root cause |');
+console.log('|---|---|---|---|---|---|---|---|');
+console.log(rows.join('\n'));
