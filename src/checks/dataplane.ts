@@ -123,6 +123,18 @@ export const dataplane: Check = {
   },
 };
 
+/** One Service port on one node: what to compare and where to record the verdict. */
+interface PortCheck {
+  readonly node: string;
+  /** `ns/svc:port` as kube-proxy names it. */
+  readonly name: string;
+  readonly vip: string;
+  readonly port: ServicePort;
+  /** Ready endpoints as `ip:port`. */
+  readonly expected: Set<string>;
+  readonly result: PortResult;
+}
+
 function checkNode(
   node: string,
   mode: ProxyMode,
@@ -144,16 +156,16 @@ function checkNode(
   for (const port of service.spec.ports ?? []) {
     const expected = expectedBackends(port, facts, relevant);
     const name = servicePortName(namespace, service.metadata.name, port);
-    const vip = service.spec.clusterIP ?? '';
+    const ctx: PortCheck = { node, name, vip: service.spec.clusterIP ?? '', port, expected, result };
     if (mode === 'iptables') {
       if (captures.iptables.state === 'missing') return { ...result, unknown: captures.iptables.reason };
-      comparePortIptables(node, captures.iptables.value, name, vip, port, expected, result);
+      comparePortIptables(ctx, captures.iptables.value);
     } else if (mode === 'ipvs') {
       if (captures.ipvs.state === 'missing') return { ...result, unknown: captures.ipvs.reason };
-      comparePortIpvs(node, captures.ipvs.value, name, vip, port, expected, result);
+      comparePortIpvs(ctx, captures.ipvs.value);
     } else if (mode === 'nftables') {
       if (captures.nft.state === 'missing') return { ...result, unknown: captures.nft.reason };
-      comparePortNft(node, captures.nft.value, name, vip, port, expected, result);
+      comparePortNft(ctx, captures.nft.value);
     } else {
       return { ...result, unknown: 'proxy mode unknown' };
     }
@@ -185,15 +197,8 @@ function compareSets(
   }
 }
 
-function comparePortIptables(
-  node: string,
-  ipt: IptablesSave,
-  name: string,
-  vip: string,
-  port: ServicePort,
-  expected: Set<string>,
-  result: PortResult,
-): void {
+function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
+  const { node, name, vip, port, expected, result } = ctx;
   const services = ipt.rules('nat', 'KUBE-SERVICES');
   if (services.length === 0) {
     result.empty = true;
@@ -242,15 +247,8 @@ function comparePortIptables(
   compareSets(node, name, expected, actual, result);
 }
 
-function comparePortIpvs(
-  node: string,
-  table: IpvsTable,
-  name: string,
-  vip: string,
-  port: ServicePort,
-  expected: Set<string>,
-  result: PortResult,
-): void {
+function comparePortIpvs(ctx: PortCheck, table: IpvsTable): void {
+  const { node, name, vip, port, expected, result } = ctx;
   if (table.error) {
     result.empty = true;
     result.evidence.push(`${node} ipvsadm: ${table.error}`);
@@ -272,15 +270,8 @@ function comparePortIpvs(
   compareSets(node, name, expected, actual, result);
 }
 
-function comparePortNft(
-  node: string,
-  nft: NftKubeProxy,
-  name: string,
-  vip: string,
-  port: ServicePort,
-  expected: Set<string>,
-  result: PortResult,
-): void {
+function comparePortNft(ctx: PortCheck, nft: NftKubeProxy): void {
+  const { node, name, vip, port, expected, result } = ctx;
   if (!nft.present) {
     result.empty = true;
     result.evidence.push(`${node} nft list ruleset: no table ip kube-proxy`);

@@ -19,8 +19,3 @@ export function missing<T = never>(reason: string): Collected<T> {
 export function mapCollected<T, U>(c: Collected<T>, fn: (value: T) => U): Collected<U> {
   return c.state === 'collected' ? collected(fn(c.value)) : c;
 }
-
-/** The value if collected, else the fallback. */
-export function valueOr<T, F>(c: Collected<T>, fallback: F): T | F {
-  return c.state === 'collected' ? c.value : fallback;
-}

@@ -4,7 +4,7 @@
  * Still pure: a function of the view only, computed lazily and memoized.
  */
 import { parse as parseYaml } from 'yaml';
-import type { Collected } from '../../cluster/collected.js';
+import { type Collected, mapCollected } from '../../cluster/collected.js';
 import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
 import { type Healthz, parseHealthz } from '../../cluster/parse/healthz.js';
 import { type IptablesSave, parseIptablesSave } from '../../cluster/parse/iptables.js';
@@ -185,14 +185,12 @@ function slicePortsOf(
 }
 
 function parseCaptures(raw: NodeCaptures): ParsedCaptures {
-  const map = <T, U>(c: Collected<T>, fn: (v: T) => U): Collected<U> =>
-    c.state === 'collected' ? { state: 'collected', value: fn(c.value) } : c;
   return {
-    healthz: map(raw.healthz, parseHealthz),
-    metrics: map(raw.metrics, parsePrometheus),
-    iptables: map(raw.iptablesSave, parseIptablesSave),
-    ipvs: map(raw.ipvsadm, parseIpvsadm),
-    nft: map(raw.nft, parseNftRuleset),
+    healthz: mapCollected(raw.healthz, parseHealthz),
+    metrics: mapCollected(raw.metrics, parsePrometheus),
+    iptables: mapCollected(raw.iptablesSave, parseIptablesSave),
+    ipvs: mapCollected(raw.ipvsadm, parseIpvsadm),
+    nft: mapCollected(raw.nft, parseNftRuleset),
   };
 }
 

@@ -54,20 +54,6 @@ export class BundleDir {
     }
   }
 
-  async listFiles(rel: string): Promise<string[]> {
-    const full = this.resolve(rel);
-    try {
-      const entries = await readdir(full, { withFileTypes: true });
-      return entries
-        .filter((e) => e.isFile())
-        .map((e) => e.name)
-        .sort();
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
-    }
-  }
-
   async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
     const size = await this.fileSize(rel);
     if (size === undefined) return missing(`not collected: ${rel}`);

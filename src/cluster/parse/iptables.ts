@@ -29,10 +29,6 @@ export class IptablesSave {
     readonly ruleCount: number,
   ) {}
 
-  hasTable(table: string): boolean {
-    return this.tables.has(table);
-  }
-
   hasChain(table: string, chain: string): boolean {
     return this.tables.get(table)?.chains.has(chain) ?? false;
   }
@@ -45,11 +41,6 @@ export class IptablesSave {
     const rules = lines.map((line) => parseRule(table, chain, line));
     this.parsed.set(key, rules);
     return rules;
-  }
-
-  /** Declared chains of a table whose name starts with a prefix (e.g. KUBE-SVC-). */
-  chainsWithPrefix(table: string, prefix: string): string[] {
-    return [...(this.tables.get(table)?.chains ?? [])].filter((c) => c.startsWith(prefix));
   }
 }
 
