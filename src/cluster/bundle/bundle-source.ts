@@ -36,7 +36,7 @@ import {
 } from '../selectors.js';
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
-import { BundleDir } from './files.js';
+import { BundleDir, type BundleFiles } from './files.js';
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
 import { type UnpackedBundle, unpackBundleTarball } from './tarball.js';
 
@@ -114,14 +114,14 @@ async function bundleRootInside(dir: string): Promise<string> {
   return dir;
 }
 
-async function readManifest(dir: BundleDir): Promise<BundleManifest> {
+export async function readManifest(dir: BundleFiles): Promise<BundleManifest> {
   const manifest = await dir.readObject('bundle.json', bundleManifestSchema, 'a kproxy/v1 Bundle manifest');
   if (manifest.state === 'missing')
     throw new BundleError('bundle.json', 'missing: every bundle starts with its manifest');
   return manifest.value;
 }
 
-function resolveTarget(manifest: BundleManifest, override: Target | undefined): Target {
+export function resolveTarget(manifest: BundleManifest, override: Target | undefined): Target {
   const own: Target = {
     namespace: manifest.target.namespace ?? undefined,
     service: manifest.target.service ?? undefined,
@@ -136,8 +136,9 @@ function resolveTarget(manifest: BundleManifest, override: Target | undefined): 
   };
 }
 
-async function buildView(
-  dir: BundleDir,
+/** The view of a bundle's files; the live source builds its view with this too. */
+export async function buildView(
+  dir: BundleFiles,
   manifest: BundleManifest,
   target: Target,
   origin: string,
@@ -223,7 +224,7 @@ function combineConfigMap(
   );
 }
 
-async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collected<readonly KubeEvent[]>> {
+async function readEvents(dir: BundleFiles, namespaces: string[]): Promise<Collected<readonly KubeEvent[]>> {
   const lists = await Promise.all(
     namespaces.map((n) => dir.readList(`namespaces/${n}/events.json`, 'Event', eventSchema)),
   );
@@ -233,7 +234,7 @@ async function readEvents(dir: BundleDir, namespaces: string[]): Promise<Collect
 }
 
 /** Raw-item filter for kube-system pods: kube-proxy, CoreDNS and CNI agents. */
-function isSystemPodOfInterest(item: Record<string, unknown>): boolean {
+export function isSystemPodOfInterest(item: Record<string, unknown>): boolean {
   const meta = (item.metadata ?? {}) as {
     name?: unknown;
     labels?: Record<string, unknown>;
@@ -246,7 +247,7 @@ function isSystemPodOfInterest(item: Record<string, unknown>): boolean {
 }
 
 async function readKubeProxyLogs(
-  dir: BundleDir,
+  dir: BundleFiles,
   pods: Collected<Pod[]>,
 ): Promise<ReadonlyMap<string, PodLogs>> {
   const logs = new Map<string, PodLogs>();
@@ -272,7 +273,7 @@ async function readKubeProxyLogs(
   return logs;
 }
 
-async function readNodeCaptures(dir: BundleDir): Promise<ReadonlyMap<string, NodeCaptures>> {
+async function readNodeCaptures(dir: BundleFiles): Promise<ReadonlyMap<string, NodeCaptures>> {
   const captures = new Map<string, NodeCaptures>();
   for (const node of await dir.listDirs('nodes')) {
     const entries = await Promise.all(
@@ -285,7 +286,7 @@ async function readNodeCaptures(dir: BundleDir): Promise<ReadonlyMap<string, Nod
   return captures;
 }
 
-async function readEks(dir: BundleDir): Promise<ClusterView['eks']> {
+async function readEks(dir: BundleFiles): Promise<ClusterView['eks']> {
   const addons = new Map<string, Collected<ReturnType<typeof eksAddonSchema.parse>>>();
   for (const name of eksAddonNames) {
     addons.set(

@@ -12,55 +12,17 @@ import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
 import { bundleLimits } from './limits.js';
 
-export class BundleDir {
-  constructor(readonly root: string) {}
-
-  private resolve(rel: string): string {
-    const full = path.resolve(this.root, rel);
-    if (full !== this.root && !full.startsWith(this.root + path.sep)) {
-      throw new BundleError(rel, 'path leaves the bundle directory');
-    }
-    return full;
-  }
-
-  /** Size of a regular file, or undefined when absent. Links and other types are refused. */
-  async fileSize(rel: string): Promise<number | undefined> {
-    const full = this.resolve(rel);
-    let stats: Awaited<ReturnType<typeof lstat>>;
-    try {
-      stats = await lstat(full);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new BundleError(rel, `cannot read: ${errorText(error)}`, { cause: error });
-    }
-    if (stats.isSymbolicLink())
-      throw new BundleError(rel, 'is a symbolic link; bundles may not contain links');
-    if (!stats.isFile()) throw new BundleError(rel, 'is not a regular file');
-    return stats.size;
-  }
-
+/**
+ * A bundle's files, wherever they are: shared parsing (JSON, kinds, schemas) over three
+ * primitives a store provides. A missing file is `missing` with the store's reason.
+ */
+export abstract class BundleFiles {
+  /** The text of a file, or `missing`. Refuses files larger than `maxBytes`. */
+  abstract readText(rel: string, maxBytes?: number): Promise<Collected<string>>;
+  /** The last `logTailLines` lines of a log. */
+  abstract readLogTail(rel: string): Promise<Collected<LogTail>>;
   /** Sub-directory names, or [] when the directory is absent. */
-  async listDirs(rel: string): Promise<string[]> {
-    const full = this.resolve(rel);
-    try {
-      const entries = await readdir(full, { withFileTypes: true });
-      return entries
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort();
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
-    }
-  }
-
-  async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
-    const size = await this.fileSize(rel);
-    if (size === undefined) return missing(`not collected: ${rel}`);
-    if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
-    // One buffer decode is much faster than readFile's streaming decoder on 50+ MiB files.
-    return collected((await readFile(this.resolve(rel))).toString('utf8'));
-  }
+  abstract listDirs(rel: string): Promise<string[]>;
 
   async readJson(rel: string): Promise<Collected<unknown>> {
     const text = await this.readText(rel, bundleLimits.maxJsonBytes);
@@ -126,6 +88,59 @@ export class BundleDir {
       out.push(parsed.data);
     }
     return collected(out);
+  }
+}
+
+export class BundleDir extends BundleFiles {
+  constructor(readonly root: string) {
+    super();
+  }
+
+  private resolve(rel: string): string {
+    const full = path.resolve(this.root, rel);
+    if (full !== this.root && !full.startsWith(this.root + path.sep)) {
+      throw new BundleError(rel, 'path leaves the bundle directory');
+    }
+    return full;
+  }
+
+  /** Size of a regular file, or undefined when absent. Links and other types are refused. */
+  async fileSize(rel: string): Promise<number | undefined> {
+    const full = this.resolve(rel);
+    let stats: Awaited<ReturnType<typeof lstat>>;
+    try {
+      stats = await lstat(full);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new BundleError(rel, `cannot read: ${errorText(error)}`, { cause: error });
+    }
+    if (stats.isSymbolicLink())
+      throw new BundleError(rel, 'is a symbolic link; bundles may not contain links');
+    if (!stats.isFile()) throw new BundleError(rel, 'is not a regular file');
+    return stats.size;
+  }
+
+  /** Sub-directory names, or [] when the directory is absent. */
+  async listDirs(rel: string): Promise<string[]> {
+    const full = this.resolve(rel);
+    try {
+      const entries = await readdir(full, { withFileTypes: true });
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
+    const size = await this.fileSize(rel);
+    if (size === undefined) return missing(`not collected: ${rel}`);
+    if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
+    // One buffer decode is much faster than readFile's streaming decoder on 50+ MiB files.
+    return collected((await readFile(this.resolve(rel))).toString('utf8'));
   }
 
   /** The last `logTailLines` lines of a log, streamed: memory stays bounded for any file size. */

@@ -1,0 +1,52 @@
+/**
+ * A bundle held in memory: what a live source fetched, in the bundle's layout. Files the
+ * source could not read are recorded with the reason (`forbidden: list pods in app`),
+ * so the view built from it says why data is missing.
+ */
+import { BundleError } from '../../errors.js';
+import { type Collected, collected, missing } from '../collected.js';
+import type { LogTail } from '../view.js';
+import { BundleFiles } from './files.js';
+import { bundleLimits } from './limits.js';
+
+export type MemoryEntry = { readonly content: string } | { readonly missing: string };
+
+export class MemoryBundle extends BundleFiles {
+  readonly entries = new Map<string, MemoryEntry>();
+
+  set(rel: string, entry: MemoryEntry): void {
+    this.entries.set(rel, entry);
+  }
+
+  async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
+    const entry = this.entries.get(rel);
+    if (!entry) return missing(`not collected: ${rel}`);
+    if ('missing' in entry) return missing(entry.missing);
+    if (entry.content.length > maxBytes)
+      throw new BundleError(rel, `is more than the limit of ${maxBytes} bytes`);
+    return collected(entry.content);
+  }
+
+  async readLogTail(rel: string): Promise<Collected<LogTail>> {
+    const text = await this.readText(rel);
+    if (text.state === 'missing') return text;
+    const lines = text.value.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const kept = lines
+      .slice(-bundleLimits.logTailLines)
+      .map((l) => (l.length > bundleLimits.maxLogLineChars ? l.slice(0, bundleLimits.maxLogLineChars) : l));
+    return collected({ lines: kept, truncated: lines.length > kept.length });
+  }
+
+  async listDirs(rel: string): Promise<string[]> {
+    const prefix = rel === '.' || rel === '' ? '' : `${rel.replace(/\/$/, '')}/`;
+    const dirs = new Set<string>();
+    for (const key of this.entries.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0) dirs.add(rest.slice(0, slash));
+    }
+    return [...dirs].sort();
+  }
+}

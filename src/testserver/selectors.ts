@@ -1,0 +1,82 @@
+/** Kubernetes label and field selector strings, as the API server evaluates them. */
+
+type Term =
+  | { op: '=' | '!='; key: string; value: string }
+  | { op: 'in' | 'notin'; key: string; values: string[] }
+  | { op: 'exists' | '!exists'; key: string };
+
+/** Splits on commas outside parentheses (`k in (a,b),x=y`). */
+function splitTerms(selector: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  if (current.trim()) out.push(current.trim());
+  return out;
+}
+
+export function parseSelector(selector: string | null | undefined): Term[] {
+  if (!selector) return [];
+  return splitTerms(selector).map((term): Term => {
+    const set = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(term);
+    if (set)
+      return {
+        op: set[2] as 'in' | 'notin',
+        key: set[1] as string,
+        values: (set[3] as string).split(',').map((v) => v.trim()),
+      };
+    const neq = /^([^!=]+)!=(.*)$/.exec(term);
+    if (neq) return { op: '!=', key: (neq[1] as string).trim(), value: (neq[2] as string).trim() };
+    const eq = /^([^!=]+)==?(.*)$/.exec(term);
+    if (eq) return { op: '=', key: (eq[1] as string).trim(), value: (eq[2] as string).trim() };
+    if (term.startsWith('!')) return { op: '!exists', key: term.slice(1).trim() };
+    return { op: 'exists', key: term };
+  });
+}
+
+function matches(terms: Term[], lookup: (key: string) => string | undefined): boolean {
+  return terms.every((t) => {
+    const v = lookup(t.key);
+    switch (t.op) {
+      case '=':
+        return v === t.value;
+      case '!=':
+        return v !== t.value;
+      case 'in':
+        return v !== undefined && t.values.includes(v);
+      case 'notin':
+        return v === undefined || !t.values.includes(v);
+      case 'exists':
+        return v !== undefined;
+      case '!exists':
+        return v === undefined;
+    }
+  });
+}
+
+export function matchesLabels(item: Record<string, unknown>, selector: string | null): boolean {
+  const labels = ((item.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<
+    string,
+    string
+  >;
+  return matches(parseSelector(selector), (k) => labels[k]);
+}
+
+export function matchesFields(item: Record<string, unknown>, selector: string | null): boolean {
+  return matches(parseSelector(selector), (path) => {
+    let value: unknown = item;
+    for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+    return value === undefined || value === null
+      ? path === 'spec.nodeName'
+        ? ''
+        : undefined
+      : String(value);
+  });
+}
