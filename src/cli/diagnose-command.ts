@@ -4,14 +4,17 @@ import { BundleSource } from '../cluster/bundle/bundle-source.js';
 import { diagnoseSource } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { type Format, formats, render } from '../report/index.js';
+import { liveOptionSpecs, liveOptionsUsage, liveSourceFrom } from './live-options.js';
 import { parseTarget } from './target.js';
 
 export const diagnoseUsage = `Usage: kproxy diagnose --bundle DIR|FILE.tar.gz [options]
+       kproxy diagnose --context CTX [--kubeconfig FILE] [options]
 
-Runs the runbooks' checks over an incident bundle and reports the root cause.
+Runs the runbooks' checks over an incident bundle or a live cluster and reports the root cause.
 
 Options:
   --bundle PATH        incident bundle: a directory or a .tar.gz (format v1)
+${liveOptionsUsage}
   --service NS/NAME    the Service clients cannot reach (default: the bundle's target)
   --node NODE          a node where clients fail (default: the bundle's target)
   --cluster-wide       ignore the bundle's target: kube-proxy health on every node (or --node)
@@ -38,10 +41,12 @@ export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<nu
     io.stdout.write(`${diagnoseUsage}\n`);
     return 0;
   }
-  if (!values.bundle)
-    throw new UsageError(
-      `diagnose needs --bundle (live clusters come with --context in a later release)\n\n${diagnoseUsage}`,
-    );
+  if (!values.bundle && !values.context && !values.kubeconfig) {
+    throw new UsageError(`diagnose needs --bundle or --context\n\n${diagnoseUsage}`);
+  }
+  if (values.bundle && (values.context || values.kubeconfig)) {
+    throw new UsageError('--bundle and --context/--kubeconfig exclude each other');
+  }
   const format = (values.format ?? 'text') as Format;
   if (!formats.includes(format))
     throw new UsageError(`--format "${values.format}": expected one of ${formats.join(', ')}`);
@@ -49,7 +54,8 @@ export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<nu
     throw new UsageError('--cluster-wide and --service exclude each other');
   const target = parseTarget(values.service, values.node);
   const request = { ...(target ? { target } : {}), clusterWide: values['cluster-wide'] ?? false };
-  const diagnosis = await diagnoseSource(new BundleSource(values.bundle), request);
+  const source = values.bundle ? new BundleSource(values.bundle) : liveSourceFrom(values);
+  const diagnosis = await diagnoseSource(source, request);
   const color =
     format === 'text' && !values['no-color'] && io.env.NO_COLOR === undefined && io.stdout.isTTY === true;
   io.stdout.write(render(diagnosis, format, { color, verbose: values.verbose ?? false }));
@@ -70,6 +76,7 @@ function parse(argv: string[]) {
       verbose: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...liveOptionSpecs,
     },
   });
 }

@@ -1,17 +1,21 @@
 /** The `kproxy` command: dispatch, and the one place errors become exit codes. */
 import { describeError, KproxyError } from '../errors.js';
+import { collectCommand } from './collect-command.js';
 import { type CommandIO, diagnoseCommand } from './diagnose-command.js';
+import { serveBundleCommand } from './serve-bundle-command.js';
 
 export const mainUsage = `Usage: kproxy <command> [options]
 
 Commands:
-  diagnose   diagnose Service connectivity / kube-proxy from an incident bundle
-  help       this help
+  diagnose       diagnose Service connectivity / kube-proxy from a bundle or a live cluster
+  collect        write an incident bundle from a live cluster
+  serve-bundle   serve a bundle as a Kubernetes API on loopback (demos, tests)
+  help           this help
 
 Run "kproxy <command> --help" for a command's options.`;
 
 export interface MainIO extends CommandIO {
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 /** Runs the CLI and returns the exit status; never throws, never prints a stack trace. */
@@ -21,6 +25,10 @@ export async function runCli(argv: string[], io: MainIO): Promise<number> {
     switch (command) {
       case 'diagnose':
         return await diagnoseCommand(rest, io);
+      case 'collect':
+        return await collectCommand(rest, io);
+      case 'serve-bundle':
+        return await serveBundleCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -41,24 +41,25 @@ export function parseSelector(selector: string | null | undefined): Term[] {
   });
 }
 
+function matchesTerm(t: Term, v: string | undefined): boolean {
+  switch (t.op) {
+    case '=':
+      return v === t.value;
+    case '!=':
+      return v !== t.value;
+    case 'in':
+      return v !== undefined && t.values.includes(v);
+    case 'notin':
+      return v === undefined || !t.values.includes(v);
+    case 'exists':
+      return v !== undefined;
+    default:
+      return v === undefined;
+  }
+}
+
 function matches(terms: Term[], lookup: (key: string) => string | undefined): boolean {
-  return terms.every((t) => {
-    const v = lookup(t.key);
-    switch (t.op) {
-      case '=':
-        return v === t.value;
-      case '!=':
-        return v !== t.value;
-      case 'in':
-        return v !== undefined && t.values.includes(v);
-      case 'notin':
-        return v === undefined || !t.values.includes(v);
-      case 'exists':
-        return v !== undefined;
-      case '!exists':
-        return v === undefined;
-    }
-  });
+  return terms.every((t) => matchesTerm(t, lookup(t.key)));
 }
 
 export function matchesLabels(item: Record<string, unknown>, selector: string | null): boolean {

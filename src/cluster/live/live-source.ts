@@ -7,6 +7,7 @@
  * `kproxy collect` writes exactly what was read.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { KproxyError } from '../../errors.js';
 import { buildView, resolveTarget } from '../bundle/bundle-source.js';
 import { bundleLimits } from '../bundle/limits.js';
 import type { BundleManifest } from '../bundle/manifest.js';
@@ -89,7 +90,7 @@ export class LiveSource implements ClusterSource {
     const progress = this.options.onProgress ?? (() => {});
 
     progress('Service, endpoints, nodes and kube-system objects');
-    const [service, daemonSets] = await Promise.all([
+    const [service, daemonSets, version] = await Promise.all([
       this.readService(bundle, target),
       this.listInto(
         bundle,
@@ -107,6 +108,13 @@ export class LiveSource implements ClusterSource {
       this.readEvents(bundle, target),
       this.readDns(bundle),
     ]);
+    // No answer at all (unreachable, timed out, credentials rejected) is not a diagnosis: say so.
+    if (!version.ok && (version.status === 0 || version.status === 401)) {
+      throw new KproxyError(
+        'source_failed',
+        `cannot use the Kubernetes API of ${this.description}: ${version.reason}`,
+      );
+    }
     // Judge recency ("errors in the last minutes", "sync hung for 60 s") by the cluster's clock, not the bot's.
     manifest.collectedAt = (this.http.serverDate ?? new Date()).toISOString();
     bundle.set('bundle.json', { content: JSON.stringify(manifest, null, 2) });
@@ -423,9 +431,15 @@ export class LiveSource implements ClusterSource {
     if (previous?.ok) bundle.set(`${base}.previous.log`, { content: previous.value });
   }
 
-  private async getInto(bundle: MemoryBundle, rel: string, path: string, apiCall: ApiCall): Promise<void> {
+  private async getInto(
+    bundle: MemoryBundle,
+    rel: string,
+    path: string,
+    apiCall: ApiCall,
+  ): Promise<Fetched<string>> {
     const got = await this.http.getText(path, {}, apiCall);
     bundle.set(rel, got.ok ? { content: got.value } : { missing: got.reason });
+    return got;
   }
 
   /** A list into the bundle as `kubectl get -o json` prints it (a v1 List with kinds on items). */
