@@ -94,9 +94,16 @@ describe('live diagnosis through the test API server', () => {
     expect(deleted).toHaveLength(1);
     expect(s.server.liveDebugPods).toEqual([]);
     expect(s.server.count(/^EXEC /)).toBe(0);
-    expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toContain(
-      'conntrack',
-    );
+    expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toEqual([
+      'iptables-save',
+      'ipvsadm -Ln',
+      'nft list ruleset',
+      'conntrack -S',
+      'sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max',
+      'sh -c dmesg | tail -n 200',
+      'lsmod',
+      'ip -o link',
+    ]);
   });
 
   it('exec mode captures iptables in the kube-proxy pod: the dataplane verdict matches, the rest stays unknown', async () => {

@@ -143,10 +143,15 @@ export class BundleApiServer {
   private record(req: IncomingMessage): { entry: RecordedRequest; path: string; query: URLSearchParams } {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);
+    const command = url.searchParams.getAll('command');
     const entry: RecordedRequest = {
       method: req.method ?? 'GET',
       path,
-      query: Object.fromEntries(url.searchParams),
+      // exec repeats `command` once per argument: record the whole command line.
+      query: {
+        ...Object.fromEntries(url.searchParams),
+        ...(command.length > 0 ? { command: command.join(' ') } : {}),
+      },
       status: 0,
       bytes: 0,
     };
