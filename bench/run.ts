@@ -3,7 +3,7 @@
  * the example bundles), each run in a fresh process. Prints a table and writes
  * bench/results.json so runs can be compared over time. Nothing here asserts a time.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,14 +32,16 @@ interface Sample {
   rootCause: string;
 }
 
-async function ensureLargeBundle(): Promise<{ dir: string; files: number; bytes: number }> {
-  const dir = path.join(work, `large-${large.nodes}n-${large.podsPerNode}p-${large.services}s`);
+async function ensureLargeBundle(
+  spec: LargeBundleSpec = large,
+): Promise<{ dir: string; files: number; bytes: number }> {
+  const dir = path.join(work, `large-${spec.nodes}n-${spec.podsPerNode}p-${spec.services}s`);
   const marker = path.join(dir, '.complete.json');
   try {
     return { dir, ...(JSON.parse(await readFile(marker, 'utf8')) as { files: number; bytes: number }) };
   } catch {
     process.stderr.write(`generating ${dir} …\n`);
-    const written = await writeLargeBundle(dir, large);
+    const written = await writeLargeBundle(dir, spec);
     await writeFile(marker, JSON.stringify(written));
     return { dir, ...written };
   }
@@ -73,6 +75,71 @@ function summary(samples: Sample[]) {
   };
 }
 
+interface LiveSample {
+  ms: number;
+  requests: number;
+  bytes: number;
+  rootCause: string;
+}
+
+/** Serves a bundle from a separate process, runs live diagnoses against it, stops it. */
+async function measureLive(bundleDir: string, nodeName: string, captures: string): Promise<LiveSample[]> {
+  const kubeconfig = path.join(work, `kubeconfig-${path.basename(bundleDir)}`);
+  const server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'src', 'cli', 'main.ts'),
+      'serve-bundle',
+      bundleDir,
+      '--kubeconfig-out',
+      kubeconfig,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    server.stdout.on('data', (chunk: Buffer) => String(chunk).includes('kubeconfig:') && resolve()),
+  );
+  const once = async () => {
+    const { stdout } = await exec(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'bench', 'live-once.ts'),
+        kubeconfig,
+        'ns-000',
+        'svc-00000',
+        nodeName,
+        captures,
+      ],
+      { cwd: root, maxBuffer: 1 << 20 },
+    );
+    return JSON.parse(stdout) as LiveSample;
+  };
+  try {
+    await once(); // warm-up: the server parses the bundle files on first use
+    const samples: LiveSample[] = [];
+    for (let i = 0; i < runs; i++) samples.push(await once());
+    return samples;
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+function liveSummary(samples: LiveSample[]) {
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  return {
+    runs: samples.length,
+    medianMs: ms[Math.floor(ms.length / 2)],
+    maxMs: ms.at(-1),
+    requests: samples[0]?.requests,
+    kib: Math.round((samples[0]?.bytes ?? 0) / 1024),
+    rootCause: samples[0]?.rootCause,
+  };
+}
+
 const bundle = await ensureLargeBundle();
 const nodeDir = path.join(bundle.dir, 'nodes', 'ip-10-8-0-1.ec2.internal');
 const iptablesBytes = (await stat(path.join(nodeDir, 'iptables-save.txt'))).size;
@@ -97,6 +164,26 @@ const results = {
     largeClusterWide: summary(await measure(bundle.dir, 'cluster-wide')),
   },
 };
+/** The live path: the same Service-scoped diagnosis on 100 and on 5,000 nodes. */
+const small = await ensureLargeBundle({
+  nodes: 100,
+  podsPerNode: 8,
+  services: 200,
+  namespaces: 2,
+  capturedNodes: 3,
+});
+const firstNode = 'ip-10-8-0-1.ec2.internal';
+const live = {
+  nodes100: {
+    api: liveSummary(await measureLive(small.dir, firstNode, 'off')),
+    withExecCaptures: liveSummary(await measureLive(small.dir, firstNode, 'exec')),
+  },
+  nodes5000: {
+    api: liveSummary(await measureLive(bundle.dir, firstNode, 'off')),
+    withExecCaptures: liveSummary(await measureLive(bundle.dir, firstNode, 'exec')),
+  },
+};
+Object.assign(results, { live });
 await writeFile(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
 const rows = Object.entries(results.offline).map(
@@ -112,3 +199,12 @@ console.log(
 console.log('| scenario | runs | median ms | max ms | load ms | diagnose ms | peak RSS MiB | root cause |');
 console.log('|---|---|---|---|---|---|---|---|');
 console.log(rows.join('\n'));
+console.log('\nLive Service-scoped diagnosis (ns-000/svc-00000 on one node) through the test API server:\n');
+console.log('| cluster | captures | runs | median ms | max ms | API requests | KiB read | root cause |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const [size, byMode] of Object.entries(live)) {
+  for (const [mode, r] of Object.entries(byMode))
+    console.log(
+      `| ${size} | ${mode === 'api' ? 'off' : 'exec'} | ${r.runs} | ${r.medianMs} | ${r.maxMs} | ${r.requests} | ${r.kib} | ${r.rootCause} |`,
+    );
+}

@@ -1,13 +1,16 @@
 /** The kproxy CLI: output formats, exit codes, one-line errors and never a stack trace. */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runCli } from '../src/cli/run.js';
+import { serveBundleCommand } from '../src/cli/serve-bundle-command.js';
 import { bundlesDir, copyExample } from './helpers/bundles.js';
+import { serve } from './helpers/live.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cleanups: (() => Promise<void>)[] = [];
@@ -144,5 +147,107 @@ describe('kproxy diagnose', () => {
     );
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toBe('kproxy: /no/such: no such bundle directory or file\n');
+  });
+});
+
+describe('kproxy diagnose --context, collect and serve-bundle', () => {
+  const n2 = 'ip-10-0-2-45.ec2.internal';
+
+  it('diagnoses a live cluster and collects a bundle from it', async () => {
+    const s = await serve(bundle('conntrack-exhaustion'));
+    cleanups.push(s.stop);
+    const live = await cli(
+      'diagnose',
+      '--kubeconfig',
+      s.kubeconfig,
+      '--context',
+      'bundle',
+      '--service',
+      'app/web-api',
+      '--node',
+      n2,
+      '--node-captures',
+      'debug-pod',
+      '--format',
+      'json',
+    );
+    expect(live.code).toBe(0);
+    expect((JSON.parse(live.stdout) as { rootCause: { category: string } }).rootCause.category).toBe(
+      'conntrack',
+    );
+
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'kproxy-cli-')), 'incident.tar.gz');
+    cleanups.push(() => rm(path.dirname(out), { recursive: true, force: true }));
+    const collected = await cli(
+      'collect',
+      '--kubeconfig',
+      s.kubeconfig,
+      '--context',
+      'bundle',
+      '--service',
+      'app/web-api',
+      '--node',
+      n2,
+      '--node-captures',
+      'debug-pod',
+      '--out',
+      out,
+    );
+    expect(collected.code).toBe(0);
+    expect(collected.stdout).toMatch(/^wrote .*incident\.tar\.gz: \d+ files, \d+ KiB, \d+ API requests/);
+    expect(collected.stderr).toContain(`[3] Node ${n2}: kube-proxy logs, health, metrics and captures`);
+    const offline = await cli('diagnose', '--bundle', out, '--format', 'json');
+    expect((JSON.parse(offline.stdout) as { rootCause: { category: string } }).rootCause.category).toBe(
+      'conntrack',
+    );
+  });
+
+  it.each([
+    [['collect', '--context', 'x', '--service', 'app/web-api'], /^kproxy: collect needs --out/],
+    [
+      ['diagnose', '--bundle', 'b', '--context', 'c'],
+      /^kproxy: --bundle and --context\/--kubeconfig exclude each other/,
+    ],
+    [
+      ['diagnose', '--kubeconfig', '/no/such/kubeconfig'],
+      /^kproxy: cannot load kubeconfig \/no\/such\/kubeconfig/,
+    ],
+  ])('refuses %j with exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('serve-bundle serves a bundle until stopped and writes a kubeconfig for it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-serve-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const kubeconfig = path.join(dir, 'kc');
+    const out = capture();
+    const stop = new AbortController();
+    const running = serveBundleCommand(
+      [bundle('version-skew'), '--kubeconfig-out', kubeconfig],
+      { stdout: out.stream, env: {} },
+      stop.signal,
+    );
+    while (!out.text().includes('kubeconfig:')) await new Promise((r) => setTimeout(r, 20));
+    const r = await cli(
+      'diagnose',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'bundle',
+      '--service',
+      'app/web-api',
+      '--node',
+      n2,
+      '--format',
+      'json',
+    );
+    expect((JSON.parse(r.stdout) as { rootCause: { category: string } }).rootCause.category).toBe(
+      'version_skew',
+    );
+    stop.abort();
+    expect(await running).toBe(0);
+    expect(out.text()).toMatch(/served \d+ requests/);
   });
 });
