@@ -1,7 +1,7 @@
 /** `kproxy collect`: write an incident bundle from a live cluster. */
-import { parseArgs } from 'node:util';
 import { writeBundle } from '../cluster/bundle/write.js';
 import { UsageError } from '../errors.js';
+import { parseOrUsage } from './args.js';
 import type { CommandIO } from './diagnose-command.js';
 import { liveOptionSpecs, liveOptionsUsage, liveSourceFrom } from './live-options.js';
 import { parseTarget } from './target.js';
@@ -23,12 +23,7 @@ export async function collectCommand(
   argv: string[],
   io: CommandIO & { stderr: NodeJS.WritableStream & { isTTY?: boolean } },
 ): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${collectUsage}`);
-  }
+  const { values } = parse(argv);
   if (values.help) {
     io.stdout.write(`${collectUsage}\n`);
     return 0;
@@ -75,17 +70,20 @@ function progressReporter(out: NodeJS.WritableStream & { isTTY?: boolean }) {
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      service: { type: 'string' },
-      node: { type: 'string' },
-      'cluster-wide': { type: 'boolean' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      ...liveOptionSpecs,
+  return parseOrUsage(
+    {
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        service: { type: 'string' },
+        node: { type: 'string' },
+        'cluster-wide': { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...liveOptionSpecs,
+      },
     },
-  });
+    collectUsage,
+  );
 }

@@ -1,9 +1,9 @@
 /** `kproxy diagnose`: run the engine over a bundle and print the report. */
-import { parseArgs } from 'node:util';
 import { BundleSource } from '../cluster/bundle/bundle-source.js';
 import { diagnoseSource } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { type Format, formats, render } from '../report/index.js';
+import { parseOrUsage } from './args.js';
 import { liveOptionSpecs, liveOptionsUsage, liveSourceFrom } from './live-options.js';
 import { parseTarget } from './target.js';
 
@@ -31,12 +31,7 @@ export interface CommandIO {
 }
 
 export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${diagnoseUsage}`);
-  }
+  const { values } = parse(argv);
   if (values.help) {
     io.stdout.write(`${diagnoseUsage}\n`);
     return 0;
@@ -63,20 +58,23 @@ export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<nu
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      bundle: { type: 'string' },
-      service: { type: 'string' },
-      node: { type: 'string' },
-      'cluster-wide': { type: 'boolean' },
-      format: { type: 'string' },
-      verbose: { type: 'boolean' },
-      'no-color': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      ...liveOptionSpecs,
+  return parseOrUsage(
+    {
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        bundle: { type: 'string' },
+        service: { type: 'string' },
+        node: { type: 'string' },
+        'cluster-wide': { type: 'boolean' },
+        format: { type: 'string' },
+        verbose: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...liveOptionSpecs,
+      },
     },
-  });
+    diagnoseUsage,
+  );
 }
