@@ -88,6 +88,10 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
         text: truncate(`*${k}*\n${escapeMrkdwn(v as string)}`, blockKitLimits.fieldText),
       })),
     },
+    section(
+      `*What to do now*\n${escapeMrkdwn(d.mitigation.immediate)}\n*Long term*\n${escapeMrkdwn(d.mitigation.longTerm)}`,
+    ),
+    ...(d.mitigation.actions.length > 0 ? actionBlocks(d.mitigation.actions, options.actionRefs) : []),
     { type: 'divider' },
   ];
 
@@ -138,14 +142,6 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
       ),
     );
   }
-
-  blocks.push({ type: 'divider' });
-  blocks.push(
-    section(
-      `*What to do now*\n${escapeMrkdwn(d.mitigation.immediate)}\n*Long term*\n${escapeMrkdwn(d.mitigation.longTerm)}`,
-    ),
-  );
-  if (d.mitigation.actions.length > 0) blocks.push(...actionBlocks(d.mitigation.actions, options.actionRefs));
 
   const counts = countStatuses(d);
   blocks.push({
@@ -208,4 +204,32 @@ function capBlocks(blocks: Block[]): Block[] {
     section(`_${blocks.length - head.length - tail.length} more sections omitted; see the full report._`),
     ...tail,
   ];
+}
+
+/**
+ * Splits a report into messages Slack accepts: at most 50 blocks each and about 11,000
+ * characters of JSON (Slack refuses long messages well below the documented per-field
+ * limits: `msg_blocks_too_long`). The first message keeps the cause, what to do and the
+ * actions; the evidence follows.
+ */
+export function splitForSlack(
+  blocks: readonly Block[],
+  maxChars = 11_000,
+  maxBlocks = blockKitLimits.blocks,
+): Block[][] {
+  const messages: Block[][] = [];
+  let current: Block[] = [];
+  let size = 0;
+  for (const block of blocks) {
+    const length = JSON.stringify(block).length;
+    if (current.length > 0 && (size + length > maxChars || current.length >= maxBlocks)) {
+      messages.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(block);
+    size += length;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
 }

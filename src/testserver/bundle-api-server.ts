@@ -30,7 +30,9 @@ export interface RecordedRequest {
 export interface Fault {
   /** Matched against `METHOD /decoded/path`. */
   readonly match: RegExp;
-  readonly respond: 403 | 500 | 'timeout' | 'drop';
+  /** `delay` answers normally after `ms`. */
+  readonly respond: 403 | 500 | 'timeout' | 'drop' | 'delay';
+  readonly ms?: number;
 }
 
 export interface BundleApiServerOptions {
@@ -174,7 +176,11 @@ export class BundleApiServer {
       });
       res.end(body);
     };
-    const fault = this.fault(entry.method, path);
+    let fault = this.fault(entry.method, path);
+    if (fault?.respond === 'delay') {
+      await new Promise((r) => setTimeout(r, fault?.ms ?? 1000));
+      fault = undefined;
+    }
     if (fault?.respond === 'drop') {
       entry.status = -1;
       req.socket.destroy();

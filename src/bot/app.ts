@@ -1,0 +1,271 @@
+/**
+ * The Slack side: `/kproxy` commands through Bolt (HTTP receiver with the signing secret
+ * checked by Bolt, or Socket Mode), acknowledged within Slack's 3 seconds. Work happens
+ * after the ack: the thread's parent message is posted and a `diagnose` job enqueued,
+ * or, when the same cluster and target is already being diagnosed, the request joins
+ * that thread.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config, Env } from '../config/config.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { type DiagnoseJob, keys, type RunningDiagnosis, targetLabel } from '../queue/jobs.js';
+import { parentStarted } from '../slack/messages.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { authorize, clustersForChannel, rateLimited } from './authorize.js';
+import { commandUsage, parseCommand } from './command.js';
+
+export interface BotDeps {
+  readonly config: Config;
+  readonly env: Env;
+  readonly redis: Redis;
+  readonly queue: Queue;
+  readonly poster: SlackPoster;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Extra HTTP routes (health, metrics, webhooks). */
+  readonly routes?: CustomRoute[];
+}
+
+/** How long a target stays "being diagnosed" if its worker never reports (crash safety). */
+const runningTtlSeconds = 15 * 60;
+const deliveryTtlSeconds = 10 * 60;
+
+export function createBot(deps: BotDeps): App {
+  const { env } = deps;
+  const clientOptions = {
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    retryConfig: { retries: 2 },
+  };
+  const routes = deps.routes ?? [];
+  const app = env.SLACK_SIGNING_SECRET
+    ? new App({
+        token: env.SLACK_BOT_TOKEN,
+        receiver: new HTTPReceiver({
+          signingSecret: env.SLACK_SIGNING_SECRET,
+          endpoints: '/slack/events',
+          customRoutes: routes,
+          processEventErrorHandler: async ({ error, response }) => {
+            deps.logger.error('slack request failed', { error: describeError(error) });
+            if (!response.headersSent) {
+              response.writeHead(500);
+              response.end();
+            }
+            return false;
+          },
+        }),
+        clientOptions,
+      })
+    : new App({
+        token: env.SLACK_BOT_TOKEN,
+        receiver: new SocketModeReceiver({
+          appToken: env.SLACK_APP_TOKEN as string,
+          customRoutes: routes,
+          installerOptions: { port: env.PORT },
+        }),
+        clientOptions,
+      });
+
+  app.command('/kproxy', async ({ command, ack }) => {
+    const parsed = parseCommand(command.text ?? '');
+    deps.metrics.inc('kproxy_commands_total', { outcome: parsed.ok ? parsed.command.kind : 'invalid' });
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${parsed.problem}\n${commandUsage}` });
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.kind === 'help') {
+      await ack({ response_type: 'ephemeral', text: commandUsage });
+      return;
+    }
+    if (cmd.kind === 'clusters') {
+      const names = clustersForChannel(deps.config, command.channel_id);
+      await ack({
+        response_type: 'ephemeral',
+        text: names.length
+          ? `Clusters this channel may diagnose: ${names.map((n) => `\`${n}\``).join(', ')}`
+          : 'This channel may not diagnose any cluster.',
+      });
+      return;
+    }
+    const decision = authorize(deps.config, cmd.cluster, command.channel_id, command.user_id);
+    if (!decision.ok) {
+      deps.metrics.inc('kproxy_commands_refused_total', { reason: 'unauthorized' });
+      await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
+      return;
+    }
+    // Slack re-sends a request it thinks failed; the trigger id is the same: run once.
+    const firstDelivery = await deps.redis.set(
+      keys.delivery(command.trigger_id),
+      '1',
+      'EX',
+      deliveryTtlSeconds,
+      'NX',
+    );
+    if (firstDelivery !== 'OK') {
+      await ack();
+      return;
+    }
+    const wait = await rateLimited(deps.redis, deps.config, command.user_id, command.channel_id);
+    if (wait > 0) {
+      deps.metrics.inc('kproxy_commands_refused_total', { reason: 'rate_limited' });
+      await ack({
+        response_type: 'ephemeral',
+        text: `:turtle: Too many diagnoses requested here; try again in ${wait}s.`,
+      });
+      return;
+    }
+    await ack();
+    const target = {
+      ...(cmd.namespace ? { namespace: cmd.namespace } : {}),
+      ...(cmd.service ? { service: cmd.service } : {}),
+      ...(cmd.node ? { node: cmd.node } : {}),
+    };
+    await startOrJoin(deps, {
+      cluster: cmd.cluster,
+      target,
+      channel: command.channel_id,
+      user: command.user_id,
+    }).catch((error) => {
+      deps.logger.error('could not start a diagnosis', { error: describeError(error) });
+    });
+  });
+
+  app.action(/^kproxy_request_action_\d+$/, async ({ ack, respond }) => {
+    await ack();
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: 'Remediation from Slack needs the two-person approval flow, which this kproxy version does not run yet. Follow the report\'s "What to do now" by hand.',
+    });
+  });
+
+  app.error(async (error) => {
+    deps.logger.error('slack handler error', { error: describeError(error) });
+  });
+  return app;
+}
+
+interface Request {
+  readonly cluster: string;
+  readonly target: DiagnoseJob['target'];
+  readonly channel: string;
+  readonly user: string;
+}
+
+export async function startOrJoin(
+  deps: Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'>,
+  request: Request,
+): Promise<'started' | 'joined'> {
+  const runningKey = keys.running(request.cluster, request.target);
+  const label = targetLabel(request.cluster, request.target);
+  const requestId = randomUUID();
+  const jobId = `diag__${requestId}`;
+  const claimed = await deps.redis.set(
+    runningKey,
+    JSON.stringify({ jobId, channel: request.channel, threadTs: '' }),
+    'EX',
+    runningTtlSeconds,
+    'NX',
+  );
+  if (claimed !== 'OK') {
+    await join(deps, request, runningKey, label);
+    return 'joined';
+  }
+  try {
+    const parent = await deps.poster.post(request.channel, { text: parentStarted(label, request.user) });
+    await deps.redis.set(
+      runningKey,
+      JSON.stringify({ jobId, channel: parent.channel, threadTs: parent.ts } satisfies RunningDiagnosis),
+      'EX',
+      runningTtlSeconds,
+    );
+    const data: DiagnoseJob = {
+      requestId,
+      cluster: request.cluster,
+      target: request.target,
+      channel: parent.channel,
+      threadTs: parent.ts,
+      requestedBy: request.user,
+      runningKey,
+    };
+    await deps.queue.add('diagnose', data, {
+      jobId,
+      attempts: 2,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+    deps.metrics.inc('kproxy_jobs_enqueued_total', {});
+    return 'started';
+  } catch (error) {
+    await deps.redis.del(runningKey);
+    throw error;
+  }
+}
+
+async function join(
+  deps: Pick<BotDeps, 'redis' | 'poster'>,
+  request: Request,
+  runningKey: string,
+  label: string,
+): Promise<void> {
+  const running = JSON.parse((await deps.redis.get(runningKey)) ?? '{}') as Partial<RunningDiagnosis>;
+  if (running.channel && running.threadTs) {
+    const link = await deps.poster.permalink(running.channel, running.threadTs);
+    if (running.channel === request.channel) {
+      await deps.poster.post(request.channel, {
+        text: `<@${request.user}> also asked for ${label}; this thread has it.`,
+        threadTs: running.threadTs,
+      });
+    } else {
+      await deps.poster.post(request.channel, {
+        text: `<@${request.user}> ${label} is already being diagnosed${link ? `: ${link}` : ' in another channel'}`,
+      });
+    }
+    return;
+  }
+  await deps.poster.post(request.channel, {
+    text: `<@${request.user}> ${label} is already being diagnosed; its thread opens in a moment.`,
+  });
+}
+
+/** `GET /healthz`: the process is up. `GET /readyz`: Redis and Slack answer. */
+export function healthRoutes(
+  redis: Redis,
+  poster: SlackPoster,
+  metricsText: () => Promise<string>,
+): CustomRoute[] {
+  const reply = (res: ServerResponse, status: number, body: string, type = 'text/plain') => {
+    res.writeHead(status, { 'content-type': type });
+    res.end(body);
+  };
+  return [
+    {
+      path: '/healthz',
+      method: 'GET',
+      handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, 200, 'ok\n'),
+    },
+    {
+      path: '/readyz',
+      method: 'GET',
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        void Promise.all([redis.ping(), poster.client.api.test()])
+          .then(() => reply(res, 200, 'ready\n'))
+          .catch((error) => reply(res, 503, `not ready: ${describeError(error)}\n`));
+      },
+    },
+    {
+      path: '/metrics',
+      method: 'GET',
+      handler: (_req: IncomingMessage, res: ServerResponse) => {
+        void metricsText().then((text) => reply(res, 200, text, 'text/plain; version=0.0.4'));
+      },
+    },
+  ];
+}

@@ -1,0 +1,83 @@
+/**
+ * `/kproxy` command text: `diagnose <cluster> [<namespace>/<service>] [--node <node>]`,
+ * `clusters`, `help`. Anything else is refused with a usage message naming the problem.
+ */
+import { nodeNameSchema, serviceRefSchema } from '../cli/target.js';
+
+export type Command =
+  | {
+      readonly kind: 'diagnose';
+      readonly cluster: string;
+      readonly namespace?: string;
+      readonly service?: string;
+      readonly node?: string;
+    }
+  | { readonly kind: 'clusters' }
+  | { readonly kind: 'help' };
+
+export type ParsedCommand =
+  | { readonly ok: true; readonly command: Command }
+  | { readonly ok: false; readonly problem: string };
+
+export const commandUsage = [
+  '*Usage*',
+  '• `/kproxy diagnose <cluster> [<namespace>/<service>] [--node <node>]` — find why a Service is unreachable (without a Service: kube-proxy health across the cluster)',
+  '• `/kproxy clusters` — the clusters this channel may diagnose',
+  '• `/kproxy help` — this message',
+  'Example: `/kproxy diagnose prod-east app/web-api --node ip-10-0-1-23.ec2.internal`',
+].join('\n');
+
+const maxTextLength = 500;
+
+export function parseCommand(text: string): ParsedCommand {
+  if (text.length > maxTextLength)
+    return { ok: false, problem: `the command is longer than ${maxTextLength} characters` };
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [verb, ...args] = words;
+  if (!verb || verb === 'help') return { ok: true, command: { kind: 'help' } };
+  if (verb === 'clusters') {
+    return args.length === 0
+      ? { ok: true, command: { kind: 'clusters' } }
+      : { ok: false, problem: '`clusters` takes no arguments' };
+  }
+  if (verb !== 'diagnose') return { ok: false, problem: `unknown command \`${clip(verb)}\`` };
+  return parseDiagnose(args);
+}
+
+function parseDiagnose(args: string[]): ParsedCommand {
+  const positional: string[] = [];
+  let node: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--node') {
+      const value = args[++i];
+      if (!value) return { ok: false, problem: '`--node` needs a node name' };
+      if (node) return { ok: false, problem: '`--node` given twice' };
+      const valid = nodeNameSchema.safeParse(value);
+      if (!valid.success)
+        return { ok: false, problem: `\`--node ${clip(value)}\` ${valid.error.issues[0]?.message}` };
+      node = value;
+    } else if (arg.startsWith('--')) {
+      return { ok: false, problem: `unknown option \`${clip(arg)}\`` };
+    } else positional.push(arg);
+  }
+  const [cluster, service, ...extra] = positional;
+  if (!cluster) return { ok: false, problem: '`diagnose` needs a cluster name' };
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster))
+    return { ok: false, problem: `\`${clip(cluster)}\` is not a cluster name` };
+  if (extra.length > 0) return { ok: false, problem: `unexpected \`${clip(extra.join(' '))}\`` };
+  if (service === undefined)
+    return { ok: true, command: { kind: 'diagnose', cluster, ...(node ? { node } : {}) } };
+  const ref = serviceRefSchema.safeParse(service);
+  if (!ref.success) return { ok: false, problem: `\`${clip(service)}\` ${ref.error.issues[0]?.message}` };
+  const [namespace, name] = service.split('/') as [string, string];
+  return {
+    ok: true,
+    command: { kind: 'diagnose', cluster, namespace, service: name, ...(node ? { node } : {}) },
+  };
+}
+
+/** Echo user input back safely: short, and no Slack markup or mentions. */
+function clip(text: string): string {
+  return text.slice(0, 60).replace(/[`<>&*_~]/g, '');
+}

@@ -1,0 +1,145 @@
+/**
+ * The bot's configuration: a YAML file validated with zod (errors name the key path),
+ * and secrets from the environment only. Parsed once at start-up, then frozen.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { nodeCaptureModes } from '../cluster/live/node-captures.js';
+import { KproxyError } from '../errors.js';
+
+const slackChannelId = z
+  .string()
+  .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789');
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123456789');
+const clusterName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and "-"');
+
+const window = z.strictObject({
+  max: z.number().int().min(1),
+  windowSeconds: z.number().int().min(1).max(86_400),
+});
+
+const clusterSchema = z
+  .strictObject({
+    name: clusterName,
+    kubeconfig: z.strictObject({ path: z.string().min(1), context: z.string().min(1) }).optional(),
+    eks: z
+      .strictObject({
+        name: z.string().min(1),
+        region: z.string().min(1),
+        roleArn: z.string().startsWith('arn:').optional(),
+      })
+      .optional(),
+    channels: z.array(slackChannelId).min(1),
+    nodeCaptures: z.enum(nodeCaptureModes).default('exec'),
+  })
+  .refine((c) => Boolean(c.kubeconfig) !== Boolean(c.eks), {
+    message: 'set exactly one of kubeconfig or eks',
+  })
+  .refine((c) => !c.eks, {
+    message:
+      'eks clusters are not supported by this version yet; use kubeconfig (an aws eks update-kubeconfig context works)',
+  });
+
+export const configSchema = z.strictObject({
+  clusters: z.array(clusterSchema).min(1),
+  users: z.strictObject({ allow: z.array(slackUserId).min(1) }).optional(),
+  rateLimits: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      perUser: window.default({ max: 5, windowSeconds: 60 }),
+      perChannel: window.default({ max: 20, windowSeconds: 60 }),
+    })
+    .default({
+      enabled: true,
+      perUser: { max: 5, windowSeconds: 60 },
+      perChannel: { max: 20, windowSeconds: 60 },
+    }),
+  worker: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(64).default(4),
+      /** Seconds a diagnosis may take before it is reported as failed. */
+      timeoutSeconds: z.number().int().min(10).max(900).default(120),
+    })
+    .default({ concurrency: 4, timeoutSeconds: 120 }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ClusterConfig = Config['clusters'][number];
+
+export const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+  SLACK_API_URL: z.url().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  KPROXY_CONFIG: z.string().min(1).default('kproxy.yaml'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends KproxyError {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super('usage', `${source}: ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+export function parseConfig(text: string, source: string): Config {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(source, [
+      `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    ]);
+  }
+  const parsed = configSchema.safeParse(doc);
+  if (!parsed.success) throw new ConfigError(source, problemsOf(parsed.error));
+  const names = parsed.data.clusters.map((c) => c.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new ConfigError(source, [`clusters: the name "${dup}" is used twice`]);
+  return deepFreeze(parsed.data);
+}
+
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseConfig(text, path);
+}
+
+/** Reads the environment once; secrets stay here and are never logged. */
+export function parseEnv(env: NodeJS.ProcessEnv, mode: 'bot' | 'worker'): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError('environment', problemsOf(parsed.error));
+  if (mode === 'bot' && !parsed.data.SLACK_SIGNING_SECRET && !parsed.data.SLACK_APP_TOKEN) {
+    throw new ConfigError('environment', [
+      'SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) must be set',
+    ]);
+  }
+  return parsed.data;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,111 @@
+/**
+ * Process entry points: `bot` (Slack receiver + HTTP routes), `worker` (diagnose jobs),
+ * or `all` for small setups (`npm start`). Configuration is read once; SIGTERM finishes
+ * running jobs (or hands them back to the queue after a grace period) and closes
+ * connections in order.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBot, healthRoutes } from './bot/app.js';
+import { loadConfig, parseEnv } from './config/config.js';
+import { describeError } from './errors.js';
+import { createLogger } from './log.js';
+import { Metrics, metricHelp } from './metrics.js';
+import { diagnoseQueueName } from './queue/jobs.js';
+import { SlackPoster } from './slack/poster.js';
+import { startDiagnoseWorker } from './workers/diagnose-worker.js';
+
+export type Mode = 'bot' | 'worker' | 'all';
+
+/** Seconds running jobs get to finish on shutdown before they are handed back. */
+const shutdownGraceMs = 25_000;
+
+export interface Running {
+  readonly port: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.env): Promise<Running> {
+  const env = parseEnv(processEnv, mode === 'worker' ? 'worker' : 'bot');
+  const config = await loadConfig(env.KPROXY_CONFIG);
+  const logger = createLogger(mode);
+  const metrics = new Metrics(metricHelp);
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error) => logger.warn('redis error', { error: describeError(error) }));
+  const poster = new SlackPoster(redis, {
+    token: env.SLACK_BOT_TOKEN,
+    slackApiUrl: env.SLACK_API_URL,
+    onRetry: (method, reason) => {
+      metrics.inc('kproxy_slack_retries_total', { method: method.split('/').pop() ?? method });
+      logger.warn('slack call retried', { method, reason });
+    },
+  });
+  const closers: (() => Promise<unknown>)[] = [];
+  let port: number | undefined;
+
+  if (mode !== 'bot') {
+    const worker = startDiagnoseWorker({
+      config,
+      redis,
+      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+      poster,
+      logger,
+      onJobDone: (outcome, seconds) => {
+        metrics.inc('kproxy_jobs_finished_total', { outcome });
+        metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
+      },
+    });
+    closers.push(async () => {
+      await Promise.race([worker.close(), new Promise((r) => setTimeout(r, shutdownGraceMs))]);
+      await worker.close(true);
+    });
+  }
+  if (mode !== 'worker') {
+    const queue = new Queue(diagnoseQueueName, {
+      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+    });
+    queue.on('error', (error) => logger.warn('queue error', { error: describeError(error) }));
+    metrics.gauge('kproxy_jobs', () =>
+      queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+    );
+    const app = createBot({
+      config,
+      env,
+      redis,
+      queue,
+      poster,
+      logger,
+      metrics,
+      routes: healthRoutes(redis, poster, () => metrics.text()),
+    });
+    const server = (await app.start(env.PORT)) as
+      | { address?: () => { port: number } | string | null }
+      | undefined;
+    const address = server?.address?.();
+    port = typeof address === 'object' && address ? address.port : env.PORT;
+    logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
+    closers.unshift(() => app.stop());
+    closers.push(() => queue.close());
+  }
+  logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
+  return {
+    port,
+    async stop() {
+      for (const close of closers)
+        await close().catch((error) => logger.warn('shutdown step failed', { error: describeError(error) }));
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+export async function runFromCommandLine(mode: Mode): Promise<void> {
+  try {
+    const running = await start(mode);
+    const stop = () => void running.stop().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  } catch (error) {
+    process.stderr.write(`kproxy ${mode}: ${describeError(error)}\n`);
+    process.exit(2);
+  }
+}

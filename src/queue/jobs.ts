@@ -1,0 +1,48 @@
+/** The diagnose queue: names, job data (validated when a worker takes it), keys in Redis. */
+import { z } from 'zod';
+
+export const diagnoseQueueName = 'kproxy-diagnose';
+
+export const diagnoseJobSchema = z.strictObject({
+  requestId: z.uuid(),
+  cluster: z.string().min(1),
+  target: z.strictObject({
+    namespace: z.string().optional(),
+    service: z.string().optional(),
+    node: z.string().optional(),
+  }),
+  channel: z.string().min(1),
+  /** The parent message of the thread (its `ts`). */
+  threadTs: z.string().regex(/^\d+\.\d+$/),
+  requestedBy: z.string().min(1),
+  runningKey: z.string().min(1),
+});
+
+export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
+
+export const keys = {
+  /** The diagnosis running for a cluster and target: `{jobId, channel, threadTs}`. */
+  running: (cluster: string, target: DiagnoseJob['target']) =>
+    `kproxy:running:${cluster}:${target.namespace ?? '-'}/${target.service ?? '-'}:${target.node ?? '-'}`,
+  /** The report message(s) already posted for a job: retried jobs edit them instead. */
+  report: (jobId: string) => `kproxy:report:${jobId}`,
+  /** A slash-command delivery already handled (Slack retries carry the same trigger id). */
+  delivery: (id: string) => `kproxy:delivery:${id}`,
+  /** Rate-limit windows. */
+  rate: (scope: 'user' | 'channel', id: string, window: number) => `kproxy:rate:${scope}:${id}:${window}`,
+  /** Opaque action reference behind a report button. */
+  actionRef: (ref: string) => `kproxy:action:${ref}`,
+  /** Per-channel pacing of chat.postMessage (about one per second per channel). */
+  pace: (channel: string) => `kproxy:pace:${channel}`,
+} as const;
+
+export interface RunningDiagnosis {
+  readonly jobId: string;
+  readonly channel: string;
+  readonly threadTs: string;
+}
+
+export function targetLabel(cluster: string, target: DiagnoseJob['target']): string {
+  const what = target.service ? `${target.namespace}/${target.service}` : 'kube-proxy health';
+  return `${what}${target.node ? ` (node ${target.node})` : ''} on ${cluster}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * The diagnose worker: takes a `diagnose` job, runs the engine against the configured
+ * cluster, shows progress on the thread's parent message, and posts the report in the
+ * thread with message metadata other tools can read. Idempotent: a retried or
+ * recovered job edits the report it already posted (found in Redis, or by the job id
+ * in the thread's message metadata) and never posts a second one.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { LiveSource } from '../cluster/live/live-source.js';
+import type { ClusterSource } from '../cluster/source.js';
+import type { ClusterConfig, Config } from '../config/config.js';
+import type { Diagnosis } from '../engine/diagnosis.js';
+import { diagnoseSource } from '../engine/engine.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type DiagnoseJob, diagnoseJobSchema, diagnoseQueueName, keys, targetLabel } from '../queue/jobs.js';
+import { renderBlocks, splitForSlack } from '../report/blocks.js';
+import { parentDone, parentFailed, parentProgress } from '../slack/messages.js';
+import type { SlackPoster } from '../slack/poster.js';
+
+export interface DiagnoseWorkerDeps {
+  readonly config: Config;
+  /** For kproxy's own keys (reports, running diagnoses, action references). */
+  readonly redis: Redis;
+  /** BullMQ's connection (a blocking one is derived from it). */
+  readonly connection: ConnectionOptions;
+  readonly poster: SlackPoster;
+  readonly logger: Logger;
+  /** How a cluster becomes a source; the default reads it live through its kubeconfig. */
+  readonly sourceFor?: (cluster: ClusterConfig) => ClusterSource;
+  readonly workerOptions?: Partial<WorkerOptions>;
+  readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
+}
+
+/** Minimum time between two progress edits of the parent message (chat.update is Tier 3). */
+const progressIntervalMs = 2000;
+const actionRefTtlSeconds = 24 * 3600;
+
+export function defaultSourceFor(cluster: ClusterConfig): ClusterSource {
+  if (!cluster.kubeconfig) throw new Error(`cluster ${cluster.name} has no kubeconfig`);
+  return new LiveSource({
+    kubeconfigPath: cluster.kubeconfig.path,
+    context: cluster.kubeconfig.context,
+    clusterName: cluster.name,
+    nodeCaptures: cluster.nodeCaptures,
+  });
+}
+
+export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
+  const worker = new Worker(diagnoseQueueName, (job, _token, signal) => processDiagnose(deps, job, signal), {
+    connection: deps.connection,
+    concurrency: deps.config.worker.concurrency,
+    ...deps.workerOptions,
+  });
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    deps.logger.warn('diagnose job failed', {
+      jobId: job.id,
+      attempt: job.attemptsMade,
+      final,
+      error: describeError(error),
+    });
+    if (final) void reportFailure(deps, job, describeError(error));
+  });
+  worker.on('completed', (job) => deps.onJobDone?.('completed', (Date.now() - job.timestamp) / 1000));
+  worker.on('error', (error) => deps.logger.error('worker error', { error: describeError(error) }));
+  return worker;
+}
+
+async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: AbortSignal): Promise<string> {
+  const data = diagnoseJobSchema.parse(job.data);
+  const jobId = job.id as string;
+  const { poster, redis, config } = deps;
+  const label = targetLabel(data.cluster, data.target);
+  const cluster = config.clusters.find((c) => c.name === data.cluster);
+  if (!cluster) throw new Error(`cluster ${data.cluster} is no longer configured`);
+
+  if (await alreadyReported(deps, data, jobId)) return 'already reported';
+
+  let lastUpdate = 0;
+  let lastPhase = '';
+  const onProgress = ({ phase, done, total }: { phase: string; done: number; total: number }) => {
+    const now = Date.now();
+    if (phase === lastPhase || now - lastUpdate < progressIntervalMs) return;
+    lastUpdate = now;
+    lastPhase = phase;
+    void job.updateProgress({ phase, done, total });
+    poster
+      .update(data.channel, data.threadTs, {
+        text: parentProgress(label, data.requestedBy, done, total, phase),
+      })
+      .catch((error) => {
+        deps.logger.warn('progress update failed', { jobId, error: describeError(error) });
+      });
+  };
+
+  const source = (deps.sourceFor ?? defaultSourceFor)(cluster);
+  const diagnosis = await withDeadline(
+    diagnoseSource(source, { target: data.target, clusterWide: !data.target.service }, { onProgress }),
+    config.worker.timeoutSeconds * 1000,
+    signal,
+  );
+  await postReport(deps, data, jobId, diagnosis);
+  await poster.update(data.channel, data.threadTs, { text: parentDone(label, data.requestedBy, diagnosis) });
+  await releaseRunning(redis, data.runningKey, jobId);
+  return diagnosis.rootCause.category;
+}
+
+/** A retried job whose report is already in the thread only makes sure the parent says so. */
+async function alreadyReported(deps: DiagnoseWorkerDeps, data: DiagnoseJob, jobId: string): Promise<boolean> {
+  const known = await deps.redis.get(keys.report(jobId));
+  if (known) return true;
+  const found = await deps.poster.findReport(data.channel, data.threadTs, jobId).catch(() => []);
+  if (found.length === 0) return false;
+  await deps.redis.set(keys.report(jobId), JSON.stringify(found), 'EX', 7 * 24 * 3600);
+  return true;
+}
+
+async function postReport(
+  deps: DiagnoseWorkerDeps,
+  data: DiagnoseJob,
+  jobId: string,
+  d: Diagnosis,
+): Promise<void> {
+  const refs = await storeActionRefs(deps.redis, jobId, data.cluster, d);
+  const { text, blocks } = renderBlocks(d, { actionRefs: refs });
+  const metadata = {
+    event_type: 'kproxy_diagnosis',
+    event_payload: {
+      job_id: jobId,
+      cluster: data.cluster,
+      target: `${data.target.namespace ?? ''}/${data.target.service ?? ''}${data.target.node ? `@${data.target.node}` : ''}`,
+      root_cause: d.rootCause.category,
+      severity: d.severity,
+    },
+  };
+  const posted: string[] = [];
+  for (const [i, part] of splitForSlack(blocks).entries()) {
+    const message = await deps.poster.post(data.channel, {
+      text: i === 0 ? text : `${text} (continued)`,
+      blocks: part,
+      threadTs: data.threadTs,
+      metadata: { ...metadata, event_payload: { ...metadata.event_payload, part: i + 1 } },
+    });
+    posted.push(message.ts);
+    await deps.redis.set(keys.report(jobId), JSON.stringify(posted), 'EX', 7 * 24 * 3600);
+  }
+}
+
+/** Buttons carry only an opaque reference; what it stands for stays in Redis. */
+async function storeActionRefs(
+  redis: Redis,
+  jobId: string,
+  cluster: string,
+  d: Diagnosis,
+): Promise<string[]> {
+  const refs: string[] = [];
+  for (const action of d.mitigation.actions) {
+    const ref = randomUUID();
+    await redis.set(
+      keys.actionRef(ref),
+      JSON.stringify({ jobId, cluster, action: action.id, safety: action.safety, node: action.node ?? null }),
+      'EX',
+      actionRefTtlSeconds,
+    );
+    refs.push(ref);
+  }
+  return refs;
+}
+
+async function reportFailure(deps: DiagnoseWorkerDeps, job: Job, reason: string): Promise<void> {
+  const parsed = diagnoseJobSchema.safeParse(job.data);
+  if (!parsed.success) return;
+  const data = parsed.data;
+  const label = targetLabel(data.cluster, data.target);
+  try {
+    await deps.poster.post(data.channel, {
+      text: `:x: The diagnosis of ${label} failed: ${reason}`,
+      threadTs: data.threadTs,
+    });
+    await deps.poster.update(data.channel, data.threadTs, {
+      text: parentFailed(label, data.requestedBy, reason),
+    });
+  } catch (error) {
+    deps.logger.error('could not report a failed diagnosis', { jobId: job.id, error: describeError(error) });
+  } finally {
+    await releaseRunning(deps.redis, data.runningKey, job.id as string);
+    deps.onJobDone?.('failed', (Date.now() - job.timestamp) / 1000);
+  }
+}
+
+const releaseScript =
+  "if redis.call('GET', KEYS[1]) and cjson.decode(redis.call('GET', KEYS[1])).jobId == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** Frees the "running" slot of the target, only if it is still this job's. */
+export async function releaseRunning(redis: Redis, key: string, jobId: string): Promise<void> {
+  await redis.eval(releaseScript, 1, key, jobId);
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`took longer than ${ms / 1000}s`)), ms);
+    signal?.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,3 @@
+import { runFromCommandLine } from '../main.js';
+
+await runFromCommandLine('worker');

@@ -1,0 +1,169 @@
+/**
+ * A fake Slack Web API on loopback for the real Bolt app and WebClient: it records every
+ * call, keeps posted messages (threads, metadata) so the bot can read them back, and
+ * answers 429 (with Retry-After) or 500 when told to.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+  readonly at: number;
+}
+
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  blocks?: unknown[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+}
+
+interface Fault {
+  readonly method: RegExp;
+  readonly status: 429 | 500;
+  readonly retryAfter?: number;
+  remaining: number;
+}
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
+  readonly messages: StoredMessage[] = [];
+  private readonly faults: Fault[] = [];
+  private server: Server | undefined;
+  private counter = 0;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return this.url;
+  }
+
+  get url(): string {
+    const { port } = this.server?.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** The next `times` calls of matching methods answer with `status`. */
+  fail(method: RegExp, status: 429 | 500, times: number, retryAfter = 1): void {
+    this.faults.push({ method, status, retryAfter, remaining: times });
+  }
+
+  callsOf(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Report messages: posted with kproxy_diagnosis metadata. */
+  reports(): StoredMessage[] {
+    return this.messages.filter((m) => m.metadata?.event_type === 'kproxy_diagnosis');
+  }
+
+  private async handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    const raw = await new Promise<string>((resolve) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => resolve(body));
+    });
+    const params = parseBody(raw, req.headers['content-type'] ?? '');
+    const path = req.url ?? '';
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (!path.startsWith('/api/')) {
+      this.responses.push({ path, body: params });
+      send(200, { ok: true });
+      return;
+    }
+    const method = path.slice('/api/'.length).split('?')[0] ?? '';
+    this.calls.push({ method, params, at: Date.now() });
+    const fault = this.faults.find((f) => f.remaining > 0 && f.method.test(method));
+    if (fault) {
+      fault.remaining--;
+      if (fault.status === 429)
+        send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter ?? 1) });
+      else send(500, { ok: false, error: 'internal_error' });
+      return;
+    }
+    send(200, this.answer(method, params));
+  }
+
+  private answer(method: string, p: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://acme.slack.com/',
+          team: 'acme',
+          user: 'kproxy',
+          team_id: 'T0TEST',
+          user_id: 'U0KPROXY',
+          bot_id: 'B0KPROXY',
+        };
+      case 'api.test':
+        return { ok: true };
+      case 'chat.postMessage': {
+        this.counter++;
+        const message: StoredMessage = {
+          channel: String(p.channel),
+          ts: `${1_763_805_600 + this.counter}.${String(this.counter).padStart(6, '0')}`,
+          ...(p.thread_ts ? { thread_ts: String(p.thread_ts) } : {}),
+          ...(p.text ? { text: String(p.text) } : {}),
+          ...(p.blocks ? { blocks: p.blocks as unknown[] } : {}),
+          ...(p.metadata ? { metadata: p.metadata as StoredMessage['metadata'] } : {}),
+        } as StoredMessage;
+        this.messages.push(message);
+        return { ok: true, channel: message.channel, ts: message.ts, message };
+      }
+      case 'chat.update': {
+        const m = this.messages.find((x) => x.channel === p.channel && x.ts === p.ts);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.text = String(p.text ?? m.text);
+        if (p.blocks) m.blocks = p.blocks as unknown[];
+        return { ok: true, channel: m.channel, ts: m.ts };
+      }
+      case 'chat.getPermalink':
+        return {
+          ok: true,
+          permalink: `https://acme.slack.com/archives/${p.channel}/p${String(p.message_ts).replace('.', '')}`,
+        };
+      case 'conversations.replies':
+        return {
+          ok: true,
+          messages: this.messages.filter(
+            (m) => m.channel === p.channel && (m.ts === p.ts || m.thread_ts === p.ts),
+          ),
+        };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+function parseBody(raw: string, type: string): Record<string, unknown> {
+  if (!raw) return {};
+  if (type.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    try {
+      out[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+    } catch {
+      out[k] = v;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+/** Signed Slack requests, computed as Slack computes them (v0 HMAC-SHA256 of the raw body). */
+import { createHmac, randomUUID } from 'node:crypto';
+
+export const signingSecret = 'test-signing-secret-8f3c2b1a';
+
+export function sign(
+  body: string,
+  timestamp = Math.floor(Date.now() / 1000),
+  secret = signingSecret,
+): Record<string, string> {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return {
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': signature,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+}
+
+export interface CommandOptions {
+  readonly channel?: string;
+  readonly user?: string;
+  readonly triggerId?: string;
+  readonly responseUrl?: string;
+  readonly headers?: Record<string, string>;
+  readonly timestamp?: number;
+  readonly secret?: string;
+}
+
+export async function postCommand(
+  botUrl: string,
+  text: string,
+  o: CommandOptions = {},
+): Promise<{ status: number; body: string; ms: number }> {
+  const body = new URLSearchParams({
+    token: 'legacy-verification-token',
+    team_id: 'T0TEST',
+    team_domain: 'acme',
+    channel_id: o.channel ?? 'C0INCIDENT1',
+    channel_name: 'incident-4242',
+    user_id: o.user ?? 'U0ONCALL01',
+    user_name: 'oncall',
+    command: '/kproxy',
+    text,
+    api_app_id: 'A0KPROXY',
+    is_enterprise_install: 'false',
+    response_url: o.responseUrl ?? 'http://127.0.0.1:9/response',
+    trigger_id: o.triggerId ?? `${Date.now()}.${randomUUID()}`,
+  }).toString();
+  const started = Date.now();
+  const res = await fetch(`${botUrl}/slack/events`, {
+    method: 'POST',
+    body,
+    headers: { ...sign(body, o.timestamp, o.secret), ...o.headers },
+  });
+  return { status: res.status, body: await res.text(), ms: Date.now() - started };
+}

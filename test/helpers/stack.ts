@@ -1,0 +1,147 @@
+/**
+ * The whole bot against real parts: Bolt's HTTP receiver, BullMQ on the test run's
+ * redis-server, a worker, the fake Slack API, and the test API server serving a bundle as
+ * the cluster. Each stack uses its own BullMQ prefix.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Queue, type Worker, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBot, healthRoutes } from '../../src/bot/app.js';
+import { parseConfig, parseEnv } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { Metrics, metricHelp } from '../../src/metrics.js';
+import { diagnoseQueueName } from '../../src/queue/jobs.js';
+import { SlackPoster } from '../../src/slack/poster.js';
+import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
+import { FakeSlack } from './fake-slack.js';
+import { type Served, serve } from './live.js';
+import { signingSecret } from './slack-requests.js';
+
+export const incidentChannel = 'C0INCIDENT1';
+
+export interface Stack {
+  readonly slack: FakeSlack;
+  readonly api: Served;
+  readonly botUrl: string;
+  readonly queue: Queue;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly metrics: Metrics;
+  readonly configYaml: string;
+  worker: Worker | undefined;
+  startWorker(options?: Partial<WorkerOptions>): Worker;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly redisUrl: string;
+  readonly bundleDir: string;
+  readonly extraConfig?: string;
+  readonly worker?: boolean;
+  readonly workerOptions?: Partial<WorkerOptions>;
+}
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const slack = new FakeSlack();
+  await slack.start();
+  const api = await serve(o.bundleDir);
+  const configYaml = [
+    'clusters:',
+    '  - name: prod-east',
+    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
+    `    channels: [${incidentChannel}]`,
+    '    nodeCaptures: debug-pod',
+    o.extraConfig ?? '',
+  ].join('\n');
+  const config = parseConfig(configYaml, 'test-config.yaml');
+  const env = parseEnv(
+    {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      REDIS_URL: o.redisUrl,
+      PORT: '0',
+    },
+    'bot',
+  );
+  const prefix = `test-${randomUUID()}`;
+  const redis = new Redis(o.redisUrl);
+  const metrics = new Metrics(metricHelp);
+  const logger = createLogger('test', (line) => {
+    if (process.env.KPROXY_TEST_LOG) process.stderr.write(`${line}\n`);
+  });
+  const poster = new SlackPoster(redis, {
+    token: env.SLACK_BOT_TOKEN,
+    slackApiUrl: env.SLACK_API_URL,
+    paceMs: 20,
+    retryConfig: { retries: 3, factor: 1, minTimeout: 20, maxTimeout: 200 },
+    onRetry: (method) => metrics.inc('kproxy_slack_retries_total', { method }),
+  });
+  const queue = new Queue(diagnoseQueueName, {
+    connection: new Redis(o.redisUrl, { maxRetriesPerRequest: 1 }),
+    prefix,
+  });
+  metrics.gauge('kproxy_jobs', () =>
+    queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+  );
+  const app = createBot({
+    config,
+    env,
+    redis,
+    queue,
+    poster,
+    logger,
+    metrics,
+    routes: healthRoutes(redis, poster, () => metrics.text()),
+  });
+  const server = (await app.start(0)) as unknown as { address(): AddressInfo };
+  const botUrl = `http://127.0.0.1:${server.address().port}`;
+  const stack: Stack = {
+    slack,
+    api,
+    botUrl,
+    queue,
+    redis,
+    prefix,
+    metrics,
+    configYaml,
+    worker: undefined,
+    startWorker(options = {}) {
+      stack.worker = startDiagnoseWorker({
+        config,
+        redis,
+        connection: new Redis(o.redisUrl, { maxRetriesPerRequest: null }),
+        poster,
+        logger,
+        workerOptions: { prefix, ...o.workerOptions, ...options },
+      });
+      return stack.worker;
+    },
+    async stop() {
+      await stack.worker?.close(true);
+      await app.stop();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await redis.quit();
+      await slack.stop();
+      await api.stop();
+    },
+  };
+  if (o.worker !== false) stack.startWorker();
+  return stack;
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
