@@ -63,7 +63,7 @@ describe('/kproxy diagnose, end to end', () => {
         job_id: expect.stringMatching(/^diag__/),
       },
     });
-    const header = (report?.blocks?.[0] as { text?: { text?: string } }).text?.text;
+    const header = (report?.blocks?.[0] as { text?: { text?: string } } | undefined)?.text?.text;
     expect(header).toContain(category === 'none' ? 'no fault found' : category);
 
     const updates = await waitFor('the final parent update', () => {

@@ -11,7 +11,7 @@ export function authorize(config: Config, clusterName: string, channel: string, 
   if (config.users && !config.users.allow.includes(user))
     return { ok: false, reason: 'you are not on the list of users allowed to run kproxy' };
   const cluster = config.clusters.find((c) => c.name === clusterName);
-  if (!cluster || !cluster.channels.includes(channel)) {
+  if (!cluster?.channels.includes(channel)) {
     // Same answer for "unknown" and "not here", so a channel cannot probe for cluster names.
     return {
       ok: false,

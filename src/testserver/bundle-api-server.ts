@@ -510,7 +510,7 @@ function forbidden(verb: string, resource: string, namespace: string | undefined
 /** One table of an iptables-save dump, with its header and footer comments, as `-t TABLE` prints it. */
 function iptablesTable(text: string, table: string): string {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l === `*${table}`);
+  const start = lines.indexOf(`*${table}`);
   if (start < 0) return '';
   let end = lines.indexOf('COMMIT', start);
   if (end < 0) end = lines.length - 1;

@@ -43,8 +43,8 @@ export class FakeSlack {
   }
 
   get url(): string {
-    const { port } = this.server?.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    const address = this.server?.address() as AddressInfo | undefined;
+    return `http://127.0.0.1:${address?.port}`;
   }
 
   get apiUrl(): string {
