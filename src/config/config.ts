@@ -28,8 +28,13 @@ const clusterSchema = z
     eks: z
       .strictObject({
         name: z.string().min(1),
-        region: z.string().min(1),
-        roleArn: z.string().startsWith('arn:').optional(),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-west-2'),
+        roleArn: z
+          .string()
+          .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+          .optional(),
+        /** A VPC endpoint of the EKS API, when the default one is not reachable. */
+        endpoint: z.url().optional(),
       })
       .optional(),
     channels: z.array(slackChannelId).min(1),
@@ -37,10 +42,6 @@ const clusterSchema = z
   })
   .refine((c) => Boolean(c.kubeconfig) !== Boolean(c.eks), {
     message: 'set exactly one of kubeconfig or eks',
-  })
-  .refine((c) => !c.eks, {
-    message:
-      'eks clusters are not supported by this version yet; use kubeconfig (an aws eks update-kubeconfig context works)',
   });
 
 export const configSchema = z.strictObject({

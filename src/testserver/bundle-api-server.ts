@@ -23,6 +23,8 @@ export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
+  /** The Authorization header as received (tests check the credentials the client sent). */
+  readonly authorization: string | undefined;
   status: number;
   bytes: number;
 }
@@ -149,6 +151,7 @@ export class BundleApiServer {
     const entry: RecordedRequest = {
       method: req.method ?? 'GET',
       path,
+      authorization: req.headers.authorization,
       // exec repeats `command` once per argument: record the whole command line.
       query: {
         ...Object.fromEntries(url.searchParams),

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { EksAccess } from '../cluster/eks/eks-access.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import type { ClusterSource } from '../cluster/source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
@@ -28,8 +29,8 @@ export interface DiagnoseWorkerDeps {
   readonly connection: ConnectionOptions;
   readonly poster: SlackPoster;
   readonly logger: Logger;
-  /** How a cluster becomes a source; the default reads it live through its kubeconfig. */
-  readonly sourceFor?: (cluster: ClusterConfig) => ClusterSource;
+  /** How a cluster becomes a source; the default reads it live (kubeconfig or EKS). */
+  readonly sourceFor?: (cluster: ClusterConfig) => Promise<ClusterSource>;
   readonly workerOptions?: Partial<WorkerOptions>;
   readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
 }
@@ -38,14 +39,25 @@ export interface DiagnoseWorkerDeps {
 const progressIntervalMs = 2000;
 const actionRefTtlSeconds = 24 * 3600;
 
-export function defaultSourceFor(cluster: ClusterConfig): ClusterSource {
-  if (!cluster.kubeconfig) throw new Error(`cluster ${cluster.name} has no kubeconfig`);
-  return new LiveSource({
-    kubeconfigPath: cluster.kubeconfig.path,
-    context: cluster.kubeconfig.context,
-    clusterName: cluster.name,
-    nodeCaptures: cluster.nodeCaptures,
-  });
+/** One EksAccess per cluster, so DescribeCluster and the token are reused across jobs. */
+const eksAccess = new Map<string, EksAccess>();
+
+export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterSource> {
+  const common = { clusterName: cluster.name, nodeCaptures: cluster.nodeCaptures };
+  if (cluster.kubeconfig)
+    return new LiveSource({
+      ...common,
+      kubeconfigPath: cluster.kubeconfig.path,
+      context: cluster.kubeconfig.context,
+    });
+  if (!cluster.eks) throw new Error(`cluster ${cluster.name} has neither kubeconfig nor eks`);
+  let access = eksAccess.get(cluster.name);
+  if (!access) {
+    access = new EksAccess(cluster.eks);
+    eksAccess.set(cluster.name, access);
+  }
+  // The token rotates: a fresh KubeConfig per job (DescribeCluster is cached).
+  return new LiveSource({ ...common, kubeConfig: await access.kubeConfig(cluster.name), provider: access });
 }
 
 export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
@@ -97,7 +109,7 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
       });
   };
 
-  const source = (deps.sourceFor ?? defaultSourceFor)(cluster);
+  const source = await (deps.sourceFor ?? defaultSourceFor)(cluster);
   const diagnosis = await withDeadline(
     diagnoseSource(source, { target: data.target, clusterWide: !data.target.service }, { onProgress }),
     config.worker.timeoutSeconds * 1000,

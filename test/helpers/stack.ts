@@ -38,6 +38,8 @@ export interface StackOptions {
   readonly redisUrl: string;
   readonly bundleDir: string;
   readonly extraConfig?: string;
+  /** Replaces the default `clusters:` entry (which points at the served bundle). */
+  readonly clusters?: (api: Served) => string | Promise<string>;
   readonly worker?: boolean;
   readonly workerOptions?: Partial<WorkerOptions>;
 }
@@ -46,14 +48,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const slack = new FakeSlack();
   await slack.start();
   const api = await serve(o.bundleDir);
-  const configYaml = [
-    'clusters:',
-    '  - name: prod-east',
-    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
-    `    channels: [${incidentChannel}]`,
-    '    nodeCaptures: debug-pod',
-    o.extraConfig ?? '',
-  ].join('\n');
+  const clusters = o.clusters
+    ? await o.clusters(api)
+    : [
+        '  - name: prod-east',
+        `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
+        `    channels: [${incidentChannel}]`,
+        '    nodeCaptures: debug-pod',
+      ].join('\n');
+  const configYaml = ['clusters:', clusters, o.extraConfig ?? ''].join('\n');
   const config = parseConfig(configYaml, 'test-config.yaml');
   const env = parseEnv(
     {

@@ -39,6 +39,8 @@ export interface LiveSourceOptions {
   /** Most nodes whose logs and captures are read when the target names no node. @defaultValue 3 */
   readonly maxAffectedNodes?: number;
   readonly onProgress?: (step: string) => void;
+  /** Extra documents of the cluster's provider (EKS: `eks/cluster.json`, `eks/addons/*.json`). */
+  readonly provider?: { readInto(bundle: MemoryBundle): Promise<void> };
 }
 
 type Query = Record<string, string | undefined>;
@@ -107,6 +109,7 @@ export class LiveSource implements ClusterSource {
       this.readNetworkPolicies(bundle, target),
       this.readEvents(bundle, target),
       this.readDns(bundle),
+      this.options.provider?.readInto(bundle),
     ]);
     // No answer at all (unreachable, timed out, credentials rejected) is not a diagnosis: say so.
     if (!version.ok && (version.status === 0 || version.status === 401)) {

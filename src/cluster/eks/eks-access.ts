@@ -1,0 +1,145 @@
+/**
+ * Access to an EKS cluster: endpoint and CA from DescribeCluster, a bearer token from a
+ * presigned STS request (cached, refreshed well before its 15-minute validity ends), and
+ * the add-on descriptions (kube-proxy, vpc-cni, coredns) the version-skew check reads.
+ */
+import {
+  DescribeAddonCommand,
+  DescribeClusterCommand,
+  type DescribeClusterCommandOutput,
+  EKSClient,
+} from '@aws-sdk/client-eks';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { KproxyError } from '../../errors.js';
+import { eksAddonNames } from '../bundle/bundle-source.js';
+import type { MemoryBundle } from '../bundle/memory.js';
+import { eksToken } from './token.js';
+
+export interface EksClusterConfig {
+  readonly name: string;
+  readonly region: string;
+  readonly roleArn?: string | undefined;
+  /** A VPC endpoint of the EKS API (or a test double). */
+  readonly endpoint?: string | undefined;
+}
+
+/** Tokens are valid 15 minutes; use one for at most 10. */
+const tokenLifetimeMs = 10 * 60 * 1000;
+
+export class EksAccess {
+  private readonly eks: EKSClient;
+  private readonly credentials: AwsCredentialIdentityProvider;
+  private token: { value: string; expires: number } | undefined;
+  private cluster: { endpoint: string; caData: string; raw: unknown } | undefined;
+
+  constructor(
+    private readonly config: EksClusterConfig,
+    options: { credentials?: AwsCredentialIdentityProvider; now?: () => number } = {},
+  ) {
+    const base = options.credentials ?? fromNodeProviderChain();
+    this.credentials = config.roleArn
+      ? fromTemporaryCredentials({
+          masterCredentials: base,
+          params: { RoleArn: config.roleArn, RoleSessionName: 'kproxy' },
+          clientConfig: { region: config.region },
+        })
+      : base;
+    this.eks = new EKSClient({
+      region: config.region,
+      credentials: this.credentials,
+      maxAttempts: 3,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    });
+    this.now = options.now ?? Date.now;
+  }
+
+  private readonly now: () => number;
+
+  /** A KubeConfig for the cluster with a current token. */
+  async kubeConfig(contextName: string): Promise<KubeConfig> {
+    const cluster = await this.describe();
+    const token = await this.currentToken();
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: contextName,
+          server: cluster.endpoint,
+          caData: cluster.caData,
+          skipTLSVerify: cluster.endpoint.startsWith('http://'),
+        },
+      ],
+      users: [{ name: 'kproxy', token }],
+      contexts: [{ name: contextName, cluster: contextName, user: 'kproxy' }],
+      currentContext: contextName,
+    });
+    return kc;
+  }
+
+  /** `eks/cluster.json` and `eks/addons/<name>.json` of a bundle, as the AWS CLI prints them. */
+  async readInto(bundle: MemoryBundle): Promise<void> {
+    try {
+      bundle.set('eks/cluster.json', {
+        content: JSON.stringify({ cluster: (await this.describe()).raw }, null, 4),
+      });
+    } catch (error) {
+      bundle.set('eks/cluster.json', { missing: `eks DescribeCluster failed: ${message(error)}` });
+    }
+    await Promise.all(
+      eksAddonNames.map(async (addonName) => {
+        try {
+          const out = await this.eks.send(
+            new DescribeAddonCommand({ clusterName: this.config.name, addonName }),
+          );
+          bundle.set(`eks/addons/${addonName}.json`, {
+            content: JSON.stringify({ addon: out.addon }, null, 4),
+          });
+        } catch (error) {
+          bundle.set(`eks/addons/${addonName}.json`, {
+            missing: `eks DescribeAddon ${addonName}: ${message(error)}`,
+          });
+        }
+      }),
+    );
+  }
+
+  private async describe(): Promise<{ endpoint: string; caData: string; raw: unknown }> {
+    if (this.cluster) return this.cluster;
+    let out: DescribeClusterCommandOutput;
+    try {
+      out = await this.eks.send(new DescribeClusterCommand({ name: this.config.name }));
+    } catch (error) {
+      throw new KproxyError(
+        'source_failed',
+        `EKS cluster ${this.config.name} in ${this.config.region}: DescribeCluster failed: ${message(error)}`,
+      );
+    }
+    const endpoint = out.cluster?.endpoint;
+    const caData = out.cluster?.certificateAuthority?.data;
+    if (!endpoint || !caData)
+      throw new KproxyError(
+        'source_failed',
+        `EKS cluster ${this.config.name} has no endpoint or CA yet (status ${out.cluster?.status ?? 'unknown'})`,
+      );
+    this.cluster = { endpoint, caData, raw: out.cluster };
+    return this.cluster;
+  }
+
+  private async currentToken(): Promise<string> {
+    if (this.token && this.token.expires > this.now()) return this.token.value;
+    const value = await eksToken({
+      clusterName: this.config.name,
+      region: this.config.region,
+      credentials: this.credentials,
+    });
+    this.token = { value, expires: this.now() + tokenLifetimeMs };
+    return value;
+  }
+}
+
+function message(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  return `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`;
+}

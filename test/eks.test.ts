@@ -1,0 +1,102 @@
+/** EKS clusters: the STS-presigned bearer token, DescribeCluster and DescribeAddon, end to end through the bot. */
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { eksToken } from '../src/cluster/eks/token.js';
+import { parseConfig } from '../src/config/config.js';
+import { bundlesDir } from './helpers/bundles.js';
+import { FakeEks } from './helpers/fake-eks.js';
+import { postCommand } from './helpers/slack-requests.js';
+import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+
+const redisUrl = inject('redisUrl');
+let stack: Stack | undefined;
+let eks: FakeEks | undefined;
+
+beforeEach(async () => {
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  await redis.quit();
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+  process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+});
+afterEach(async () => {
+  await stack?.stop();
+  await eks?.stop();
+  stack = undefined;
+  eks = undefined;
+});
+
+describe('EKS token', () => {
+  it('is a presigned STS GetCallerIdentity URL with x-k8s-aws-id signed in', async () => {
+    const token = await eksToken({
+      clusterName: 'prod-west',
+      region: 'us-west-2',
+      credentials: {
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      },
+      signingDate: new Date('2026-11-22T10:00:00Z'),
+    });
+    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString());
+    expect(url.host).toBe('sts.us-west-2.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(url.searchParams.get('Version')).toBe('2011-06-15');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    expect(url.searchParams.get('X-Amz-Date')).toBe('20261122T100000Z');
+    expect(url.searchParams.get('X-Amz-Credential')).toBe(
+      'AKIAIOSFODNN7EXAMPLE/20261122/us-west-2/sts/aws4_request',
+    );
+    expect(url.searchParams.get('x-k8s-aws-id')).toBeNull();
+  });
+
+  it('config: eks clusters are validated (region, role ARN)', () => {
+    expect(() =>
+      parseConfig(
+        `clusters:\n  - name: prod-west\n    eks: { name: prod-west, region: west, roleArn: nope }\n    channels: [${incidentChannel}]\n`,
+        'c.yaml',
+      ),
+    ).toThrow(
+      /clusters\.0\.eks\.region: must be an AWS region[\s\S]*clusters\.0\.eks\.roleArn: must be an IAM role ARN/,
+    );
+  });
+});
+
+describe('/kproxy diagnose on an EKS cluster', () => {
+  it('reads the endpoint from DescribeCluster, authenticates with the token, and checks skew against the add-on', async () => {
+    const bundleDir = path.join(bundlesDir, 'version-skew');
+    stack = await startStack({
+      redisUrl,
+      bundleDir,
+      clusters: async (api) => {
+        eks = new FakeEks(bundleDir, api.server.url);
+        const url = await eks.start();
+        return [
+          '  - name: prod-west',
+          `    eks: { name: prod-west-eks, region: us-west-2, endpoint: "${url}" }`,
+          `    channels: [${incidentChannel}]`,
+          '    nodeCaptures: debug-pod',
+        ].join('\n');
+      },
+    });
+    await postCommand(stack.botUrl, 'diagnose prod-west app/web-api --node ip-10-0-2-45.ec2.internal');
+    const [report] = await waitFor('the report', () =>
+      stack?.slack.reports().length ? stack.slack.reports() : undefined,
+    );
+    expect(report?.metadata?.event_payload).toMatchObject({
+      cluster: 'prod-west',
+      root_cause: 'version_skew',
+    });
+    expect(JSON.stringify(report?.blocks)).toContain('v1.26.15-eksbuild.2');
+
+    expect(eks?.requests.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/clusters/prod-west-eks', '/clusters/prod-west-eks/addons/kube-proxy']),
+    );
+    expect(eks?.requests[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\//);
+    const auth = stack.api.server.requests.map((r) => r.authorization);
+    expect(auth.length).toBeGreaterThan(5);
+    for (const a of auth) expect(a).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+  });
+});
