@@ -58,7 +58,7 @@ export class FakeEks {
       send(404, { message: 'not found' });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${(this.server?.address() as AddressInfo | undefined)?.port}`;
   }
 
   async stop(): Promise<void> {
