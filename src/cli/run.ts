@@ -1,6 +1,7 @@
 /** The `kproxy` command: dispatch, and the one place errors become exit codes. */
 import { describeError, KproxyError } from '../errors.js';
 import { collectCommand } from './collect-command.js';
+import { configCommand } from './config-command.js';
 import { type CommandIO, diagnoseCommand } from './diagnose-command.js';
 import { serveBundleCommand } from './serve-bundle-command.js';
 
@@ -10,6 +11,7 @@ Commands:
   diagnose       diagnose Service connectivity / kube-proxy from a bundle or a live cluster
   collect        write an incident bundle from a live cluster
   serve-bundle   serve a bundle as a Kubernetes API on loopback (demos, tests)
+  config check   validate a bot configuration file
   help           this help
 
 Run "kproxy <command> --help" for a command's options.`;
@@ -29,6 +31,8 @@ export async function runCli(argv: string[], io: MainIO): Promise<number> {
         return await collectCommand(rest, io);
       case 'serve-bundle':
         return await serveBundleCommand(rest, io);
+      case 'config':
+        return await configCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,98 @@
+/** The process entry point (`npm start` runs start('all')) and `kproxy config check`. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { start } from '../src/main.js';
+import { bundlesDir } from './helpers/bundles.js';
+import { FakeSlack } from './helpers/fake-slack.js';
+import { type Served, serve } from './helpers/live.js';
+import { postCommand, signingSecret } from './helpers/slack-requests.js';
+import { waitFor } from './helpers/stack.js';
+
+const redisUrl = inject('redisUrl');
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function tempConfig(api: Served | undefined, body?: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-config-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'kproxy.yaml');
+  await writeFile(
+    file,
+    body ??
+      `clusters:\n  - name: prod-east\n    kubeconfig: { path: ${api?.kubeconfig}, context: bundle }\n    channels: [C0INCIDENT1]\n    nodeCaptures: debug-pod\n`,
+  );
+  return file;
+}
+
+describe('start("all")', () => {
+  it('runs the bot and a worker in one process, serves health, diagnoses, and stops cleanly', async () => {
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    cleanups.push(() => redis.quit());
+    const slack = new FakeSlack();
+    await slack.start();
+    cleanups.push(() => slack.stop());
+    const api = await serve(path.join(bundlesDir, 'conntrack-exhaustion'));
+    cleanups.push(() => api.stop());
+    const config = await tempConfig(api);
+    const running = await start('all', {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      REDIS_URL: redisUrl,
+      KPROXY_CONFIG: config,
+      PORT: '0',
+    });
+    const url = `http://127.0.0.1:${running.port}`;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    await postCommand(url, 'diagnose prod-east app/web-api --node ip-10-0-2-45.ec2.internal');
+    await waitFor('the report', () => slack.reports().length === 1);
+    expect(slack.reports()[0]?.metadata?.event_payload.root_cause).toBe('conntrack');
+    await running.stop();
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses to start on a bad environment or configuration, naming each problem', async () => {
+    await expect(start('bot', { SLACK_BOT_TOKEN: 'not-a-token' })).rejects.toThrow(
+      /environment: 1 problem\(s\):\n {2}SLACK_BOT_TOKEN: must be a bot token/,
+    );
+    const bad = await tempConfig(
+      undefined,
+      'clusters:\n  - name: Prod_East\n    channels: [general]\nbogus: 1\n',
+    );
+    await expect(start('worker', { SLACK_BOT_TOKEN: 'xoxb-x', KPROXY_CONFIG: bad })).rejects.toThrow(
+      /clusters\.0\.name: must be lower-case[\s\S]*clusters\.0\.channels\.0: must be a Slack channel id[\s\S]*Unrecognized key: "bogus"/,
+    );
+  });
+});
+
+describe('kproxy config check', () => {
+  it('prints ok for a valid file and every problem for a bad one', async () => {
+    const out = { text: '' };
+    const err = { text: '' };
+    const io = {
+      stdout: new Writable({ write: (c, _e, d) => ((out.text += String(c)), d()) }),
+      stderr: new Writable({ write: (c, _e, d) => ((err.text += String(c)), d()) }),
+      env: {},
+    };
+    expect(
+      await runCli(
+        ['config', 'check', path.resolve(import.meta.dirname, '..', 'examples', 'kproxy.yaml')],
+        io,
+      ),
+    ).toBe(0);
+    expect(out.text).toMatch(
+      /ok — 2 cluster\(s\): prod-east \(kubeconfig, 1 channel\(s\)\), prod-west \(eks, 1 channel\(s\)\)/,
+    );
+    const bad = await tempConfig(undefined, 'clusters: []\n');
+    expect(await runCli(['config', 'check', bad], io)).toBe(2);
+    expect(err.text).toContain('clusters: Too small');
+  });
+});
