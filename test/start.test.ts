@@ -77,11 +77,14 @@ describe('kproxy config check', () => {
   it('prints ok for a valid file and every problem for a bad one', async () => {
     const out = { text: '' };
     const err = { text: '' };
-    const io = {
-      stdout: new Writable({ write: (c, _e, d) => ((out.text += String(c)), d()) }),
-      stderr: new Writable({ write: (c, _e, d) => ((err.text += String(c)), d()) }),
-      env: {},
-    };
+    const sink = (into: { text: string }) =>
+      new Writable({
+        write(chunk, _encoding, done) {
+          into.text += String(chunk);
+          done();
+        },
+      });
+    const io = { stdout: sink(out), stderr: sink(err), env: {} };
     expect(
       await runCli(
         ['config', 'check', path.resolve(import.meta.dirname, '..', 'examples', 'kproxy.yaml')],
