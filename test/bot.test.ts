@@ -282,3 +282,37 @@ describe('worker crash', () => {
     expect(s.slack.reports()[0]?.metadata?.event_payload.root_cause).toBe('stale_endpoints');
   });
 });
+
+describe('Socket Mode', () => {
+  it('receives /kproxy over the Socket Mode WebSocket, acks the envelope, and reports in the thread', async () => {
+    const s = await start('node-cni-notready', { socketMode: true });
+    await waitFor('the Socket Mode connection', () => s.slack.sockets.length > 0);
+    expect(s.slack.callsOf('apps.connections.open')).toHaveLength(1);
+    const ack = await s.slack.sendEnvelope('slash_commands', {
+      token: 'legacy',
+      team_id: 'T0TEST',
+      channel_id: incidentChannel,
+      user_id: 'U0ONCALL01',
+      command: '/kproxy',
+      text: `diagnose prod-east app/web-api --node ${n2}`,
+      api_app_id: 'A0KPROXY',
+      response_url: `${s.slack.url}/response/1`,
+      trigger_id: 'socket.trigger.1',
+    });
+    expect(ack.envelope_id).toMatch(/^env-/);
+    const [report] = await waitFor('the report', () =>
+      s.slack.reports().length ? s.slack.reports() : undefined,
+    );
+    expect(report?.metadata?.event_payload.root_cause).toBe('node_network');
+    const usage = await s.slack.sendEnvelope('slash_commands', {
+      team_id: 'T0TEST',
+      channel_id: incidentChannel,
+      user_id: 'U0ONCALL01',
+      command: '/kproxy',
+      text: 'bogus',
+      api_app_id: 'A0KPROXY',
+      trigger_id: 'socket.trigger.2',
+    });
+    expect(JSON.stringify(usage.payload)).toContain('unknown command `bogus`');
+  });
+});

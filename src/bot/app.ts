@@ -66,7 +66,8 @@ export function createBot(deps: BotDeps): App {
         receiver: new SocketModeReceiver({
           appToken: env.SLACK_APP_TOKEN as string,
           customRoutes: routes,
-          installerOptions: { port: env.PORT },
+          // The Socket Mode client opens its connection through the same Web API URL.
+          installerOptions: { port: env.PORT, clientOptions },
         }),
         clientOptions,
       });

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface SlackCall {
   readonly method: string;
@@ -35,9 +36,25 @@ export class FakeSlack {
   private readonly faults: Fault[] = [];
   private server: Server | undefined;
   private counter = 0;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  /** Open Socket Mode connections (apps.connections.open hands out ws://…/link). */
+  readonly sockets: WebSocket[] = [];
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.sockets.push(ws);
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            num_connections: 1,
+            debug_info: { host: 'fake', approximate_connection_time: 18060 },
+            connection_info: { app_id: 'A0KPROXY' },
+          }),
+        );
+      });
+    });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return this.url;
   }
@@ -51,7 +68,26 @@ export class FakeSlack {
     return `${this.url}/api/`;
   }
 
+  /** Sends a Socket Mode envelope and resolves with the app's acknowledgement. */
+  async sendEnvelope(type: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const ws = this.sockets.at(-1);
+    if (!ws) throw new Error('no Socket Mode connection');
+    const envelopeId = `env-${++this.counter}`;
+    return new Promise((resolve) => {
+      const onMessage = (data: Buffer) => {
+        const message = JSON.parse(String(data)) as { envelope_id?: string };
+        if (message.envelope_id !== envelopeId) return;
+        ws.off('message', onMessage);
+        resolve(message as Record<string, unknown>);
+      };
+      ws.on('message', onMessage);
+      ws.send(JSON.stringify({ envelope_id: envelopeId, payload, type, accepts_response_payload: true }));
+    });
+  }
+
   async stop(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
@@ -116,6 +152,8 @@ export class FakeSlack {
         };
       case 'api.test':
         return { ok: true };
+      case 'apps.connections.open':
+        return { ok: true, url: `${this.url.replace('http', 'ws')}/link` };
       case 'chat.postMessage': {
         this.counter++;
         const message: StoredMessage = {

@@ -42,6 +42,8 @@ export interface StackOptions {
   readonly clusters?: (api: Served) => string | Promise<string>;
   readonly worker?: boolean;
   readonly workerOptions?: Partial<WorkerOptions>;
+  /** Socket Mode (app token) instead of the HTTP receiver. */
+  readonly socketMode?: boolean;
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
@@ -58,10 +60,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       ].join('\n');
   const configYaml = ['clusters:', clusters, o.extraConfig ?? ''].join('\n');
   const config = parseConfig(configYaml, 'test-config.yaml');
+  const secrets = o.socketMode
+    ? { SLACK_APP_TOKEN: 'xapp-1-A0KPROXY-test' }
+    : { SLACK_SIGNING_SECRET: signingSecret };
   const env = parseEnv(
     {
       SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: signingSecret,
+      ...secrets,
       SLACK_API_URL: slack.apiUrl,
       REDIS_URL: o.redisUrl,
       PORT: '0',
@@ -98,8 +103,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     metrics,
     routes: healthRoutes(redis, poster, () => metrics.text()),
   });
-  const server = (await app.start(0)) as unknown as { address(): AddressInfo };
-  const botUrl = `http://127.0.0.1:${server.address().port}`;
+  const server = (await app.start(0)) as unknown as { address?: () => AddressInfo };
+  const botUrl = server?.address ? `http://127.0.0.1:${server.address().port}` : '';
   const stack: Stack = {
     slack,
     api,
