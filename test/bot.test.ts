@@ -71,6 +71,7 @@ describe('/kproxy diagnose, end to end', () => {
       return u.some((c) => String(c.params.text).includes('findings in the thread')) ? u : undefined;
     });
     expect(updates.at(-1)?.params.text).toContain(category === 'none' ? 'no fault found' : `\`${category}\``);
+    expect(updates.some((u) => /\d+\/\d+ checks · /.test(String(u.params.text)))).toBe(true);
     expect(s.slack.reports()).toHaveLength(1);
     expect(await s.redis.keys('kproxy:running:*')).toEqual([]);
   });
@@ -227,6 +228,25 @@ describe('idempotency', () => {
         (await s.queue.getJobCounts()).completed === 1 && s.slack.callsOf('conversations.replies').length > 0,
     );
     expect(s.slack.reports()).toHaveLength(1);
+  });
+});
+
+describe('failures', () => {
+  it('a job that finally fails says so in the thread and frees the target', async () => {
+    const s = await start('healthy');
+    await s.api.server.stop();
+    await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
+    const failure = await waitFor(
+      'the failure reply',
+      () => s.slack.messages.find((m) => m.thread_ts && m.text?.includes('failed')),
+      30_000,
+    );
+    expect(failure.text).toContain(
+      'The diagnosis of app/web-api (node ip-10-0-2-45.ec2.internal) on prod-east failed: cannot use the Kubernetes API of context bundle: connection failed (ECONNREFUSED)',
+    );
+    await waitFor('the parent update', () => s.slack.messages[0]?.text?.includes(':x: the diagnosis failed'));
+    expect(s.slack.reports()).toEqual([]);
+    await waitFor('the target to be free', async () => (await s.redis.keys('kproxy:running:*')).length === 0);
   });
 });
 
