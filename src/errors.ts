@@ -37,3 +37,8 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `internal error: ${error.message}`;
   return `internal error: ${String(error)}`;
 }
+
+/** The message of any thrown value, for logs (which already say where it happened). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

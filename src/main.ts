@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createBot, healthRoutes } from './bot/app.js';
 import { loadConfig, parseEnv } from './config/config.js';
-import { describeError } from './errors.js';
+import { describeError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { Metrics, metricHelp } from './metrics.js';
 import { diagnoseQueueName } from './queue/jobs.js';
@@ -31,7 +31,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const logger = createLogger(mode);
   const metrics = new Metrics(metricHelp);
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
-  redis.on('error', (error) => logger.warn('redis error', { error: describeError(error) }));
+  redis.on('error', (error) => logger.warn('redis error', { error: errorMessage(error) }));
   const poster = new SlackPoster(redis, {
     token: env.SLACK_BOT_TOKEN,
     slackApiUrl: env.SLACK_API_URL,
@@ -64,7 +64,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
     const queue = new Queue(diagnoseQueueName, {
       connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
     });
-    queue.on('error', (error) => logger.warn('queue error', { error: describeError(error) }));
+    queue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
     metrics.gauge('kproxy_jobs', () =>
       queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
     );
@@ -92,7 +92,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
     port,
     async stop() {
       for (const close of closers)
-        await close().catch((error) => logger.warn('shutdown step failed', { error: describeError(error) }));
+        await close().catch((error) => logger.warn('shutdown step failed', { error: errorMessage(error) }));
       await redis.quit().catch(() => undefined);
     },
   };

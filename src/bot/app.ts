@@ -11,7 +11,7 @@ import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config, Env } from '../config/config.js';
-import { describeError } from '../errors.js';
+import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type DiagnoseJob, keys, type RunningDiagnosis, targetLabel } from '../queue/jobs.js';
@@ -51,7 +51,7 @@ export function createBot(deps: BotDeps): App {
           endpoints: '/slack/events',
           customRoutes: routes,
           processEventErrorHandler: async ({ error, response }) => {
-            deps.logger.error('slack request failed', { error: describeError(error) });
+            deps.logger.error('slack request failed', { error: errorMessage(error) });
             if (!response.headersSent) {
               response.writeHead(500);
               response.end();
@@ -133,7 +133,7 @@ export function createBot(deps: BotDeps): App {
       channel: command.channel_id,
       user: command.user_id,
     }).catch((error) => {
-      deps.logger.error('could not start a diagnosis', { error: describeError(error) });
+      deps.logger.error('could not start a diagnosis', { error: errorMessage(error) });
     });
   });
 
@@ -147,7 +147,7 @@ export function createBot(deps: BotDeps): App {
   });
 
   app.error(async (error) => {
-    deps.logger.error('slack handler error', { error: describeError(error) });
+    deps.logger.error('slack handler error', { error: errorMessage(error) });
   });
   return app;
 }

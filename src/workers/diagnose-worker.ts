@@ -14,7 +14,7 @@ import type { ClusterSource } from '../cluster/source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { diagnoseSource } from '../engine/engine.js';
-import { describeError } from '../errors.js';
+import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type DiagnoseJob, diagnoseJobSchema, diagnoseQueueName, keys, targetLabel } from '../queue/jobs.js';
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
@@ -73,12 +73,12 @@ export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
       jobId: job.id,
       attempt: job.attemptsMade,
       final,
-      error: describeError(error),
+      error: errorMessage(error),
     });
     if (final) void reportFailure(deps, job, describeError(error));
   });
   worker.on('completed', (job) => deps.onJobDone?.('completed', (Date.now() - job.timestamp) / 1000));
-  worker.on('error', (error) => deps.logger.error('worker error', { error: describeError(error) }));
+  worker.on('error', (error) => deps.logger.error('worker error', { error: errorMessage(error) }));
   return worker;
 }
 
@@ -105,7 +105,7 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
         text: parentProgress(label, data.requestedBy, done, total, phase),
       })
       .catch((error) => {
-        deps.logger.warn('progress update failed', { jobId, error: describeError(error) });
+        deps.logger.warn('progress update failed', { jobId, error: errorMessage(error) });
       });
   };
 
@@ -197,7 +197,7 @@ async function reportFailure(deps: DiagnoseWorkerDeps, job: Job, reason: string)
       text: parentFailed(label, data.requestedBy, reason),
     });
   } catch (error) {
-    deps.logger.error('could not report a failed diagnosis', { jobId: job.id, error: describeError(error) });
+    deps.logger.error('could not report a failed diagnosis', { jobId: job.id, error: errorMessage(error) });
   } finally {
     await releaseRunning(deps.redis, data.runningKey, job.id as string);
     deps.onJobDone?.('failed', (Date.now() - job.timestamp) / 1000);
