@@ -68,16 +68,25 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
     metrics.gauge('kproxy_jobs', () =>
       queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
     );
+    // The bot's own connection fails fast (no offline queue, 1 s per command) so a Redis
+    // outage cannot delay the ack past Slack's 3 seconds.
+    const botRedis = new Redis(env.REDIS_URL, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      commandTimeout: 1000,
+    });
+    botRedis.on('error', (error) => logger.warn('redis error', { error: errorMessage(error) }));
     const app = createBot({
       config,
       env,
-      redis,
+      redis: botRedis,
       queue,
       poster,
       logger,
       metrics,
-      routes: healthRoutes(redis, poster, () => metrics.text()),
+      routes: healthRoutes(botRedis, poster, () => metrics.text()),
     });
+    closers.push(() => botRedis.quit());
     const server = (await app.start(env.PORT)) as
       | { address?: () => { port: number } | string | null }
       | undefined;

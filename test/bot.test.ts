@@ -250,6 +250,19 @@ describe('failures', () => {
   });
 });
 
+describe('Redis outage', () => {
+  it('the command is still acknowledged at once, with a clear ephemeral error, and nothing runs', async () => {
+    const s = await start('healthy', { botRedisDown: true, worker: false });
+    const ack = await postCommand(s.botUrl, 'diagnose prod-east app/web-api');
+    expect(ack.status).toBe(200);
+    expect(JSON.parse(ack.body)).toEqual({
+      response_type: 'ephemeral',
+      text: ':warning: kproxy cannot reach its queue (Redis) right now; nothing was started. Try again in a minute.',
+    });
+    expect(s.slack.callsOf('chat.postMessage')).toEqual([]);
+  });
+});
+
 describe('HTTP routes', () => {
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
     const s = await start('healthy');

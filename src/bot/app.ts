@@ -100,25 +100,20 @@ export function createBot(deps: BotDeps): App {
       await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
       return;
     }
-    // Slack re-sends a request it thinks failed; the trigger id is the same: run once.
-    const firstDelivery = await deps.redis.set(
-      keys.delivery(command.trigger_id),
-      '1',
-      'EX',
-      deliveryTtlSeconds,
-      'NX',
-    );
-    if (firstDelivery !== 'OK') {
-      await ack();
-      return;
-    }
-    const wait = await rateLimited(deps.redis, deps.config, command.user_id, command.channel_id);
-    if (wait > 0) {
-      deps.metrics.inc('kproxy_commands_refused_total', { reason: 'rate_limited' });
+    // Redis answers within a second or the user hears so now: the ack must beat Slack's 3 s.
+    let admitted: { ok: true } | { ok: false; text?: string };
+    try {
+      admitted = await admit(deps, command.trigger_id, command.user_id, command.channel_id);
+    } catch (error) {
+      deps.logger.error('queue unavailable', { error: errorMessage(error) });
       await ack({
         response_type: 'ephemeral',
-        text: `:turtle: Too many diagnoses requested here; try again in ${wait}s.`,
+        text: ':warning: kproxy cannot reach its queue (Redis) right now; nothing was started. Try again in a minute.',
       });
+      return;
+    }
+    if (!admitted.ok) {
+      await (admitted.text ? ack({ response_type: 'ephemeral', text: admitted.text }) : ack());
       return;
     }
     await ack();
@@ -150,6 +145,24 @@ export function createBot(deps: BotDeps): App {
     deps.logger.error('slack handler error', { error: errorMessage(error) });
   });
   return app;
+}
+
+/** First delivery of this trigger, and within the rate limits? (Redis; may throw when it is down.) */
+async function admit(
+  deps: Pick<BotDeps, 'redis' | 'config' | 'metrics'>,
+  triggerId: string,
+  user: string,
+  channel: string,
+): Promise<{ ok: true } | { ok: false; text?: string }> {
+  // Slack re-sends a request it thinks failed; the trigger id is the same: run once.
+  const first = await deps.redis.set(keys.delivery(triggerId), '1', 'EX', deliveryTtlSeconds, 'NX');
+  if (first !== 'OK') return { ok: false };
+  const wait = await rateLimited(deps.redis, deps.config, user, channel);
+  if (wait > 0) {
+    deps.metrics.inc('kproxy_commands_refused_total', { reason: 'rate_limited' });
+    return { ok: false, text: `:turtle: Too many diagnoses requested here; try again in ${wait}s.` };
+  }
+  return { ok: true };
 }
 
 interface Request {

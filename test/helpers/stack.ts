@@ -44,6 +44,8 @@ export interface StackOptions {
   readonly workerOptions?: Partial<WorkerOptions>;
   /** Socket Mode (app token) instead of the HTTP receiver. */
   readonly socketMode?: boolean;
+  /** The bot's Redis connection points at a port where nothing listens (an outage). */
+  readonly botRedisDown?: boolean;
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
@@ -93,10 +95,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   metrics.gauge('kproxy_jobs', () =>
     queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
   );
+  const botRedis = o.botRedisDown
+    ? new Redis('redis://127.0.0.1:1', {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      })
+    : redis;
+  botRedis.on('error', () => undefined);
   const app = createBot({
     config,
     env,
-    redis,
+    redis: botRedis,
     queue,
     poster,
     logger,
@@ -129,6 +139,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     async stop() {
       await stack.worker?.close(true);
       await app.stop();
+      if (botRedis !== redis) botRedis.disconnect();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       await redis.quit();
