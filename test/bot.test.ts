@@ -73,7 +73,7 @@ describe('/kproxy diagnose, end to end', () => {
     expect(updates.at(-1)?.params.text).toContain(category === 'none' ? 'no fault found' : `\`${category}\``);
     expect(updates.some((u) => /\d+\/\d+ checks · /.test(String(u.params.text)))).toBe(true);
     expect(s.slack.reports()).toHaveLength(1);
-    expect(await s.redis.keys('kproxy:running:*')).toEqual([]);
+    await waitFor('the target to be free', async () => (await s.redis.keys('kproxy:running:*')).length === 0);
   });
 
   it('report buttons carry only opaque references kept in Redis', async () => {
