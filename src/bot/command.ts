@@ -2,18 +2,25 @@
  * `/kproxy` command text: `diagnose <cluster> [<namespace>/<service>] [--node <node>]`,
  * `clusters`, `help`. Anything else is refused with a usage message naming the problem.
  */
+import { z } from 'zod';
 import { nodeNameSchema, serviceRefSchema } from '../cli/target.js';
 
-export type Command =
-  | {
-      readonly kind: 'diagnose';
-      readonly cluster: string;
-      readonly namespace?: string;
-      readonly service?: string;
-      readonly node?: string;
-    }
-  | { readonly kind: 'clusters' }
-  | { readonly kind: 'help' };
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+
+/** What a parsed command must be: the last check before anything is enqueued. */
+export const commandSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('diagnose'),
+    cluster: dnsLabel,
+    namespace: dnsLabel.optional(),
+    service: dnsLabel.optional(),
+    node: nodeNameSchema.optional(),
+  }),
+  z.strictObject({ kind: z.literal('clusters') }),
+  z.strictObject({ kind: z.literal('help') }),
+]);
+
+export type Command = z.infer<typeof commandSchema>;
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -30,6 +37,15 @@ export const commandUsage = [
 const maxTextLength = 500;
 
 export function parseCommand(text: string): ParsedCommand {
+  const parsed = parseWords(text);
+  if (!parsed.ok) return parsed;
+  const valid = commandSchema.safeParse(parsed.command);
+  return valid.success
+    ? { ok: true, command: valid.data }
+    : { ok: false, problem: `invalid command: ${valid.error.issues[0]?.message}` };
+}
+
+function parseWords(text: string): ParsedCommand {
   if (text.length > maxTextLength)
     return { ok: false, problem: `the command is longer than ${maxTextLength} characters` };
   const words = text.trim().split(/\s+/).filter(Boolean);
