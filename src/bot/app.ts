@@ -15,7 +15,7 @@ import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { type DiagnoseJob, keys, type RunningDiagnosis, targetLabel } from '../queue/jobs.js';
-import { parentStarted } from '../slack/messages.js';
+import { rememberParent, requestedHeadline } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
 import { commandUsage, parseCommand } from './command.js';
@@ -192,7 +192,8 @@ export async function startOrJoin(
     return 'joined';
   }
   try {
-    const parent = await deps.poster.post(request.channel, { text: parentStarted(label, request.user) });
+    const parent = await deps.poster.post(request.channel, { text: requestedHeadline(label, request.user) });
+    await rememberParent(deps.redis, parent.channel, parent.ts, { head: requestedHeadline(label, request.user) });
     await deps.redis.set(
       runningKey,
       JSON.stringify({ jobId, channel: parent.channel, threadTs: parent.ts } satisfies RunningDiagnosis),

@@ -44,7 +44,46 @@ const clusterSchema = z
     message: 'set exactly one of kubeconfig or eks',
   });
 
+const targetFields = ['cluster', 'namespace', 'service', 'node'] as const;
+
+const pagerDutyServiceSchema = z.strictObject({
+  /** PagerDuty service id (PABC123). */
+  id: z.string().regex(/^P[A-Z0-9]{5,}$/, 'must be a PagerDuty service id such as PABC123'),
+  cluster: clusterName,
+  channel: slackChannelId,
+  target: z
+    .strictObject({
+      /** kproxy target field → the alert's custom_details key that holds it. */
+      customDetails: z.partialRecord(z.enum(targetFields), z.string().min(1)).optional(),
+      /** A regular expression over the incident title with named groups cluster/namespace/service/node. */
+      titlePattern: z
+        .string()
+        .refine((p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'is not a valid regular expression')
+        .refine((p) => [...p.matchAll(/\(\?<([a-zA-Z]+)>/g)].every((m) => (targetFields as readonly string[]).includes(m[1] as string)), 'named groups must be cluster, namespace, service or node')
+        .optional(),
+    })
+    .default({}),
+});
+
+const pagerDutySchema = z.strictObject({
+  services: z.array(pagerDutyServiceSchema).min(1),
+  /** Incidents for the same cluster and target within this window share one diagnosis. */
+  shareWindowSeconds: z.number().int().min(0).max(86_400).default(900),
+  /** Post the diagnosis summary back to the incident as a note (needs PAGERDUTY_API_TOKEN). */
+  note: z.strictObject({ enabled: z.boolean().default(false), from: z.email().optional() }).default({ enabled: false }),
+  /** REST API base URL (tests point it at a fake). */
+  apiUrl: z.url().default('https://api.pagerduty.com'),
+});
+
 export const configSchema = z.strictObject({
+  pagerduty: pagerDutySchema.optional(),
   clusters: z.array(clusterSchema).min(1),
   users: z.strictObject({ allow: z.array(slackUserId).min(1) }).optional(),
   rateLimits: z
@@ -69,6 +108,8 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ClusterConfig = Config['clusters'][number];
+export type PagerDutyConfig = NonNullable<Config['pagerduty']>;
+export type PagerDutyServiceConfig = PagerDutyConfig['services'][number];
 
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'),
@@ -81,6 +122,10 @@ export const envSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   KPROXY_CONFIG: z.string().min(1).default('kproxy.yaml'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Webhook signing secrets, comma-separated (several during rotation). */
+  PAGERDUTY_WEBHOOK_SECRETS: z.string().min(1).optional(),
+  /** REST API token: reads alert custom_details and posts notes. */
+  PAGERDUTY_API_TOKEN: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -112,6 +157,8 @@ export function parseConfig(text: string, source: string): Config {
   const names = parsed.data.clusters.map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new ConfigError(source, [`clusters: the name "${dup}" is used twice`]);
+  const unknown = (parsed.data.pagerduty?.services ?? []).map((s, i) => [i, s.cluster] as const).filter(([, c]) => !names.includes(c));
+  if (unknown.length > 0) throw new ConfigError(source, unknown.map(([i, c]) => `pagerduty.services.${i}.cluster: no cluster named "${c}"`));
   return deepFreeze(parsed.data);
 }
 

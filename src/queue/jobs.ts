@@ -16,6 +16,8 @@ export const diagnoseJobSchema = z.strictObject({
   threadTs: z.string().regex(/^\d+\.\d+$/),
   requestedBy: z.string().min(1),
   runningKey: z.string().min(1),
+  /** The PagerDuty incident the thread belongs to (a note may be posted back). */
+  pagerDutyIncidentId: z.string().optional(),
 });
 
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;

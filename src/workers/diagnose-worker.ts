@@ -18,7 +18,7 @@ import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type DiagnoseJob, diagnoseJobSchema, diagnoseQueueName, keys, targetLabel } from '../queue/jobs.js';
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
-import { parentDone, parentFailed, parentProgress } from '../slack/messages.js';
+import { doneLine, failedLine, progressLine, updateParent } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
 
 export interface DiagnoseWorkerDeps {
@@ -33,6 +33,8 @@ export interface DiagnoseWorkerDeps {
   readonly sourceFor?: (cluster: ClusterConfig) => Promise<ClusterSource>;
   readonly workerOptions?: Partial<WorkerOptions>;
   readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
+  /** After the report is in the thread (PagerDuty notes). */
+  readonly afterReport?: (job: DiagnoseJob, diagnosis: Diagnosis) => Promise<void>;
 }
 
 /** Minimum time between two progress edits of the parent message (chat.update is Tier 3). */
@@ -86,7 +88,6 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   const data = diagnoseJobSchema.parse(job.data);
   const jobId = job.id as string;
   const { poster, redis, config } = deps;
-  const label = targetLabel(data.cluster, data.target);
   const cluster = config.clusters.find((c) => c.name === data.cluster);
   if (!cluster) throw new Error(`cluster ${data.cluster} is no longer configured`);
 
@@ -100,10 +101,7 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     lastUpdate = now;
     lastPhase = phase;
     void job.updateProgress({ phase, done, total });
-    poster
-      .update(data.channel, data.threadTs, {
-        text: parentProgress(label, data.requestedBy, done, total, phase),
-      })
+    updateParent(redis, poster, data.channel, data.threadTs, 'diag', progressLine(done, total, phase))
       .catch((error) => {
         deps.logger.warn('progress update failed', { jobId, error: errorMessage(error) });
       });
@@ -116,7 +114,8 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     signal,
   );
   await postReport(deps, data, jobId, diagnosis);
-  await poster.update(data.channel, data.threadTs, { text: parentDone(label, data.requestedBy, diagnosis) });
+  await updateParent(redis, poster, data.channel, data.threadTs, 'diag', doneLine(diagnosis));
+  await deps.afterReport?.(data, diagnosis);
   await releaseRunning(redis, data.runningKey, jobId);
   return diagnosis.rootCause.category;
 }
@@ -193,9 +192,7 @@ async function reportFailure(deps: DiagnoseWorkerDeps, job: Job, reason: string)
       text: `:x: The diagnosis of ${label} failed: ${reason}`,
       threadTs: data.threadTs,
     });
-    await deps.poster.update(data.channel, data.threadTs, {
-      text: parentFailed(label, data.requestedBy, reason),
-    });
+    await updateParent(deps.redis, deps.poster, data.channel, data.threadTs, 'diag', failedLine(reason));
   } catch (error) {
     deps.logger.error('could not report a failed diagnosis', { jobId: job.id, error: errorMessage(error) });
   } finally {
