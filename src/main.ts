@@ -11,9 +11,13 @@ import { loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { Metrics, metricHelp } from './metrics.js';
+import { pagerDutyQueueName } from './pagerduty/payload.js';
+import { PagerDutyRest } from './pagerduty/rest.js';
+import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
 import { diagnoseQueueName } from './queue/jobs.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
+import { notePagerDuty, startPagerDutyWorker } from './workers/pagerduty-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
 
@@ -43,6 +47,14 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const closers: (() => Promise<unknown>)[] = [];
   let port: number | undefined;
 
+  const rest =
+    env.PAGERDUTY_API_TOKEN && config.pagerduty
+      ? new PagerDutyRest({
+          apiUrl: config.pagerduty.apiUrl,
+          token: env.PAGERDUTY_API_TOKEN,
+          from: config.pagerduty.note.from,
+        })
+      : undefined;
   if (mode !== 'bot') {
     const worker = startDiagnoseWorker({
       config,
@@ -54,13 +66,52 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
         metrics.inc('kproxy_jobs_finished_total', { outcome });
         metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
       },
+      afterReport: (job, diagnosis) => notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),
     });
-    closers.push(async () => {
-      await Promise.race([worker.close(), new Promise((r) => setTimeout(r, shutdownGraceMs))]);
-      await worker.close(true);
+    const workers = [worker];
+    if (config.pagerduty) {
+      const diagnoseQueue = new Queue(diagnoseQueueName, {
+        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
+      });
+      workers.push(
+        startPagerDutyWorker({
+          config,
+          redis,
+          connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+          poster,
+          logger,
+          diagnoseQueue,
+          rest,
+        }),
+      );
+      closers.push(() => diagnoseQueue.close());
+    }
+    closers.unshift(async () => {
+      await Promise.race([
+        Promise.all(workers.map((w) => w.close())),
+        new Promise((r) => setTimeout(r, shutdownGraceMs)),
+      ]);
+      await Promise.all(workers.map((w) => w.close(true)));
     });
   }
   if (mode !== 'worker') {
+    const pagerDutyRoutes = () => {
+      const secrets = (env.PAGERDUTY_WEBHOOK_SECRETS ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (secrets.length === 0) {
+        if (config.pagerduty)
+          logger.warn('pagerduty is configured but PAGERDUTY_WEBHOOK_SECRETS is not set: the webhook is off');
+        return [];
+      }
+      const pdQueue = new Queue(pagerDutyQueueName, {
+        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+      });
+      pdQueue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
+      closers.push(() => pdQueue.close());
+      return [pagerDutyWebhookRoute({ secrets, queue: pdQueue, logger, metrics })];
+    };
     const queue = new Queue(diagnoseQueueName, {
       connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
     });
@@ -84,7 +135,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       poster,
       logger,
       metrics,
-      routes: healthRoutes(botRedis, poster, () => metrics.text()),
+      routes: [...healthRoutes(botRedis, poster, () => metrics.text()), ...pagerDutyRoutes()],
     });
     closers.push(() => botRedis.quit());
     const server = (await app.start(env.PORT)) as

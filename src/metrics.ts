@@ -54,4 +54,5 @@ export const metricHelp = {
   kproxy_job_duration_seconds_sum: 'Total seconds spent in finished diagnose jobs',
   kproxy_slack_retries_total: 'Slack Web API calls retried (rate limits, server errors)',
   kproxy_jobs: 'Diagnose jobs in the queue, by state',
+  kproxy_pagerduty_webhooks_total: 'PagerDuty webhook deliveries, by HTTP status answered',
 };

@@ -193,7 +193,9 @@ export async function startOrJoin(
   }
   try {
     const parent = await deps.poster.post(request.channel, { text: requestedHeadline(label, request.user) });
-    await rememberParent(deps.redis, parent.channel, parent.ts, { head: requestedHeadline(label, request.user) });
+    await rememberParent(deps.redis, parent.channel, parent.ts, {
+      head: requestedHeadline(label, request.user),
+    });
     await deps.redis.set(
       runningKey,
       JSON.stringify({ jobId, channel: parent.channel, threadTs: parent.ts } satisfies RunningDiagnosis),

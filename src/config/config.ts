@@ -66,7 +66,13 @@ const pagerDutyServiceSchema = z.strictObject({
             return false;
           }
         }, 'is not a valid regular expression')
-        .refine((p) => [...p.matchAll(/\(\?<([a-zA-Z]+)>/g)].every((m) => (targetFields as readonly string[]).includes(m[1] as string)), 'named groups must be cluster, namespace, service or node')
+        .refine(
+          (p) =>
+            [...p.matchAll(/\(\?<([a-zA-Z]+)>/g)].every((m) =>
+              (targetFields as readonly string[]).includes(m[1] as string),
+            ),
+          'named groups must be cluster, namespace, service or node',
+        )
         .optional(),
     })
     .default({}),
@@ -77,7 +83,9 @@ const pagerDutySchema = z.strictObject({
   /** Incidents for the same cluster and target within this window share one diagnosis. */
   shareWindowSeconds: z.number().int().min(0).max(86_400).default(900),
   /** Post the diagnosis summary back to the incident as a note (needs PAGERDUTY_API_TOKEN). */
-  note: z.strictObject({ enabled: z.boolean().default(false), from: z.email().optional() }).default({ enabled: false }),
+  note: z
+    .strictObject({ enabled: z.boolean().default(false), from: z.email().optional() })
+    .default({ enabled: false }),
   /** REST API base URL (tests point it at a fake). */
   apiUrl: z.url().default('https://api.pagerduty.com'),
 });
@@ -157,8 +165,14 @@ export function parseConfig(text: string, source: string): Config {
   const names = parsed.data.clusters.map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new ConfigError(source, [`clusters: the name "${dup}" is used twice`]);
-  const unknown = (parsed.data.pagerduty?.services ?? []).map((s, i) => [i, s.cluster] as const).filter(([, c]) => !names.includes(c));
-  if (unknown.length > 0) throw new ConfigError(source, unknown.map(([i, c]) => `pagerduty.services.${i}.cluster: no cluster named "${c}"`));
+  const unknown = (parsed.data.pagerduty?.services ?? [])
+    .map((s, i) => [i, s.cluster] as const)
+    .filter(([, c]) => !names.includes(c));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      source,
+      unknown.map(([i, c]) => `pagerduty.services.${i}.cluster: no cluster named "${c}"`),
+    );
   return deepFreeze(parsed.data);
 }
 

@@ -1,10 +1,19 @@
 /** The v3 webhook envelope and the incident fields kproxy uses. */
 import { z } from 'zod';
 
-export const handledEventTypes = ['incident.triggered', 'incident.acknowledged', 'incident.resolved', 'incident.reassigned'] as const;
+export const handledEventTypes = [
+  'incident.triggered',
+  'incident.acknowledged',
+  'incident.resolved',
+  'incident.reassigned',
+] as const;
 export type HandledEventType = (typeof handledEventTypes)[number];
 
-const reference = z.looseObject({ id: z.string(), summary: z.string().nullish(), html_url: z.string().nullish() });
+const reference = z.looseObject({
+  id: z.string(),
+  summary: z.string().nullish(),
+  html_url: z.string().nullish(),
+});
 
 export const incidentSchema = z.looseObject({
   id: z.string().min(1),

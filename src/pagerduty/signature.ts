@@ -5,7 +5,11 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export function verifyPagerDutySignature(rawBody: Buffer, header: string | undefined, secrets: readonly string[]): boolean {
+export function verifyPagerDutySignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  secrets: readonly string[],
+): boolean {
   if (!header || secrets.length === 0) return false;
   const given = header
     .split(',')

@@ -22,7 +22,10 @@ export function progressLine(done: number, total: number, phase: string): string
 }
 
 export function doneLine(d: Diagnosis): string {
-  const cause = d.rootCause.category === 'none' ? ':white_check_mark: no fault found' : `:red_circle: \`${d.rootCause.category}\` (${d.severity})`;
+  const cause =
+    d.rootCause.category === 'none'
+      ? ':white_check_mark: no fault found'
+      : `:red_circle: \`${d.rootCause.category}\` (${d.severity})`;
   return `${cause} — findings in the thread`;
 }
 
@@ -31,17 +34,31 @@ export function failedLine(reason: string): string {
 }
 
 /** Records the parent's lines when it is first posted. */
-export async function rememberParent(redis: Redis, channel: string, ts: string, lines: Partial<Record<ParentLine, string>>): Promise<void> {
+export async function rememberParent(
+  redis: Redis,
+  channel: string,
+  ts: string,
+  lines: Partial<Record<ParentLine, string>>,
+): Promise<void> {
   const key = parentKey(channel, ts);
   await redis.hset(key, lines);
   await redis.expire(key, ttlSeconds);
 }
 
 /** Sets one line of the parent and re-renders it with the others. */
-export async function updateParent(redis: Redis, poster: SlackPoster, channel: string, ts: string, line: ParentLine, text: string): Promise<void> {
+export async function updateParent(
+  redis: Redis,
+  poster: SlackPoster,
+  channel: string,
+  ts: string,
+  line: ParentLine,
+  text: string,
+): Promise<void> {
   const key = parentKey(channel, ts);
   await redis.hset(key, line, text);
   await redis.expire(key, ttlSeconds);
   const lines = await redis.hgetall(key);
-  await poster.update(channel, ts, { text: [lines.head, lines.diag, lines.status].filter(Boolean).join('\n') });
+  await poster.update(channel, ts, {
+    text: [lines.head, lines.diag, lines.status].filter(Boolean).join('\n'),
+  });
 }

@@ -101,10 +101,11 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     lastUpdate = now;
     lastPhase = phase;
     void job.updateProgress({ phase, done, total });
-    updateParent(redis, poster, data.channel, data.threadTs, 'diag', progressLine(done, total, phase))
-      .catch((error) => {
+    updateParent(redis, poster, data.channel, data.threadTs, 'diag', progressLine(done, total, phase)).catch(
+      (error) => {
         deps.logger.warn('progress update failed', { jobId, error: errorMessage(error) });
-      });
+      },
+    );
   };
 
   const source = await (deps.sourceFor ?? defaultSourceFor)(cluster);
