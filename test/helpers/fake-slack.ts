@@ -34,6 +34,10 @@ export class FakeSlack {
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   readonly messages: StoredMessage[] = [];
   private readonly faults: Fault[] = [];
+  /** When set, chat.postMessage answers 429 past this rate per channel, as Slack does. */
+  perChannelLimit: { perSecond: number; burst: number } | undefined;
+  readonly rateLimited: string[] = [];
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private server: Server | undefined;
   private counter = 0;
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -127,6 +131,11 @@ export class FakeSlack {
     }
     const method = path.slice('/api/'.length).split('?')[0] ?? '';
     this.calls.push({ method, params, at: Date.now() });
+    if (method === 'chat.postMessage' && this.perChannelLimit && !this.takeToken(String(params.channel))) {
+      this.rateLimited.push(String(params.channel));
+      send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
+      return;
+    }
     const fault = this.faults.find((f) => f.remaining > 0 && f.method.test(method));
     if (fault) {
       fault.remaining--;
@@ -136,6 +145,20 @@ export class FakeSlack {
       return;
     }
     send(200, this.answer(method, params));
+  }
+
+  /** A token bucket per channel: `burst` at once, then `perSecond`. */
+  private takeToken(channel: string): boolean {
+    const limit = this.perChannelLimit;
+    if (!limit) return true;
+    const now = Date.now();
+    const bucket = this.buckets.get(channel) ?? { tokens: limit.burst, at: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = now;
+    this.buckets.set(channel, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 
   private answer(method: string, p: Record<string, unknown>): Record<string, unknown> {

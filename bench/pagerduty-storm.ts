@@ -1,0 +1,159 @@
+/**
+ * PagerDuty storm: 500 `incident.triggered` deliveries within one minute across 20 distinct
+ * targets (20 PagerDuty services, each with its own channel), through the real entry point
+ * (bot + workers), real Redis, the test API server as the cluster, and a fake Slack that
+ * enforces about one message per second per channel (429 with Retry-After beyond a burst
+ * of 3). Expect 20 diagnoses, a thread parent for every incident, no message lost.
+ * Prints JSON. Needs redis-server on PATH.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { start } from '../src/main.js';
+import { signPagerDuty } from '../src/pagerduty/signature.js';
+import { incidentEvent } from '../test/helpers/fake-pagerduty.js';
+import { FakeSlack } from '../test/helpers/fake-slack.js';
+import { serve } from '../test/helpers/live.js';
+import { signingSecret } from '../test/helpers/slack-requests.js';
+
+const deliveries = Number(process.env.STORM_DELIVERIES ?? 500);
+const targets = 20;
+const windowMs = Number(process.env.STORM_WINDOW_MS ?? 60_000);
+const secret = 'storm-secret';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const port = await freePort();
+const redis = spawn(
+  'redis-server',
+  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  { stdio: 'ignore' },
+);
+await new Promise((r) => setTimeout(r, 300));
+const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-storm-'));
+const slack = new FakeSlack();
+await slack.start();
+slack.perChannelLimit = { perSecond: 1, burst: 3 };
+const api = await serve(path.resolve(import.meta.dirname, '..', 'examples', 'bundles', 'healthy'));
+const channel = (i: number) => `C0STORM${String(i).padStart(4, '0')}`;
+const config = path.join(dir, 'kproxy.yaml');
+await writeFile(
+  config,
+  [
+    'clusters:',
+    '  - name: prod-east',
+    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
+    `    channels: [${Array.from({ length: targets }, (_, i) => channel(i)).join(', ')}]`,
+    '    nodeCaptures: exec',
+    'worker: { concurrency: 8, timeoutSeconds: 120 }',
+    'pagerduty:',
+    '  services:',
+    ...Array.from({ length: targets }, (_, i) => [
+      `    - id: PSTORM${String(i).padStart(3, '0')}`,
+      '      cluster: prod-east',
+      `      channel: ${channel(i)}`,
+      "      target: { titlePattern: '(?<namespace>[a-z0-9-]+)/(?<service>[a-z0-9-]+) down' }",
+    ]).flat(),
+  ].join('\n'),
+);
+const running = await start('all', {
+  SLACK_BOT_TOKEN: 'xoxb-storm',
+  SLACK_SIGNING_SECRET: signingSecret,
+  SLACK_API_URL: slack.apiUrl,
+  REDIS_URL: `redis://127.0.0.1:${port}`,
+  KPROXY_CONFIG: config,
+  PORT: '0',
+  PAGERDUTY_WEBHOOK_SECRETS: secret,
+});
+const url = `http://127.0.0.1:${running.port}/pagerduty/webhook`;
+
+const started = Date.now();
+const statuses = new Map<number, number>();
+const sends: Promise<void>[] = [];
+for (let i = 0; i < deliveries; i++) {
+  const t = i % targets;
+  const at = started + (i * windowMs) / deliveries;
+  await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+  const event = incidentEvent({
+    eventType: 'incident.triggered',
+    incidentId: `PSTORM${String(i).padStart(5, '0')}`,
+    number: 10_000 + i,
+    title: `app/svc-${String(t).padStart(2, '0')} down`,
+    serviceId: `PSTORM${String(t).padStart(3, '0')}`,
+  });
+  const raw = JSON.stringify(event);
+  sends.push(
+    fetch(url, {
+      method: 'POST',
+      body: raw,
+      headers: {
+        'content-type': 'application/json',
+        'x-webhook-id': `storm-${i}`,
+        'x-pagerduty-signature': signPagerDuty(raw, secret),
+      },
+    }).then((r) => {
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }),
+  );
+}
+await Promise.all(sends);
+const deliveredMs = Date.now() - started;
+
+const parents = () => slack.messages.filter((m) => !m.thread_ts).length;
+const deadline = Date.now() + 10 * 60_000;
+const shared = () => slack.messages.filter((m) => m.text?.startsWith('Same cluster and target')).length;
+while (
+  (parents() < deliveries || slack.reports().length < targets || shared() < deliveries - targets) &&
+  Date.now() < deadline
+) {
+  await new Promise((r) => setTimeout(r, 200));
+}
+const doneMs = Date.now() - started;
+
+// The highest number of messages any channel received within one second (Slack allows ~1/s with short bursts).
+let peak = 0;
+for (let i = 0; i < targets; i++) {
+  const times = slack.calls
+    .filter((c) => c.method === 'chat.postMessage' && c.params.channel === channel(i))
+    .map((c) => c.at);
+  for (const t of times) peak = Math.max(peak, times.filter((x) => x >= t && x < t + 1000).length);
+}
+const result = {
+  deliveries,
+  targets,
+  webhookAnswers: Object.fromEntries(statuses),
+  deliveredWithinMs: deliveredMs,
+  completedMs: doneMs,
+  threadParents: parents(),
+  diagnoses: slack.reports().length,
+  sharedReplies: shared(),
+  slackCalls: slack.calls.length,
+  postMessageCalls: slack.callsOf('chat.postMessage').length,
+  slack429s: slack.rateLimited.length,
+  peakMessagesPerChannelPerSecond: peak,
+  nothingLost:
+    parents() === deliveries && slack.reports().length === targets && shared() === deliveries - targets,
+};
+console.log(JSON.stringify(result, null, 2));
+const resultsFile = path.resolve(import.meta.dirname, 'results.json');
+const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+await writeFile(
+  resultsFile,
+  `${JSON.stringify({ ...existing, pagerdutyStorm: { date: new Date().toISOString(), ...result } }, null, 2)}\n`,
+);
+await running.stop();
+await api.stop();
+await slack.stop();
+redis.kill();
+await rm(dir, { recursive: true, force: true });
+process.exit(0);
