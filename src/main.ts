@@ -11,13 +11,13 @@ import { loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { Metrics, metricHelp } from './metrics.js';
-import { pagerDutyQueueName } from './pagerduty/payload.js';
+import { pagerDutyQueueName, pagerDutyStatusQueueName } from './pagerduty/payload.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
 import { diagnoseQueueName } from './queue/jobs.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
-import { notePagerDuty, startPagerDutyWorker } from './workers/pagerduty-worker.js';
+import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
 
@@ -74,7 +74,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
         connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
       });
       workers.push(
-        startPagerDutyWorker({
+        ...startPagerDutyWorkers({
           config,
           redis,
           connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
@@ -105,12 +105,14 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
           logger.warn('pagerduty is configured but PAGERDUTY_WEBHOOK_SECRETS is not set: the webhook is off');
         return [];
       }
-      const pdQueue = new Queue(pagerDutyQueueName, {
-        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
-      });
-      pdQueue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
-      closers.push(() => pdQueue.close());
-      return [pagerDutyWebhookRoute({ secrets, queue: pdQueue, logger, metrics })];
+      const fastFail = () => new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      const pdQueue = new Queue(pagerDutyQueueName, { connection: fastFail() });
+      const statusQueue = new Queue(pagerDutyStatusQueueName, { connection: fastFail() });
+      for (const q of [pdQueue, statusQueue]) {
+        q.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
+        closers.push(() => q.close());
+      }
+      return [pagerDutyWebhookRoute({ secrets, queue: pdQueue, statusQueue, logger, metrics })];
     };
     const queue = new Queue(diagnoseQueueName, {
       connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),

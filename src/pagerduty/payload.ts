@@ -42,6 +42,8 @@ export type Webhook = z.infer<typeof webhookSchema>;
 export type Incident = z.infer<typeof incidentSchema>;
 
 export const pagerDutyQueueName = 'kproxy-pagerduty';
+/** Acknowledged/resolved/reassigned: one at a time, so a thread tells them in PagerDuty's order. */
+export const pagerDutyStatusQueueName = 'kproxy-pagerduty-status';
 
 /** What the webhook route hands to a worker (the verified, parsed event). */
 export const pagerDutyJobSchema = z.strictObject({

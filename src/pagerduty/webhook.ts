@@ -25,6 +25,8 @@ const maxBodyBytes = 256 * 1024;
 export interface WebhookDeps {
   readonly secrets: readonly string[];
   readonly queue: Queue;
+  /** Status events (acknowledged, resolved, reassigned), processed in order. */
+  readonly statusQueue: Queue;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -91,7 +93,8 @@ async function handle(deps: WebhookDeps, req: IncomingMessage, res: ServerRespon
   };
   try {
     // A redelivery carries the same X-Webhook-Id: the same job id, a no-op add.
-    await deps.queue.add(event.event_type, job, {
+    const queue = event.event_type === 'incident.triggered' ? deps.queue : deps.statusQueue;
+    await queue.add(event.event_type, job, {
       jobId: `pd__${webhookId.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },

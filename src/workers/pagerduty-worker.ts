@@ -19,6 +19,7 @@ import {
   type PagerDutyJob,
   pagerDutyJobSchema,
   pagerDutyQueueName,
+  pagerDutyStatusQueueName,
 } from '../pagerduty/payload.js';
 import type { PagerDutyRest } from '../pagerduty/rest.js';
 import { type DiagnoseJob, targetLabel } from '../queue/jobs.js';
@@ -48,21 +49,31 @@ const pdKeys = {
 const threadTtlSeconds = 7 * 24 * 3600;
 const label = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 
-export function startPagerDutyWorker(deps: PagerDutyWorkerDeps): Worker {
-  const worker = new Worker(pagerDutyQueueName, (job) => processEvent(deps, job), {
+/** Triage runs concurrently; status events run one at a time, in arrival order. */
+export function startPagerDutyWorkers(deps: PagerDutyWorkerDeps): Worker[] {
+  const triage = new Worker(pagerDutyQueueName, (job) => processEvent(deps, job), {
     connection: deps.connection,
     concurrency: 4,
     ...deps.workerOptions,
   });
-  worker.on('failed', (job, error) =>
-    deps.logger.warn('pagerduty event failed', {
-      jobId: job?.id,
-      attempt: job?.attemptsMade,
-      error: errorMessage(error),
-    }),
-  );
-  worker.on('error', (error) => deps.logger.error('pagerduty worker error', { error: errorMessage(error) }));
-  return worker;
+  const status = new Worker(pagerDutyStatusQueueName, (job) => processEvent(deps, job), {
+    connection: deps.connection,
+    concurrency: 1,
+    ...deps.workerOptions,
+  });
+  for (const worker of [triage, status]) {
+    worker.on('failed', (job, error) =>
+      deps.logger.warn('pagerduty event failed', {
+        jobId: job?.id,
+        attempt: job?.attemptsMade,
+        error: errorMessage(error),
+      }),
+    );
+    worker.on('error', (error) =>
+      deps.logger.error('pagerduty worker error', { error: errorMessage(error) }),
+    );
+  }
+  return [triage, status];
 }
 
 async function processEvent(deps: PagerDutyWorkerDeps, job: Job): Promise<string> {
