@@ -21,6 +21,32 @@ const window = z.strictObject({
   windowSeconds: z.number().int().min(1).max(86_400),
 });
 
+const slackUserGroupId = z
+  .string()
+  .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user-group id such as S0123456789');
+
+const ratingPolicy = (expiresMinutes: number) =>
+  z
+    .strictObject({
+      approvers: z
+        .strictObject({
+          users: z.array(slackUserId).default([]),
+          groups: z.array(slackUserGroupId).default([]),
+        })
+        .default({ users: [], groups: [] }),
+      /** Approvals needed besides the requester; never below 1. */
+      required: z.number().int().min(1).max(5).default(1),
+      expiresMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(expiresMinutes),
+    })
+    .default({ approvers: { users: [], groups: [] }, required: 1, expiresMinutes });
+
+export const approvalsSchema = z.strictObject({ yellow: ratingPolicy(15), red: ratingPolicy(10) });
+
 const clusterSchema = z
   .strictObject({
     name: clusterName,
@@ -39,6 +65,8 @@ const clusterSchema = z
       .optional(),
     channels: z.array(slackChannelId).min(1),
     nodeCaptures: z.enum(nodeCaptureModes).default('exec'),
+    /** Overrides the top-level approval policy for this cluster. */
+    approvals: approvalsSchema.optional(),
   })
   .refine((c) => Boolean(c.kubeconfig) !== Boolean(c.eks), {
     message: 'set exactly one of kubeconfig or eks',
@@ -92,6 +120,10 @@ const pagerDutySchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   pagerduty: pagerDutySchema.optional(),
+  approvals: approvalsSchema.default({
+    yellow: { approvers: { users: [], groups: [] }, required: 1, expiresMinutes: 15 },
+    red: { approvers: { users: [], groups: [] }, required: 1, expiresMinutes: 10 },
+  }),
   clusters: z.array(clusterSchema).min(1),
   users: z.strictObject({ allow: z.array(slackUserId).min(1) }).optional(),
   rateLimits: z
@@ -116,6 +148,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ClusterConfig = Config['clusters'][number];
+export type ApprovalPolicy = z.infer<typeof approvalsSchema>['yellow'];
 export type PagerDutyConfig = NonNullable<Config['pagerduty']>;
 export type PagerDutyServiceConfig = PagerDutyConfig['services'][number];
 

@@ -1,0 +1,274 @@
+/**
+ * The two-person approval state, in Redis, changed only by small Lua scripts so every
+ * transition is atomic: votes (the requester can never approve; each approver counts
+ * once; the threshold is configurable), deny, expiry (checked against the stored
+ * deadline, not Redis' lazy TTL), and claiming execution exactly once. Every transition
+ * is appended to the audit stream in the same script.
+ *
+ * Who may approve (users, user groups per rating and cluster) is decided before a vote
+ * reaches the store; the store enforces what needs atomicity.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ActionId, SafetyRating } from './actions.js';
+
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'executing' | 'done' | 'failed';
+
+export interface ApprovalRequest {
+  readonly cluster: string;
+  readonly action: ActionId;
+  readonly safety: Exclude<SafetyRating, 'GREEN'>;
+  readonly node?: string | undefined;
+  readonly requester: string;
+  readonly reason?: string | undefined;
+  /** Approvals needed besides the requester (never below 1). */
+  readonly required: number;
+  readonly expiresAt: number;
+  /** The diagnosis and thread the request belongs to. */
+  readonly jobId: string;
+  readonly channel: string;
+  readonly threadTs: string;
+}
+
+export interface Approval extends ApprovalRequest {
+  readonly id: string;
+  readonly state: ApprovalState;
+  readonly approvers: readonly string[];
+  readonly createdAt: number;
+}
+
+export type VoteResult =
+  | { readonly outcome: 'approved'; readonly count: number }
+  | { readonly outcome: 'counted'; readonly count: number; readonly required: number }
+  | { readonly outcome: 'self' | 'duplicate' | 'expired' | 'unknown' }
+  | { readonly outcome: 'already'; readonly state: ApprovalState };
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly type: string;
+  readonly approval: string;
+  readonly by: string;
+  readonly at: number;
+  readonly detail: string;
+}
+
+const auditKey = 'kproxy:audit';
+const auditMaxLen = 100_000;
+/** How long a finished approval stays readable (the message shows who did what). */
+const retentionMs = 7 * 24 * 3600 * 1000;
+
+const hashKey = (id: string) => `kproxy:approval:${id}`;
+const votersKey = (id: string) => `kproxy:approval:${id}:approvers`;
+
+const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
+
+/**
+ * KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, (type), id, (detail).
+ * Returns {outcome, ...}.
+ */
+const voteScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'pending' then return {'already', state} end
+if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
+  redis.call('HSET', KEYS[1], 'state', 'expired')
+  ARGV[4] = 'expired'
+  ${audit}
+  return {'expired'}
+end
+if redis.call('HGET', KEYS[1], 'requester') == ARGV[1] then return {'self'} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'duplicate'} end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIREAT', KEYS[2], redis.call('HGET', KEYS[1], 'retainUntil'))
+local count = redis.call('SCARD', KEYS[2])
+local required = tonumber(redis.call('HGET', KEYS[1], 'required'))
+ARGV[4] = 'approval'
+${audit}
+if count >= required then
+  redis.call('HSET', KEYS[1], 'state', 'approved')
+  ARGV[4] = 'approved'
+  ${audit}
+  return {'approved', count}
+end
+return {'counted', count, required}
+`;
+
+/** KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, (type), id, detail. */
+const denyScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'pending' then return {'already', state} end
+if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
+  redis.call('HSET', KEYS[1], 'state', 'expired')
+  ARGV[4] = 'expired'
+  ${audit}
+  return {'expired'}
+end
+redis.call('HSET', KEYS[1], 'state', 'denied', 'deniedBy', ARGV[1])
+ARGV[4] = 'denied'
+${audit}
+return {'denied'}
+`;
+
+/** KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, fromState, id, toState|detail… */
+const transitionScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= ARGV[4] then return {'already', state} end
+redis.call('HSET', KEYS[1], 'state', ARGV[7])
+ARGV[4] = ARGV[7]
+${audit}
+return {'ok'}
+`;
+
+export class ApprovalStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(request: ApprovalRequest): Promise<Approval> {
+    if (request.required < 1)
+      throw new Error('an approval needs at least one approver besides the requester');
+    const id = randomUUID();
+    const createdAt = this.now();
+    const retainUntil = Math.max(request.expiresAt, createdAt) + retentionMs;
+    const fields = {
+      state: 'pending',
+      data: JSON.stringify(request),
+      requester: request.requester,
+      required: String(request.required),
+      expiresAt: String(request.expiresAt),
+      createdAt: String(createdAt),
+      retainUntil: String(retainUntil),
+    };
+    await this.redis
+      .multi()
+      .hset(hashKey(id), fields)
+      .pexpireat(hashKey(id), retainUntil)
+      .xadd(
+        auditKey,
+        'MAXLEN',
+        '~',
+        auditMaxLen,
+        '*',
+        'type',
+        'requested',
+        'approval',
+        id,
+        'by',
+        request.requester,
+        'at',
+        String(createdAt),
+        'detail',
+        `${request.action} ${request.safety} on ${request.cluster}${request.node ? `/${request.node}` : ''}${request.reason ? ` — ${request.reason}` : ''}`,
+      )
+      .exec();
+    return { ...request, id, state: 'pending', approvers: [], createdAt };
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    const [fields, voters] = await Promise.all([
+      this.redis.hgetall(hashKey(id)),
+      this.redis.smembers(votersKey(id)),
+    ]);
+    if (!fields.data) return undefined;
+    return {
+      ...(JSON.parse(fields.data) as ApprovalRequest),
+      id,
+      state: fields.state as ApprovalState,
+      approvers: voters.sort(),
+      createdAt: Number(fields.createdAt),
+    };
+  }
+
+  async approve(id: string, user: string): Promise<VoteResult> {
+    const r = (await this.run(voteScript, id, user, 'vote', '')) as [string, ...(string | number)[]];
+    switch (r[0]) {
+      case 'approved':
+        return { outcome: 'approved', count: Number(r[1]) };
+      case 'counted':
+        return { outcome: 'counted', count: Number(r[1]), required: Number(r[2]) };
+      case 'already':
+        return { outcome: 'already', state: r[1] as ApprovalState };
+      default:
+        return { outcome: r[0] as 'self' | 'duplicate' | 'expired' | 'unknown' };
+    }
+  }
+
+  async deny(
+    id: string,
+    user: string,
+    detail = '',
+  ): Promise<'denied' | 'expired' | 'unknown' | ApprovalState> {
+    const r = (await this.run(denyScript, id, user, 'deny', detail)) as string[];
+    return (r[0] === 'already' ? r[1] : r[0]) as 'denied' | 'expired' | 'unknown' | ApprovalState;
+  }
+
+  /** approved → executing, exactly once however many workers try. */
+  async claimExecution(id: string, worker: string): Promise<boolean> {
+    return (await this.transition(id, worker, 'approved', 'executing', '')) === 'ok';
+  }
+
+  /** executing → done | failed, with what happened. */
+  async finish(id: string, worker: string, outcome: 'done' | 'failed', detail: string): Promise<boolean> {
+    return (await this.transition(id, worker, 'executing', outcome, detail)) === 'ok';
+  }
+
+  async recentAudit(count = 20): Promise<AuditEntry[]> {
+    const entries = await this.redis.xrevrange(auditKey, '+', '-', 'COUNT', count);
+    return entries.map(([entryId, flat]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+      return {
+        id: entryId,
+        type: f.type ?? '',
+        approval: f.approval ?? '',
+        by: f.by ?? '',
+        at: Number(f.at),
+        detail: f.detail ?? '',
+      };
+    });
+  }
+
+  private async transition(
+    id: string,
+    user: string,
+    from: ApprovalState,
+    to: ApprovalState,
+    detail: string,
+  ): Promise<string> {
+    // ARGV[4] carries `from` in and the audit type out; ARGV[7] is the target state.
+    const r = (await this.redis.eval(
+      transitionScript,
+      3,
+      hashKey(id),
+      votersKey(id),
+      auditKey,
+      user,
+      String(this.now()),
+      String(auditMaxLen),
+      from,
+      id,
+      detail,
+      to,
+    )) as string[];
+    return r[0] as string;
+  }
+
+  private run(script: string, id: string, user: string, type: string, detail: string): Promise<unknown> {
+    return this.redis.eval(
+      script,
+      3,
+      hashKey(id),
+      votersKey(id),
+      auditKey,
+      user,
+      String(this.now()),
+      String(auditMaxLen),
+      type,
+      id,
+      detail,
+    );
+  }
+}
