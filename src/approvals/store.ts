@@ -62,6 +62,14 @@ const votersKey = (id: string) => `kproxy:approval:${id}:approvers`;
 
 const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
 
+/** A pending request past its stored deadline becomes `expired` (and says so in the audit). */
+const expiryCheck = `if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
+  redis.call('HSET', KEYS[1], 'state', 'expired')
+  ARGV[4] = 'expired'
+  ${audit}
+  return {'expired'}
+end`;
+
 /**
  * KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, (type), id, (detail).
  * Returns {outcome, ...}.
@@ -70,12 +78,7 @@ const voteScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'pending' then return {'already', state} end
-if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
-  redis.call('HSET', KEYS[1], 'state', 'expired')
-  ARGV[4] = 'expired'
-  ${audit}
-  return {'expired'}
-end
+${expiryCheck}
 if redis.call('HGET', KEYS[1], 'requester') == ARGV[1] then return {'self'} end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'duplicate'} end
 redis.call('SADD', KEYS[2], ARGV[1])
@@ -98,12 +101,7 @@ const denyScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'pending' then return {'already', state} end
-if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
-  redis.call('HSET', KEYS[1], 'state', 'expired')
-  ARGV[4] = 'expired'
-  ${audit}
-  return {'expired'}
-end
+${expiryCheck}
 redis.call('HSET', KEYS[1], 'state', 'denied', 'deniedBy', ARGV[1])
 ARGV[4] = 'denied'
 ${audit}

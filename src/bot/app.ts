@@ -14,7 +14,13 @@ import type { Config, Env } from '../config/config.js';
 import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { type DiagnoseJob, keys, type RunningDiagnosis, targetLabel } from '../queue/jobs.js';
+import {
+  type DiagnoseJob,
+  enqueueDiagnosis,
+  keys,
+  type RunningDiagnosis,
+  targetLabel,
+} from '../queue/jobs.js';
 import { rememberParent, requestedHeadline } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
@@ -211,13 +217,7 @@ export async function startOrJoin(
       requestedBy: request.user,
       runningKey,
     };
-    await deps.queue.add('diagnose', data, {
-      jobId,
-      attempts: 2,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: 24 * 3600 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    await enqueueDiagnosis(deps.queue, data);
     deps.metrics.inc('kproxy_jobs_enqueued_total', {});
     return 'started';
   } catch (error) {

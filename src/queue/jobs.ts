@@ -1,4 +1,5 @@
 /** The diagnose queue: names, job data (validated when a worker takes it), keys in Redis. */
+import type { Queue } from 'bullmq';
 import { z } from 'zod';
 
 export const diagnoseQueueName = 'kproxy-diagnose';
@@ -21,6 +22,19 @@ export const diagnoseJobSchema = z.strictObject({
 });
 
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
+
+/** Enqueues a diagnosis under its request id (a read-only job: one retry is safe). */
+export async function enqueueDiagnosis(queue: Queue, job: DiagnoseJob): Promise<string> {
+  const jobId = `diag__${job.requestId}`;
+  await queue.add('diagnose', job, {
+    jobId,
+    attempts: 2,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+  return jobId;
+}
 
 export const keys = {
   /** The diagnosis running for a cluster and target: `{jobId, channel, threadTs}`. */

@@ -91,7 +91,8 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   const cluster = config.clusters.find((c) => c.name === data.cluster);
   if (!cluster) throw new Error(`cluster ${data.cluster} is no longer configured`);
 
-  if (await alreadyReported(deps, data, jobId, job.attemptsStarted > 1 || job.attemptsMade > 0)) return 'already reported';
+  if (await alreadyReported(deps, data, jobId, job.attemptsStarted > 1 || job.attemptsMade > 0))
+    return 'already reported';
 
   let lastUpdate = 0;
   let lastPhase = '';
@@ -122,7 +123,12 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
 }
 
 /** A retried job whose report is already in the thread only makes sure the parent says so. */
-async function alreadyReported(deps: DiagnoseWorkerDeps, data: DiagnoseJob, jobId: string, rerun: boolean): Promise<boolean> {
+async function alreadyReported(
+  deps: DiagnoseWorkerDeps,
+  data: DiagnoseJob,
+  jobId: string,
+  rerun: boolean,
+): Promise<boolean> {
   const known = await deps.redis.get(keys.report(jobId));
   if (known) return true;
   // Only a job that ran before (a retry, or a stalled job taken over) can have posted without recording it.

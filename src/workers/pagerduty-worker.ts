@@ -22,7 +22,7 @@ import {
   pagerDutyStatusQueueName,
 } from '../pagerduty/payload.js';
 import type { PagerDutyRest } from '../pagerduty/rest.js';
-import { type DiagnoseJob, targetLabel } from '../queue/jobs.js';
+import { type DiagnoseJob, enqueueDiagnosis, targetLabel } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import { rememberParent, updateParent } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
@@ -147,13 +147,7 @@ async function triage(deps: PagerDutyWorkerDeps, event: PagerDutyJob): Promise<s
     runningKey: `kproxy:pd:running:${requestId}`,
     pagerDutyIncidentId: incident.id,
   };
-  await deps.diagnoseQueue.add('diagnose', job, {
-    jobId: `diag__${requestId}`,
-    attempts: 2,
-    backoff: { type: 'exponential', delay: 2000 },
-    removeOnComplete: { age: 24 * 3600 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  });
+  await enqueueDiagnosis(deps.diagnoseQueue, job);
   await updateParent(
     deps.redis,
     deps.poster,
