@@ -29,6 +29,14 @@ export interface RecordedRequest {
   bytes: number;
 }
 
+/** A write the server accepted (tests assert exactly which writes an action made). */
+export interface Mutation {
+  readonly method: string;
+  readonly path: string;
+  readonly contentType: string | undefined;
+  readonly body: unknown;
+}
+
 export interface Fault {
   /** Matched against `METHOD /decoded/path`. */
   readonly match: RegExp;
@@ -74,6 +82,8 @@ class HttpError extends Error {
 
 export class BundleApiServer {
   readonly requests: RecordedRequest[] = [];
+  /** Remediation writes accepted (PATCH/DELETE/eviction), in order. */
+  readonly mutations: Mutation[] = [];
   faults: Fault[];
   private readonly files: BundleDir;
   private readonly cache = new Map<string, Promise<unknown>>();
@@ -201,13 +211,15 @@ export class BundleApiServer {
           fault.respond === 403 ? `${path} is forbidden (injected)` : 'injected server error',
         );
       const body =
-        entry.method === 'GET'
-          ? await this.get(path, query)
-          : entry.method === 'POST'
-            ? await this.post(path, await readBody(req))
-            : entry.method === 'DELETE'
-              ? await this.delete(path)
-              : undefined;
+        entry.method === 'PATCH'
+          ? await this.patch(path, await readBody(req), req.headers['content-type'])
+          : entry.method === 'GET'
+            ? await this.get(path, query)
+            : entry.method === 'POST'
+              ? await this.post(path, await readBody(req))
+              : entry.method === 'DELETE'
+                ? await this.delete(path)
+                : undefined;
       if (body === undefined)
         throw new HttpError(405, 'MethodNotAllowed', `${entry.method} is not supported here`);
       if (typeof body === 'string') send(200, body, 'text/plain; charset=utf-8');
@@ -298,14 +310,29 @@ export class BundleApiServer {
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path);
     const key = m ? `${m[1]}/${m[2]}` : '';
     const pod = this.debugPods.get(key);
-    if (!pod)
-      throw new HttpError(
-        403,
-        'Forbidden',
-        `delete ${path} is forbidden: the bundle server only deletes kproxy capture pods`,
-      );
-    this.debugPods.delete(key);
-    return pod;
+    if (pod) {
+      this.debugPods.delete(key);
+      return pod;
+    }
+    if (!m) throw new HttpError(403, 'Forbidden', `delete ${path} is forbidden`);
+    // A bundle pod (remediation): it must exist; the write is recorded, the bundle unchanged.
+    const existing = await this.getOne(`namespaces/${m[1]}/pods.json`, 'pods', m[2] as string, m[1]);
+    this.mutations.push({ method: 'DELETE', path, contentType: undefined, body: undefined });
+    return existing;
+  }
+
+  /** PATCH of a DaemonSet or a Node (remediation): recorded, answered with the object. */
+  private async patch(path: string, body: string, contentType: string | undefined): Promise<Json> {
+    const ds = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(path);
+    const node = /^\/api\/v1\/nodes\/([^/:]+)$/.exec(path);
+    const existing = ds
+      ? await this.getOne(`namespaces/${ds[1]}/daemonsets.json`, 'daemonsets', ds[2] as string, ds[1])
+      : node
+        ? await this.getOne('nodes.json', 'nodes', node[1] as string, undefined)
+        : undefined;
+    if (!existing) throw new HttpError(403, 'Forbidden', `patch ${path} is forbidden`);
+    this.mutations.push({ method: 'PATCH', path, contentType, body: JSON.parse(body) as unknown });
+    return existing;
   }
 
   /** Debug pods still alive (tests assert none is left behind). */

@@ -169,22 +169,27 @@ export class KubeHttp {
     });
   }
 
-  /** POST or DELETE with a JSON body (the debug pod's lifecycle; nothing else writes). */
+  /**
+   * A write: the debug pod's lifecycle, and approved remediation actions. `contentType`
+   * picks the patch flavour (strategic merge for DaemonSets, merge for Nodes).
+   */
   async send(
-    method: 'POST' | 'DELETE',
+    method: 'POST' | 'DELETE' | 'PATCH',
     path: string,
     body: unknown,
     call: ApiCall,
+    contentType = 'application/json',
   ): Promise<Fetched<string>> {
-    return this.limit(() => this.request(path, {}, call, method, body));
+    return this.limit(() => this.request(path, {}, call, method, body, contentType));
   }
 
   private async request(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     call: ApiCall,
-    method: 'GET' | 'POST' | 'DELETE' = 'GET',
+    method: 'GET' | 'POST' | 'DELETE' | 'PATCH' = 'GET',
     body?: unknown,
+    contentType = 'application/json',
   ): Promise<Fetched<string>> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -193,7 +198,7 @@ export class KubeHttp {
       const ctx = new RequestContext(url.toString(), HttpMethod[method]);
       await this.kc.applySecurityAuthentication(ctx);
       const headers = ctx.getHeaders();
-      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (body !== undefined) headers['content-type'] = contentType;
       const response = await fetch(url, {
         method,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
