@@ -14,9 +14,10 @@ import { Metrics, metricHelp } from './metrics.js';
 import { pagerDutyQueueName, pagerDutyStatusQueueName } from './pagerduty/payload.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
-import { diagnoseQueueName } from './queue/jobs.js';
+import { diagnoseQueueName, executeQueueName } from './queue/jobs.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
+import { startExecuteWorker } from './workers/execute-worker.js';
 import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
@@ -69,10 +70,21 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       afterReport: (job, diagnosis) => notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),
     });
     const workers = [worker];
+    const diagnoseQueue = new Queue(diagnoseQueueName, {
+      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
+    });
+    closers.push(() => diagnoseQueue.close());
+    workers.push(
+      startExecuteWorker({
+        config,
+        redis,
+        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+        poster,
+        logger,
+        diagnoseQueue,
+      }),
+    );
     if (config.pagerduty) {
-      const diagnoseQueue = new Queue(diagnoseQueueName, {
-        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
-      });
       workers.push(
         ...startPagerDutyWorkers({
           config,
@@ -84,7 +96,6 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
           rest,
         }),
       );
-      closers.push(() => diagnoseQueue.close());
     }
     closers.unshift(async () => {
       await Promise.race([
@@ -129,11 +140,17 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       commandTimeout: 1000,
     });
     botRedis.on('error', (error) => logger.warn('redis error', { error: errorMessage(error) }));
+    const executeQueue = new Queue(executeQueueName, {
+      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+    });
+    executeQueue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
+    closers.push(() => executeQueue.close());
     const app = createBot({
       config,
       env,
       redis: botRedis,
       queue,
+      executeQueue,
       poster,
       logger,
       metrics,

@@ -23,6 +23,7 @@ import {
 } from '../queue/jobs.js';
 import { rememberParent, requestedHeadline } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { registerApprovals } from './approvals.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 
@@ -36,6 +37,8 @@ export interface BotDeps {
   readonly metrics: Metrics;
   /** Extra HTTP routes (health, metrics, webhooks). */
   readonly routes?: CustomRoute[];
+  /** Where approved actions are queued; without it, report buttons are not handled. */
+  readonly executeQueue?: Queue;
 }
 
 /** How long a target stays "being diagnosed" if its worker never reports (crash safety). */
@@ -138,14 +141,15 @@ export function createBot(deps: BotDeps): App {
     });
   });
 
-  app.action(/^kproxy_request_action_\d+$/, async ({ ack, respond }) => {
-    await ack();
-    await respond({
-      response_type: 'ephemeral',
-      replace_original: false,
-      text: 'Remediation from Slack needs the two-person approval flow, which this kproxy version does not run yet. Follow the report\'s "What to do now" by hand.',
+  if (deps.executeQueue) {
+    registerApprovals(app, {
+      config: deps.config,
+      redis: deps.redis,
+      poster: deps.poster,
+      executeQueue: deps.executeQueue,
+      logger: deps.logger,
     });
-  });
+  }
 
   app.error(async (error) => {
     deps.logger.error('slack handler error', { error: errorMessage(error) });

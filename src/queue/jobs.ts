@@ -1,6 +1,7 @@
 /** The diagnose queue: names, job data (validated when a worker takes it), keys in Redis. */
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
+import type { ActionId } from '../approvals/actions.js';
 
 export const diagnoseQueueName = 'kproxy-diagnose';
 
@@ -19,6 +20,8 @@ export const diagnoseJobSchema = z.strictObject({
   runningKey: z.string().min(1),
   /** The PagerDuty incident the thread belongs to (a note may be posted back). */
   pagerDutyIncidentId: z.string().optional(),
+  /** A re-diagnosis after an approved action: the root cause it was meant to clear. */
+  verifies: z.strictObject({ approvalId: z.string(), category: z.string() }).optional(),
 });
 
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
@@ -51,6 +54,20 @@ export const keys = {
   /** Per-channel pacing of chat.postMessage (about one per second per channel). */
   pace: (channel: string) => `kproxy:pace:${channel}`,
 } as const;
+
+/** What a report button's opaque reference stands for (kept in Redis, never in the button). */
+export interface ActionRef {
+  readonly jobId: string;
+  readonly cluster: string;
+  readonly action: ActionId;
+  readonly safety: 'YELLOW' | 'RED';
+  readonly node: string | null;
+  readonly target: DiagnoseJob['target'];
+  /** The root cause the action is meant to clear (post-fix verification compares). */
+  readonly category: string;
+}
+
+export const executeQueueName = 'kproxy-execute';
 
 export interface RunningDiagnosis {
   readonly jobId: string;

@@ -16,7 +16,14 @@ import type { Diagnosis } from '../engine/diagnosis.js';
 import { diagnoseSource } from '../engine/engine.js';
 import { describeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type DiagnoseJob, diagnoseJobSchema, diagnoseQueueName, keys, targetLabel } from '../queue/jobs.js';
+import {
+  type ActionRef,
+  type DiagnoseJob,
+  diagnoseJobSchema,
+  diagnoseQueueName,
+  keys,
+  targetLabel,
+} from '../queue/jobs.js';
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
 import { doneLine, failedLine, progressLine, updateParent } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
@@ -118,6 +125,7 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   await postReport(deps, data, jobId, diagnosis);
   await updateParent(redis, poster, data.channel, data.threadTs, 'diag', doneLine(diagnosis));
   await deps.afterReport?.(data, diagnosis);
+  if (data.verifies) await tellVerification(deps, data, diagnosis);
   await releaseRunning(redis, data.runningKey, jobId);
   return diagnosis.rootCause.category;
 }
@@ -145,7 +153,7 @@ async function postReport(
   jobId: string,
   d: Diagnosis,
 ): Promise<void> {
-  const refs = await storeActionRefs(deps.redis, jobId, data.cluster, d);
+  const refs = await storeActionRefs(deps.redis, jobId, data, d);
   const { text, blocks } = renderBlocks(d, { actionRefs: refs });
   const metadata = {
     event_type: 'kproxy_diagnosis',
@@ -170,19 +178,38 @@ async function postReport(
   }
 }
 
+/** The runbooks' post-fix verification: did the approved action clear the root cause? */
+async function tellVerification(deps: DiagnoseWorkerDeps, data: DiagnoseJob, d: Diagnosis): Promise<void> {
+  const before = data.verifies?.category ?? '';
+  const text =
+    d.rootCause.category === 'none' || d.rootCause.category !== before
+      ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
+      : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
+  await deps.poster.post(data.channel, { text, threadTs: data.threadTs });
+}
+
 /** Buttons carry only an opaque reference; what it stands for stays in Redis. */
 async function storeActionRefs(
   redis: Redis,
   jobId: string,
-  cluster: string,
+  data: DiagnoseJob,
   d: Diagnosis,
 ): Promise<string[]> {
+  const cluster = data.cluster;
   const refs: string[] = [];
   for (const action of d.mitigation.actions) {
     const ref = randomUUID();
     await redis.set(
       keys.actionRef(ref),
-      JSON.stringify({ jobId, cluster, action: action.id, safety: action.safety, node: action.node ?? null }),
+      JSON.stringify({
+        jobId,
+        cluster,
+        action: action.id,
+        safety: action.safety as ActionRef['safety'],
+        node: action.node ?? null,
+        target: data.target,
+        category: d.rootCause.category,
+      } satisfies ActionRef),
       'EX',
       actionRefTtlSeconds,
     );

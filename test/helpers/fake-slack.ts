@@ -37,6 +37,8 @@ export class FakeSlack {
   /** When set, chat.postMessage answers 429 past this rate per channel, as Slack does. */
   perChannelLimit: { perSecond: number; burst: number } | undefined;
   readonly rateLimited: string[] = [];
+  /** Members of Slack user groups, for usergroups.users.list. */
+  readonly groupMembers = new Map<string, string[]>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private server: Server | undefined;
   private counter = 0;
@@ -197,6 +199,8 @@ export class FakeSlack {
         if (p.blocks) m.blocks = p.blocks as unknown[];
         return { ok: true, channel: m.channel, ts: m.ts };
       }
+      case 'usergroups.users.list':
+        return { ok: true, users: this.groupMembers.get(String(p.usergroup)) ?? [] };
       case 'chat.getPermalink':
         return {
           ok: true,

@@ -54,3 +54,48 @@ export async function postCommand(
   });
   return { status: res.status, body: await res.text(), ms: Date.now() - started };
 }
+
+/** A signed `block_actions` click, as Slack sends it (form field `payload`). */
+export async function postAction(
+  botUrl: string,
+  o: {
+    user: string;
+    actionId: string;
+    value: string;
+    channel: string;
+    messageTs: string;
+    threadTs?: string;
+    responseUrl: string;
+  },
+): Promise<number> {
+  const payload = {
+    type: 'block_actions',
+    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: 'T0TEST' },
+    api_app_id: 'A0KPROXY',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: o.messageTs, channel_id: o.channel, is_ephemeral: false },
+    trigger_id: `${Date.now()}.${randomUUID()}`,
+    team: { id: 'T0TEST', domain: 'acme' },
+    channel: { id: o.channel, name: 'incident-4242' },
+    message: {
+      type: 'message',
+      ts: o.messageTs,
+      ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+      text: 'report',
+    },
+    response_url: o.responseUrl,
+    actions: [
+      {
+        action_id: o.actionId,
+        block_id: 'b',
+        text: { type: 'plain_text', text: 'x' },
+        value: o.value,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const res = await fetch(`${botUrl}/slack/events`, { method: 'POST', body, headers: sign(body) });
+  return res.status;
+}

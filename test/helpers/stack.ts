@@ -11,9 +11,10 @@ import { createBot, healthRoutes } from '../../src/bot/app.js';
 import { parseConfig, parseEnv } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics, metricHelp } from '../../src/metrics.js';
-import { diagnoseQueueName } from '../../src/queue/jobs.js';
+import { diagnoseQueueName, executeQueueName } from '../../src/queue/jobs.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
+import { startExecuteWorker } from '../../src/workers/execute-worker.js';
 import { FakeSlack } from './fake-slack.js';
 import { type Served, serve } from './live.js';
 import { signingSecret } from './slack-requests.js';
@@ -30,6 +31,8 @@ export interface Stack {
   readonly metrics: Metrics;
   readonly configYaml: string;
   worker: Worker | undefined;
+  executeWorker: Worker | undefined;
+  readonly executeQueue: Queue;
   startWorker(options?: Partial<WorkerOptions>): Worker;
   stop(): Promise<void>;
 }
@@ -88,6 +91,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     retryConfig: { retries: 3, factor: 1, minTimeout: 20, maxTimeout: 200 },
     onRetry: (method) => metrics.inc('kproxy_slack_retries_total', { method }),
   });
+  const executeQueue = new Queue(executeQueueName, {
+    connection: new Redis(o.redisUrl, { maxRetriesPerRequest: 1 }),
+    prefix,
+  });
   const queue = new Queue(diagnoseQueueName, {
     connection: new Redis(o.redisUrl, { maxRetriesPerRequest: 1 }),
     prefix,
@@ -108,6 +115,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     env,
     redis: botRedis,
     queue,
+    executeQueue,
     poster,
     logger,
     metrics,
@@ -125,6 +133,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     metrics,
     configYaml,
     worker: undefined,
+    executeWorker: undefined,
+    executeQueue,
     startWorker(options = {}) {
       stack.worker = startDiagnoseWorker({
         config,
@@ -134,10 +144,22 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger,
         workerOptions: { prefix, ...o.workerOptions, ...options },
       });
+      stack.executeWorker = startExecuteWorker({
+        config,
+        redis,
+        connection: new Redis(o.redisUrl, { maxRetriesPerRequest: null }),
+        poster,
+        logger,
+        diagnoseQueue: queue,
+        workerOptions: { prefix },
+      });
       return stack.worker;
     },
     async stop() {
       await stack.worker?.close(true);
+      await stack.executeWorker?.close(true);
+      await executeQueue.obliterate({ force: true }).catch(() => undefined);
+      await executeQueue.close();
       await app.stop();
       if (botRedis !== redis) botRedis.disconnect();
       await queue.obliterate({ force: true }).catch(() => undefined);

@@ -1,0 +1,115 @@
+/**
+ * The execute worker: for an approval, `plan` reads the cluster and shows the exact
+ * writes on the approval message (the dry run); `execute` claims the approved request
+ * exactly once, plans again (re-validating the target), performs the writes, records the
+ * outcome in the audit stream, reports in the thread, and re-runs the diagnosis to tell
+ * whether the root cause cleared. A failed write is reported, never retried blindly.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ConnectionOptions, type Job, type Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { executePlan, planAction } from '../approvals/executors.js';
+import { ApprovalStore } from '../approvals/store.js';
+import { approvalMessage, refresh } from '../bot/approvals.js';
+import type { KubeHttp } from '../cluster/live/kube-http.js';
+import { LiveSource } from '../cluster/live/live-source.js';
+import type { ClusterConfig, Config } from '../config/config.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { enqueueDiagnosis, executeQueueName } from '../queue/jobs.js';
+import { escapeMrkdwn } from '../report/blocks.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { defaultSourceFor } from './diagnose-worker.js';
+
+export interface ExecuteWorkerDeps {
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly connection: ConnectionOptions;
+  readonly poster: SlackPoster;
+  readonly logger: Logger;
+  readonly diagnoseQueue: Queue;
+  readonly workerOptions?: Partial<WorkerOptions>;
+}
+
+export function startExecuteWorker(deps: ExecuteWorkerDeps): Worker {
+  const workerId = `worker-${randomUUID().slice(0, 8)}`;
+  const worker = new Worker(executeQueueName, (job) => process(deps, workerId, job), {
+    connection: deps.connection,
+    concurrency: 2,
+    ...deps.workerOptions,
+  });
+  worker.on('failed', (job, error) =>
+    deps.logger.error('execute job failed', { jobId: job?.id, error: errorMessage(error) }),
+  );
+  worker.on('error', (error) => deps.logger.error('execute worker error', { error: errorMessage(error) }));
+  return worker;
+}
+
+async function httpFor(cluster: ClusterConfig): Promise<KubeHttp> {
+  const source = await defaultSourceFor(cluster);
+  if (!(source instanceof LiveSource)) throw new Error(`cluster ${cluster.name} is not a live cluster`);
+  return source.http;
+}
+
+async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Promise<string> {
+  const id = String((job.data as { approvalId?: string }).approvalId ?? '');
+  const store = new ApprovalStore(deps.redis);
+  const approval = await store.get(id);
+  const message = await approvalMessage(deps.redis, id);
+  if (!approval || !message) return 'unknown approval';
+  const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
+  if (!cluster) return 'cluster no longer configured';
+  const target = { action: approval.action, node: approval.node };
+
+  if (job.name === 'plan') {
+    const plan = await planAction(await httpFor(cluster), target);
+    await refresh(
+      deps,
+      store,
+      id,
+      undefined,
+      plan.ok
+        ? [plan.value.summary, ...plan.value.writes.map((w) => `• ${w.describe}`)].join('\n')
+        : `cannot run now: ${plan.reason}`,
+    );
+    return 'planned';
+  }
+
+  if (!(await store.claimExecution(id, workerId))) return 'already claimed';
+  const thread = { channel: approval.channel, threadTs: approval.threadTs };
+  const http = await httpFor(cluster);
+  const plan = await planAction(http, target);
+  if (!plan.ok) {
+    await store.finish(id, workerId, 'failed', `not executed: ${plan.reason}`);
+    await deps.poster.post(thread.channel, {
+      text: `:x: \`${approval.action}\` was not executed: ${escapeMrkdwn(plan.reason)}`,
+      threadTs: thread.threadTs,
+    });
+    await refresh(deps, store, id, `Not executed: ${plan.reason}`);
+    return 'refused at re-validation';
+  }
+  const result = await executePlan(http, plan.value);
+  const detail = result.ok
+    ? result.done.join('; ')
+    : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;
+  await store.finish(id, workerId, result.ok ? 'done' : 'failed', detail);
+  const text = result.ok
+    ? `:white_check_mark: Executed \`${approval.action}\` (approved by ${approval.approvers.map((u) => `<@${u}>`).join(', ')}):\n${result.done.map((d) => `• ${escapeMrkdwn(d)}`).join('\n')}\nRe-running the diagnosis to check the fix…`
+    : `:x: \`${approval.action}\` failed: ${escapeMrkdwn(detail)}. Not retried: check the cluster before trying again.`;
+  await deps.poster.post(thread.channel, { text, threadTs: thread.threadTs });
+  await refresh(deps, store, id, result.ok ? `Done: ${detail}` : `Failed: ${detail}`);
+  if (result.ok) {
+    const requestId = randomUUID();
+    await enqueueDiagnosis(deps.diagnoseQueue, {
+      requestId,
+      cluster: approval.cluster,
+      target: message.ref.target,
+      channel: thread.channel,
+      threadTs: thread.threadTs,
+      requestedBy: approval.requester,
+      runningKey: `kproxy:verify:${requestId}`,
+      verifies: { approvalId: id, category: message.ref.category },
+    });
+  }
+  return result.ok ? 'done' : 'failed';
+}

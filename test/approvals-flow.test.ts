@@ -1,0 +1,173 @@
+/**
+ * Two-person approval of a YELLOW action end to end: report button → approval message
+ * with the dry-run plan → refused clicks (requester, non-approver) → approval → exactly one
+ * write to the cluster → result and post-fix verification in the thread.
+ */
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { bundlesDir } from './helpers/bundles.js';
+import { postAction, postCommand } from './helpers/slack-requests.js';
+import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+
+const redisUrl = inject('redisUrl');
+const n2 = 'ip-10-0-2-45.ec2.internal';
+const requester = 'U0ONCALL01';
+const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padStart(4, '0')}`);
+let stack: Stack | undefined;
+
+beforeEach(async () => {
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  await redis.quit();
+});
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+async function reportWithButtons() {
+  stack = await startStack({
+    redisUrl,
+    bundleDir: path.join(bundlesDir, 'stale-endpoints'),
+    extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}], groups: [S0SREGROUP] }, required: 1 }\n`,
+  });
+  const s = stack;
+  await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`, { user: requester });
+  const [report] = await waitFor('the report', () =>
+    s.slack.reports().length ? s.slack.reports() : undefined,
+  );
+  const actionsBlock = report?.blocks?.find((b) => (b as { type: string }).type === 'actions') as
+    | { elements: { value: string; text: { text: string } }[] }
+    | undefined;
+  const buttons = actionsBlock?.elements ?? [];
+  const button = (prefix: string) => buttons.find((b) => b.text.text.startsWith(prefix))?.value as string;
+  const click = (user: string, actionId: string, value: string, messageTs = report?.ts as string) =>
+    postAction(s.botUrl, {
+      user,
+      actionId,
+      value,
+      channel: incidentChannel,
+      messageTs,
+      threadTs: report?.thread_ts as string,
+      responseUrl: `${s.slack.url}/response/${user}`,
+    });
+  return { s, report, button, click };
+}
+
+/** An approver asks for the action: the dangerous case is approving one's own request. */
+const asker = approvers[5] as string;
+
+async function requestDelete(ctx: Awaited<ReturnType<typeof reportWithButtons>>) {
+  expect(await ctx.click(asker, 'kproxy_request_action_0', ctx.button('delete-kube-proxy-pod'))).toBe(200);
+  const message = await waitFor('the approval message', () =>
+    ctx.s.slack.messages.find((m) => m.text?.startsWith('Approval needed: delete-kube-proxy-pod')),
+  );
+  await waitFor('the dry-run plan', () =>
+    JSON.stringify(message.blocks).includes(
+      'DELETE Pod kube-system/kube-proxy-k2v9d (node ip-10-0-2-45.ec2.internal)',
+    ),
+  );
+  const approvalButtons = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
+    | { elements: { value: string }[] }
+    | undefined;
+  const approvalId = approvalButtons?.elements[0]?.value as string;
+  return { message, approvalId };
+}
+
+const ephemeral = (s: Stack, user: string) =>
+  s.slack.responses.filter((r) => r.path === `/response/${user}`).map((r) => String(r.body.text));
+
+describe('two-person approval of a YELLOW action', () => {
+  it('refuses the requester and non-approvers, then executes exactly once on approval and verifies the fix', async () => {
+    const ctx = await reportWithButtons();
+    const { s } = ctx;
+    const { message, approvalId } = await requestDelete(ctx);
+    expect(message.thread_ts).toBe(ctx.report?.thread_ts);
+    expect(JSON.stringify(message.blocks)).toContain(`Requested by <@${asker}>`);
+
+    await ctx.click(asker, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the self-approval refusal', () =>
+      ephemeral(s, asker).some((t) => t.includes('another approver must approve')),
+    );
+    await ctx.click('U0RANDOM01', 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the non-approver refusal', () =>
+      ephemeral(s, 'U0RANDOM01').some((t) =>
+        t.includes('You are not an approver for YELLOW actions on prod-east'),
+      ),
+    );
+    expect(s.api.server.mutations).toEqual([]);
+
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the executed reply', () =>
+      s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed `delete-kube-proxy-pod`')),
+    );
+    expect(s.api.server.mutations).toEqual([
+      {
+        method: 'DELETE',
+        path: '/api/v1/namespaces/kube-system/pods/kube-proxy-k2v9d',
+        contentType: undefined,
+        body: undefined,
+      },
+    ]);
+    const verification = await waitFor(
+      'the post-fix check',
+      () => s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
+      30_000,
+    );
+    // The served bundle does not change, so the rules are still stale: kproxy says so.
+    expect(verification.text).toContain(
+      ':warning: Post-fix check: `stale_endpoints` is still the root cause',
+    );
+    await waitFor('the closed approval message', () =>
+      JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes('Done: DELETE Pod'),
+    );
+
+    await ctx.click(approvers[1] as string, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the late click', () =>
+      ephemeral(s, approvers[1] as string).some((t) => t.includes('already done')),
+    );
+    expect(s.api.server.mutations).toHaveLength(1);
+  });
+
+  it('50 concurrent approve clicks execute once', async () => {
+    const ctx = await reportWithButtons();
+    const { approvalId, message } = await requestDelete(ctx);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        ctx.click(approvers[i % approvers.length] as string, 'kproxy_approve', approvalId, message.ts),
+      ),
+    );
+    await waitFor('the execution', () =>
+      ctx.s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed')),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ctx.s.api.server.mutations).toHaveLength(1);
+  });
+
+  it('an approver from a user group may approve; a deny cancels and nothing is written', async () => {
+    const ctx = await reportWithButtons();
+    ctx.s.slack.groupMembers.set('S0SREGROUP', ['U0SREMEMB1']);
+    const first = await requestDelete(ctx);
+    await ctx.click('U0SREMEMB1', 'kproxy_deny', first.approvalId, first.message.ts);
+    await waitFor('the denied message', () =>
+      JSON.stringify(ctx.s.slack.messages.find((m) => m.ts === first.message.ts)?.blocks).includes(
+        'Denied by <@U0SREMEMB1>',
+      ),
+    );
+    await ctx.click(approvers[0] as string, 'kproxy_approve', first.approvalId, first.message.ts);
+    await waitFor('the refusal', () =>
+      ephemeral(ctx.s, approvers[0] as string).some((t) => t.includes('already denied')),
+    );
+    expect(ctx.s.api.server.mutations).toEqual([]);
+  });
+
+  it('RED actions are refused until their reason and confirmation steps exist', async () => {
+    const ctx = await reportWithButtons();
+    await ctx.click(requester, 'kproxy_request_action_2', ctx.button('drain-node'));
+    await waitFor('the refusal', () =>
+      ephemeral(ctx.s, requester).some((t) => t.includes('`drain-node` is RED')),
+    );
+    expect(ctx.s.slack.messages.some((m) => m.text?.startsWith('Approval needed'))).toBe(false);
+  });
+});
