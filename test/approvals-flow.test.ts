@@ -130,6 +130,27 @@ describe('two-person approval of a YELLOW action', () => {
     expect(s.api.server.mutations).toHaveLength(1);
   });
 
+  it('/kproxy audit shows the trail to approvers only', async () => {
+    const ctx = await reportWithButtons();
+    const { approvalId, message } = await requestDelete(ctx);
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the execution', () =>
+      ctx.s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed')),
+    );
+    const refused = JSON.parse((await postCommand(ctx.s.botUrl, 'audit 5', { user: 'U0RANDOM01' })).body) as {
+      text: string;
+    };
+    expect(refused.text).toContain('approvers only');
+    const trail = JSON.parse(
+      (await postCommand(ctx.s.botUrl, 'audit 5', { user: approvers[3] as string })).body,
+    ) as { text: string };
+    expect(trail.text).toMatch(/`done` .* by <@worker-/);
+    expect(trail.text).toMatch(/`approved` .* by <@U0APPR0000>/);
+    expect(trail.text).toMatch(
+      /`requested` .* by <@U0APPR0005> — delete-kube-proxy-pod YELLOW on prod-east\/ip-10-0-2-45\.ec2\.internal/,
+    );
+  });
+
   it('50 concurrent approve clicks execute once', async () => {
     const ctx = await reportWithButtons();
     const { approvalId, message } = await requestDelete(ctx);

@@ -23,7 +23,7 @@ import {
 } from '../queue/jobs.js';
 import { rememberParent, requestedHeadline } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { registerApprovals } from './approvals.js';
+import { auditText, registerApprovals } from './approvals.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 
@@ -91,6 +91,13 @@ export function createBot(deps: BotDeps): App {
     const cmd = parsed.command;
     if (cmd.kind === 'help') {
       await ack({ response_type: 'ephemeral', text: commandUsage });
+      return;
+    }
+    if (cmd.kind === 'audit') {
+      await ack({
+        response_type: 'ephemeral',
+        text: await auditText(deps.config, deps.redis, command.user_id, cmd.count),
+      });
       return;
     }
     if (cmd.kind === 'clusters') {

@@ -103,6 +103,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       ));
     }
     const vote = await store.approve(id, b.user.id);
+    deps.logger.info('audit', { event: 'approve_click', approval: id, by: b.user.id, outcome: vote.outcome });
     switch (vote.outcome) {
       case 'self':
         return void (await tell('You requested this action: another approver must approve it.'));
@@ -152,6 +153,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       ));
     }
     const outcome = await store.deny(id, b.user.id);
+    deps.logger.info('audit', { event: 'deny_click', approval: id, by: b.user.id, outcome });
     if (outcome === 'denied')
       await refresh(
         deps,
@@ -222,4 +224,33 @@ async function groupsOf(
     if (users.includes(user)) member.push(group);
   }
   return member;
+}
+
+/** `/kproxy audit [n]`: recent approval events, for users who may approve something. */
+export async function auditText(config: Config, redis: Redis, user: string, count: number): Promise<string> {
+  const policies = [
+    config.approvals,
+    ...config.clusters.map((c) => c.approvals).filter((p) => p !== undefined),
+  ];
+  const listed = policies.some(
+    (p) => p.yellow.approvers.users.includes(user) || p.red.approvers.users.includes(user),
+  );
+  const groups = [
+    ...new Set(policies.flatMap((p) => [...p.yellow.approvers.groups, ...p.red.approvers.groups])),
+  ];
+  const inGroup = (await Promise.all(groups.map((g) => redis.sismember(`kproxy:usergroup:${g}`, user)))).some(
+    (m) => m === 1,
+  );
+  if (!listed && !inGroup) return ':no_entry: The audit trail is shown to approvers only.';
+  const entries = await new ApprovalStore(redis).recentAudit(count);
+  if (entries.length === 0) return 'No approval events yet.';
+  return [
+    `*Last ${entries.length} approval events*`,
+    ...entries.map(
+      (e) =>
+        `${new Date(e.at).toISOString()} \`${e.type}\` ${e.approval.slice(0, 8)} by <@${e.by}>${e.detail ? ` — ${e.detail}` : ''}`,
+    ),
+  ]
+    .join('\n')
+    .slice(0, 3000);
 }

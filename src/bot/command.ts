@@ -17,6 +17,7 @@ export const commandSchema = z.discriminatedUnion('kind', [
     node: nodeNameSchema.optional(),
   }),
   z.strictObject({ kind: z.literal('clusters') }),
+  z.strictObject({ kind: z.literal('audit'), count: z.number().int().min(1).max(50) }),
   z.strictObject({ kind: z.literal('help') }),
 ]);
 
@@ -30,6 +31,7 @@ export const commandUsage = [
   '*Usage*',
   '• `/kproxy diagnose <cluster> [<namespace>/<service>] [--node <node>]` — find why a Service is unreachable (without a Service: kube-proxy health across the cluster)',
   '• `/kproxy clusters` — the clusters this channel may diagnose',
+  '• `/kproxy audit [n]` — the last n approval events (approvers only)',
   '• `/kproxy help` — this message',
   'Example: `/kproxy diagnose prod-east app/web-api --node ip-10-0-1-23.ec2.internal`',
 ].join('\n');
@@ -55,6 +57,11 @@ function parseWords(text: string): ParsedCommand {
     return args.length === 0
       ? { ok: true, command: { kind: 'clusters' } }
       : { ok: false, problem: '`clusters` takes no arguments' };
+  }
+  if (verb === 'audit') {
+    if (args.length > 1 || (args[0] !== undefined && !/^\d{1,2}$/.test(args[0])))
+      return { ok: false, problem: '`audit` takes at most a number (1-50)' };
+    return { ok: true, command: { kind: 'audit', count: Math.min(50, Math.max(1, Number(args[0] ?? 10))) } };
   }
   if (verb !== 'diagnose') return { ok: false, problem: `unknown command \`${clip(verb)}\`` };
   return parseDiagnose(args);

@@ -93,6 +93,13 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     ? result.done.join('; ')
     : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;
   await store.finish(id, workerId, result.ok ? 'done' : 'failed', detail);
+  deps.logger.info('audit', {
+    event: result.ok ? 'executed' : 'execution_failed',
+    approval: id,
+    action: approval.action,
+    cluster: approval.cluster,
+    detail,
+  });
   const text = result.ok
     ? `:white_check_mark: Executed \`${approval.action}\` (approved by ${approval.approvers.map((u) => `<@${u}>`).join(', ')}):\n${result.done.map((d) => `• ${escapeMrkdwn(d)}`).join('\n')}\nRe-running the diagnosis to check the fix…`
     : `:x: \`${approval.action}\` failed: ${escapeMrkdwn(detail)}. Not retried: check the cluster before trying again.`;
