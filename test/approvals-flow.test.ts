@@ -26,11 +26,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function reportWithButtons() {
+async function reportWithButtons(extra = '') {
   stack = await startStack({
     redisUrl,
     bundleDir: path.join(bundlesDir, 'stale-endpoints'),
-    extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}], groups: [S0SREGROUP] }, required: 1 }\n`,
+    extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}], groups: [S0SREGROUP] }, required: 1 }\n${extra}`,
   });
   const s = stack;
   await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`, { user: requester });
@@ -59,9 +59,12 @@ async function reportWithButtons() {
 const asker = approvers[5] as string;
 
 async function requestDelete(ctx: Awaited<ReturnType<typeof reportWithButtons>>) {
+  const isApproval = (m: { text?: string }) => m.text?.startsWith('Approval needed: delete-kube-proxy-pod');
+  const before = ctx.s.slack.messages.filter(isApproval).length;
   expect(await ctx.click(asker, 'kproxy_request_action_0', ctx.button('delete-kube-proxy-pod'))).toBe(200);
-  const message = await waitFor('the approval message', () =>
-    ctx.s.slack.messages.find((m) => m.text?.startsWith('Approval needed: delete-kube-proxy-pod')),
+  const message = await waitFor(
+    'the approval message',
+    () => ctx.s.slack.messages.filter(isApproval)[before],
   );
   await waitFor('the dry-run plan', () =>
     JSON.stringify(message.blocks).includes(
@@ -149,6 +152,29 @@ describe('two-person approval of a YELLOW action', () => {
     expect(trail.text).toMatch(
       /`requested` .* by <@U0APPR0005> — delete-kube-proxy-pod YELLOW on prod-east\/ip-10-0-2-45\.ec2\.internal/,
     );
+  });
+
+  it('with impersonation, writes run as the approving human, or not at all', async () => {
+    const ctx = await reportWithButtons(
+      `impersonation:\n  ${approvers[0]}: { user: alice@example.com, groups: [sre, oncall] }\n`,
+    );
+    const first = await requestDelete(ctx);
+    await ctx.click(approvers[1] as string, 'kproxy_approve', first.approvalId, first.message.ts);
+    await waitFor('the refusal', () =>
+      ctx.s.slack.messages.some((m) =>
+        m.text?.includes('no Kubernetes identity is mapped for <@U0APPR0001>'),
+      ),
+    );
+    expect(ctx.s.api.server.mutations).toEqual([]);
+    const second = await requestDelete(ctx);
+    await ctx.click(approvers[0] as string, 'kproxy_approve', second.approvalId, second.message.ts);
+    await waitFor('the execution', () =>
+      ctx.s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed')),
+    );
+    expect(ctx.s.api.server.mutations[0]?.impersonate).toEqual({
+      user: 'alice@example.com',
+      groups: ['sre', 'oncall'],
+    });
   });
 
   it('50 concurrent approve clicks execute once', async () => {

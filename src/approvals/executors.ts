@@ -52,11 +52,21 @@ export async function planAction(
   }
 }
 
+/** The Kubernetes identity writes are made as (the approving human), when configured. */
+export interface Impersonation {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
 /** Performs a plan's writes in order; stops at the first refusal and says what was done. */
 export async function executePlan(
   http: KubeHttp,
   plan: Plan,
+  as?: Impersonation,
 ): Promise<{ ok: boolean; done: string[]; error?: string }> {
+  const headers: Record<string, string | readonly string[]> = as
+    ? { 'Impersonate-User': as.user, ...(as.groups.length > 0 ? { 'Impersonate-Group': as.groups } : {}) }
+    : {};
   const done: string[] = [];
   for (const write of plan.writes) {
     const call = {
@@ -70,6 +80,7 @@ export async function executePlan(
       write.body ?? { apiVersion: 'v1', kind: 'DeleteOptions' },
       call,
       write.contentType ?? 'application/json',
+      headers,
     );
     if (!res.ok) return { ok: false, done, error: `${write.describe}: ${res.reason}` };
     done.push(write.describe);

@@ -34,6 +34,8 @@ export interface Approval extends ApprovalRequest {
   readonly id: string;
   readonly state: ApprovalState;
   readonly approvers: readonly string[];
+  /** The approver whose vote reached the threshold. */
+  readonly approvedBy?: string | undefined;
   readonly createdAt: number;
 }
 
@@ -88,7 +90,7 @@ local required = tonumber(redis.call('HGET', KEYS[1], 'required'))
 ARGV[4] = 'approval'
 ${audit}
 if count >= required then
-  redis.call('HSET', KEYS[1], 'state', 'approved')
+  redis.call('HSET', KEYS[1], 'state', 'approved', 'approvedBy', ARGV[1])
   ARGV[4] = 'approved'
   ${audit}
   return {'approved', count}
@@ -176,6 +178,7 @@ export class ApprovalStore {
       id,
       state: fields.state as ApprovalState,
       approvers: voters.sort(),
+      approvedBy: fields.approvedBy,
       createdAt: Number(fields.createdAt),
     };
   }

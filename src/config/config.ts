@@ -120,6 +120,17 @@ const pagerDutySchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   pagerduty: pagerDutySchema.optional(),
+  /**
+   * Optional: Slack user id → the Kubernetes identity approved actions run as
+   * (Impersonate-User / Impersonate-Group), so the cluster's RBAC decides and its audit
+   * log names the people. With it set, an approver without a mapping cannot trigger writes.
+   */
+  impersonation: z
+    .record(
+      slackUserId,
+      z.strictObject({ user: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }),
+    )
+    .optional(),
   approvals: approvalsSchema.default({
     yellow: { approvers: { users: [], groups: [] }, required: 1, expiresMinutes: 15 },
     red: { approvers: { users: [], groups: [] }, required: 1, expiresMinutes: 10 },

@@ -35,6 +35,8 @@ export interface Mutation {
   readonly path: string;
   readonly contentType: string | undefined;
   readonly body: unknown;
+  /** Impersonate-User / Impersonate-Group headers, when the client sent them. */
+  readonly impersonate?: { user: string; groups: string[] };
 }
 
 export interface Fault {
@@ -212,13 +214,13 @@ export class BundleApiServer {
         );
       const body =
         entry.method === 'PATCH'
-          ? await this.patch(path, await readBody(req), req.headers['content-type'])
+          ? await this.patch(path, await readBody(req), req.headers['content-type'], impersonationOf(req))
           : entry.method === 'GET'
             ? await this.get(path, query)
             : entry.method === 'POST'
               ? await this.post(path, await readBody(req))
               : entry.method === 'DELETE'
-                ? await this.delete(path)
+                ? await this.delete(path, impersonationOf(req))
                 : undefined;
       if (body === undefined)
         throw new HttpError(405, 'MethodNotAllowed', `${entry.method} is not supported here`);
@@ -306,7 +308,7 @@ export class BundleApiServer {
     return created;
   }
 
-  private async delete(path: string): Promise<Json> {
+  private async delete(path: string, impersonate?: Mutation['impersonate']): Promise<Json> {
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path);
     const key = m ? `${m[1]}/${m[2]}` : '';
     const pod = this.debugPods.get(key);
@@ -317,12 +319,23 @@ export class BundleApiServer {
     if (!m) throw new HttpError(403, 'Forbidden', `delete ${path} is forbidden`);
     // A bundle pod (remediation): it must exist; the write is recorded, the bundle unchanged.
     const existing = await this.getOne(`namespaces/${m[1]}/pods.json`, 'pods', m[2] as string, m[1]);
-    this.mutations.push({ method: 'DELETE', path, contentType: undefined, body: undefined });
+    this.mutations.push({
+      method: 'DELETE',
+      path,
+      contentType: undefined,
+      body: undefined,
+      ...(impersonate ? { impersonate } : {}),
+    });
     return existing;
   }
 
   /** PATCH of a DaemonSet or a Node (remediation): recorded, answered with the object. */
-  private async patch(path: string, body: string, contentType: string | undefined): Promise<Json> {
+  private async patch(
+    path: string,
+    body: string,
+    contentType: string | undefined,
+    impersonate?: Mutation['impersonate'],
+  ): Promise<Json> {
     const ds = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(path);
     const node = /^\/api\/v1\/nodes\/([^/:]+)$/.exec(path);
     const existing = ds
@@ -331,7 +344,13 @@ export class BundleApiServer {
         ? await this.getOne('nodes.json', 'nodes', node[1] as string, undefined)
         : undefined;
     if (!existing) throw new HttpError(403, 'Forbidden', `patch ${path} is forbidden`);
-    this.mutations.push({ method: 'PATCH', path, contentType, body: JSON.parse(body) as unknown });
+    this.mutations.push({
+      method: 'PATCH',
+      path,
+      contentType,
+      body: JSON.parse(body) as unknown,
+      ...(impersonate ? { impersonate } : {}),
+    });
     return existing;
   }
 
@@ -547,6 +566,16 @@ function iptablesTable(text: string, table: string): string {
   const from = start > 0 && lines[start - 1]?.startsWith('# Generated') ? start - 1 : start;
   const to = lines[end + 1]?.startsWith('# Completed') ? end + 1 : end;
   return `${lines.slice(from, to + 1).join('\n')}\n`;
+}
+
+function impersonationOf(req: IncomingMessage): Mutation['impersonate'] {
+  const user = req.headers['impersonate-user'];
+  if (typeof user !== 'string') return undefined;
+  const raw = req.headers['impersonate-group'];
+  const groups = (Array.isArray(raw) ? raw : raw ? [raw] : []).flatMap((g) =>
+    g.split(',').map((x) => x.trim()),
+  );
+  return { user, groups };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -88,7 +88,20 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     await refresh(deps, store, id, `Not executed: ${plan.reason}`);
     return 'refused at re-validation';
   }
-  const result = await executePlan(http, plan.value);
+  // With impersonation configured, writes run as the approving human, or not at all.
+  const mapping = deps.config.impersonation;
+  const as = mapping && approval.approvedBy ? mapping[approval.approvedBy] : undefined;
+  if (mapping && !as) {
+    const reason = `no Kubernetes identity is mapped for <@${approval.approvedBy ?? '?'}> (impersonation)`;
+    await store.finish(id, workerId, 'failed', `not executed: ${reason}`);
+    await deps.poster.post(thread.channel, {
+      text: `:x: \`${approval.action}\` was not executed: ${reason}`,
+      threadTs: thread.threadTs,
+    });
+    await refresh(deps, store, id, `Not executed: ${reason}`);
+    return 'no identity';
+  }
+  const result = await executePlan(http, plan.value, as);
   const detail = result.ok
     ? result.done.join('; ')
     : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;

@@ -179,8 +179,9 @@ export class KubeHttp {
     body: unknown,
     call: ApiCall,
     contentType = 'application/json',
+    extraHeaders: Readonly<Record<string, string | readonly string[]>> = {},
   ): Promise<Fetched<string>> {
-    return this.limit(() => this.request(path, {}, call, method, body, contentType));
+    return this.limit(() => this.request(path, {}, call, method, body, contentType, extraHeaders));
   }
 
   private async request(
@@ -190,6 +191,7 @@ export class KubeHttp {
     method: 'GET' | 'POST' | 'DELETE' | 'PATCH' = 'GET',
     body?: unknown,
     contentType = 'application/json',
+    extraHeaders: Readonly<Record<string, string | readonly string[]>> = {},
   ): Promise<Fetched<string>> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -199,10 +201,14 @@ export class KubeHttp {
       await this.kc.applySecurityAuthentication(ctx);
       const headers = ctx.getHeaders();
       if (body !== undefined) headers['content-type'] = contentType;
+      // Pairs, so a header may repeat (Impersonate-Group once per group).
+      const merged: [string, string][] = Object.entries(headers as Record<string, string>);
+      for (const [k, v] of Object.entries(extraHeaders))
+        for (const value of typeof v === 'string' ? [v] : v) merged.push([k, value]);
       const response = await fetch(url, {
         method,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        headers,
+        headers: merged,
         dispatcher: ctx.getDispatcher(),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
