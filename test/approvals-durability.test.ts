@@ -49,6 +49,7 @@ async function startRedis(port: number): Promise<void> {
     retryStrategy: () => 50,
     maxRetriesPerRequest: null,
   });
+  probe.on('error', () => undefined);
   await probe.connect().catch(() => undefined);
   await probe.ping();
   probe.disconnect();
