@@ -177,6 +177,24 @@ describe('two-person approval of a YELLOW action', () => {
     });
   });
 
+  it('an unanswered request expires by itself and says so; late clicks change nothing', async () => {
+    const ctx = await reportWithButtons();
+    const { approvalId, message } = await requestDelete(ctx);
+    // Move its deadline into the past, as if 15 minutes had gone by.
+    await ctx.s.redis.hset(`kproxy:approval:${approvalId}`, 'expiresAt', String(Date.now() - 1));
+    await ctx.s.redis.zadd('kproxy:approvals:pending', Date.now() - 1, approvalId);
+    await waitFor('the expired message', () =>
+      JSON.stringify(ctx.s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes(
+        'Expired: nobody approved in time',
+      ),
+    );
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the late-click answer', () =>
+      ephemeral(ctx.s, approvers[0] as string).some((t) => t.includes('already expired')),
+    );
+    expect(ctx.s.api.server.mutations).toEqual([]);
+  });
+
   it('50 concurrent approve clicks execute once', async () => {
     const ctx = await reportWithButtons();
     const { approvalId, message } = await requestDelete(ctx);

@@ -99,6 +99,22 @@ describe('ApprovalStore', () => {
     expect(entries[0]).toMatchObject({ by: 'worker-1', detail: 'API answered 403', approval: a.id });
   });
 
+  it('the expiry sweep expires overdue requests once, and only those', async () => {
+    const s = store();
+    const due = await s.create(request({ expiresAt: clock + 1000 }));
+    const later = await s.create(request({ expiresAt: clock + 60_000 }));
+    const answered = await s.create(request({ expiresAt: clock + 1000 }));
+    await s.approve(answered.id, 'U0SECOND01');
+    clock += 5000;
+    expect(await s.expireDue()).toEqual([due.id]);
+    expect(await s.expireDue()).toEqual([]);
+    expect((await s.get(due.id))?.state).toBe('expired');
+    expect((await s.get(later.id))?.state).toBe('pending');
+    expect((await s.get(answered.id))?.state).toBe('approved');
+    expect((await s.recentAudit(1))[0]).toMatchObject({ type: 'expired', approval: due.id, by: 'kproxy' });
+    clock -= 5000;
+  });
+
   it('refuses a threshold below one', async () => {
     await expect(store().create(request({ required: 0 }))).rejects.toThrow(/at least one approver/);
   });

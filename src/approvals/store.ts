@@ -60,6 +60,8 @@ const auditMaxLen = 100_000;
 const retentionMs = 7 * 24 * 3600 * 1000;
 
 const hashKey = (id: string) => `kproxy:approval:${id}`;
+/** Pending requests by deadline, for the expiry sweep. */
+const pendingKey = 'kproxy:approvals:pending';
 const votersKey = (id: string) => `kproxy:approval:${id}:approvers`;
 
 const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
@@ -121,6 +123,14 @@ ${audit}
 return {'ok'}
 `;
 
+/** KEYS: hash, voters, audit. Expires a pending request whose deadline has passed. */
+const expireScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {'not pending'} end
+${expiryCheck}
+return {'not due'}
+`;
+
 export class ApprovalStore {
   constructor(
     private readonly redis: Redis,
@@ -144,6 +154,7 @@ export class ApprovalStore {
     };
     await this.redis
       .multi()
+      .zadd(pendingKey, request.expiresAt, id)
       .hset(hashKey(id), fields)
       .pexpireat(hashKey(id), retainUntil)
       .xadd(
@@ -214,6 +225,34 @@ export class ApprovalStore {
   /** executing → done | failed, with what happened. */
   async finish(id: string, worker: string, outcome: 'done' | 'failed', detail: string): Promise<boolean> {
     return (await this.transition(id, worker, 'executing', outcome, detail)) === 'ok';
+  }
+
+  /**
+   * Expires every pending request past its deadline (once, whoever sweeps) and returns
+   * their ids, so their messages can say so.
+   */
+  async expireDue(): Promise<string[]> {
+    const now = this.now();
+    const due = await this.redis.zrangebyscore(pendingKey, '-inf', now);
+    const expired: string[] = [];
+    for (const id of due) {
+      const r = (await this.redis.eval(
+        expireScript,
+        3,
+        hashKey(id),
+        votersKey(id),
+        auditKey,
+        'kproxy',
+        String(now),
+        String(auditMaxLen),
+        'expired',
+        id,
+        '',
+      )) as string[];
+      await this.redis.zrem(pendingKey, id);
+      if (r[0] === 'expired') expired.push(id);
+    }
+    return expired;
   }
 
   async recentAudit(count = 20): Promise<AuditEntry[]> {

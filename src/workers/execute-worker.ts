@@ -29,6 +29,8 @@ export interface ExecuteWorkerDeps {
   readonly logger: Logger;
   readonly diagnoseQueue: Queue;
   readonly workerOptions?: Partial<WorkerOptions>;
+  /** How often pending requests are checked for expiry. @defaultValue 15_000 */
+  readonly sweepIntervalMs?: number;
 }
 
 export function startExecuteWorker(deps: ExecuteWorkerDeps): Worker {
@@ -42,7 +44,26 @@ export function startExecuteWorker(deps: ExecuteWorkerDeps): Worker {
     deps.logger.error('execute job failed', { jobId: job?.id, error: errorMessage(error) }),
   );
   worker.on('error', (error) => deps.logger.error('execute worker error', { error: errorMessage(error) }));
+  // Expired requests say so on their message without waiting for a click.
+  const sweep = setInterval(() => {
+    void sweepExpired(deps).catch((error) =>
+      deps.logger.warn('expiry sweep failed', { error: errorMessage(error) }),
+    );
+  }, deps.sweepIntervalMs ?? 15_000);
+  worker.on('closing', () => clearInterval(sweep));
   return worker;
+}
+
+export async function sweepExpired(
+  deps: Pick<ExecuteWorkerDeps, 'config' | 'redis' | 'poster' | 'logger'>,
+): Promise<string[]> {
+  const store = new ApprovalStore(deps.redis);
+  const expired = await store.expireDue();
+  for (const id of expired) {
+    deps.logger.info('audit', { event: 'expired', approval: id });
+    await refresh(deps, store, id, 'Expired: nobody approved in time. Nothing was changed.');
+  }
+  return expired;
 }
 
 async function httpFor(cluster: ClusterConfig): Promise<KubeHttp> {

@@ -152,6 +152,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         logger,
         diagnoseQueue: queue,
         workerOptions: { prefix },
+        sweepIntervalMs: 200,
       });
       return stack.worker;
     },
