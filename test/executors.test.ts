@@ -78,12 +78,53 @@ describe('executors', () => {
     ]);
   });
 
+  it('drain-node: cordon, then one eviction per pod; DaemonSet pods stay', async () => {
+    const h = await http();
+    const plan = await planAction(h, { action: 'drain-node', node: n2 });
+    if (!plan.ok) throw new Error(plan.reason);
+    const result = await executePlan(h, plan.value);
+    expect(result.ok).toBe(true);
+    expect(served?.server.mutations.map((m) => `${m.method} ${m.path}`)).toEqual([
+      `PATCH /api/v1/nodes/${n2}`,
+      'POST /api/v1/namespaces/app/pods/web-api-7c9d8b6f5d-8mzt2/eviction',
+      'POST /api/v1/namespaces/kube-system/pods/coredns-5b8cc885bc-9tnbw/eviction',
+    ]);
+    expect(served?.server.mutations[1]?.body).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'web-api-7c9d8b6f5d-8mzt2', namespace: 'app' },
+    });
+  });
+
+  it('drain-node: an eviction a PodDisruptionBudget keeps refusing is retried, then reported; the rest go on', async () => {
+    served = await serve(path.join(bundlesDir, 'stale-endpoints'), {
+      faults: [{ match: /^POST \/api\/v1\/namespaces\/app\/pods\/[^/]+\/eviction$/, respond: 429 }],
+    });
+    const h = served.source().http;
+    const plan = await planAction(h, { action: 'drain-node', node: n2 });
+    if (!plan.ok) throw new Error(plan.reason);
+    const result = await executePlan(h, plan.value, undefined, {
+      evictionRetries: 2,
+      evictionRetryDelayMs: 0,
+    });
+    expect(result).toEqual({
+      ok: false,
+      done: [`PATCH Node ${n2} spec.unschedulable=true`, 'EVICT Pod kube-system/coredns-5b8cc885bc-9tnbw'],
+      error: 'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2: still refused by a PodDisruptionBudget after 3 tries',
+    });
+    expect(served.server.mutations.map((m) => m.path)).toEqual([
+      `/api/v1/nodes/${n2}`,
+      '/api/v1/namespaces/kube-system/pods/coredns-5b8cc885bc-9tnbw/eviction',
+    ]);
+  });
+
   it('re-validation refuses a target that changed, and writes nothing', async () => {
     const h = await http();
     for (const target of [
       { action: 'delete-kube-proxy-pod' as const, node: 'ip-10-9-9-9.ec2.internal' },
       { action: 'cordon-node' as const, node: 'ip-10-9-9-9.ec2.internal' },
-      { action: 'drain-node' as const, node: n2 },
+      { action: 'drain-node' as const, node: 'ip-10-9-9-9.ec2.internal' },
+      { action: 'switch-kube-proxy-mode-ipvs' as const },
     ]) {
       const plan = await planAction(h, target);
       expect(plan.ok).toBe(false);

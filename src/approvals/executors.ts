@@ -4,8 +4,9 @@
  * request was made for) and returns the exact writes — shown as the dry-run preview, and
  * planned again, then executed, when the approval is reached.
  *
- * Built so far: the YELLOW Kubernetes actions. drain-node, the EKS add-on update and the
- * IPVS switch are refused at planning until they are implemented.
+ * Built so far: the YELLOW Kubernetes actions and drain-node (RED: the Slack flow does not
+ * offer RED actions yet). The EKS add-on update and the IPVS switch are refused at planning
+ * until they are implemented.
  */
 import type { Fetched, KubeHttp } from '../cluster/live/kube-http.js';
 import type { ActionId } from './actions.js';
@@ -16,7 +17,7 @@ export interface ActionTarget {
 }
 
 export interface PlannedWrite {
-  readonly method: 'PATCH' | 'DELETE';
+  readonly method: 'PATCH' | 'DELETE' | 'POST';
   readonly path: string;
   readonly body?: unknown;
   readonly contentType?: string;
@@ -45,6 +46,8 @@ export async function planAction(
       return target.node ? planDeletePod(http, target.node) : refused('delete-kube-proxy-pod needs a node');
     case 'cordon-node':
       return target.node ? planCordon(http, target.node) : refused('cordon-node needs a node');
+    case 'drain-node':
+      return target.node ? planDrain(http, target.node) : refused('drain-node needs a node');
     default:
       return refused(
         `${target.action} is not available in this kproxy version; follow the report's steps by hand`,
@@ -58,35 +61,69 @@ export interface Impersonation {
   readonly groups: readonly string[];
 }
 
-/** Performs a plan's writes in order; stops at the first refusal and says what was done. */
+export interface ExecuteOptions {
+  /** How often an eviction refused by a PodDisruptionBudget (429) is tried again. */
+  readonly evictionRetries?: number;
+  readonly evictionRetryDelayMs?: number;
+}
+
+/**
+ * Performs a plan's writes in order; stops at the first refusal and says what was done.
+ * Evictions are the exception: one blocked by a PodDisruptionBudget is retried (as
+ * `kubectl drain` does) and, if still blocked, reported while the rest go on.
+ */
 export async function executePlan(
   http: KubeHttp,
   plan: Plan,
   as?: Impersonation,
+  options: ExecuteOptions = {},
 ): Promise<{ ok: boolean; done: string[]; error?: string }> {
+  const retries = options.evictionRetries ?? 5;
+  const delayMs = options.evictionRetryDelayMs ?? 5000;
+  const blocked: string[] = [];
   const headers: Record<string, string | readonly string[]> = as
     ? { 'Impersonate-User': as.user, ...(as.groups.length > 0 ? { 'Impersonate-Group': as.groups } : {}) }
     : {};
   const done: string[] = [];
   for (const write of plan.writes) {
     const call = {
-      verb: write.method === 'PATCH' ? 'patch' : 'delete',
+      verb: write.method === 'PATCH' ? 'patch' : write.method === 'POST' ? 'create' : 'delete',
       resource: resourceOf(write.path),
       namespace: namespaceOf(write.path),
     };
-    const res = await http.send(
-      write.method,
-      write.path,
-      write.body ?? { apiVersion: 'v1', kind: 'DeleteOptions' },
-      call,
-      write.contentType ?? 'application/json',
-      headers,
-    );
+    const isEviction = write.path.endsWith('/eviction');
+    let res = await sendWrite(http, write, call, headers);
+    for (let attempt = 0; isEviction && !res.ok && res.status === 429 && attempt < retries; attempt++) {
+      await sleep(delayMs);
+      res = await sendWrite(http, write, call, headers);
+    }
+    if (!res.ok && isEviction && res.status === 429) {
+      blocked.push(`${write.describe}: still refused by a PodDisruptionBudget after ${retries + 1} tries`);
+      continue;
+    }
     if (!res.ok) return { ok: false, done, error: `${write.describe}: ${res.reason}` };
     done.push(write.describe);
   }
-  return { ok: true, done };
+  return blocked.length > 0 ? { ok: false, done, error: blocked.join('; ') } : { ok: true, done };
 }
+
+function sendWrite(
+  http: KubeHttp,
+  write: PlannedWrite,
+  call: { verb: string; resource: string; namespace: string | undefined },
+  headers: Record<string, string | readonly string[]>,
+): Promise<Fetched<string>> {
+  return http.send(
+    write.method,
+    write.path,
+    write.body ?? { apiVersion: 'v1', kind: 'DeleteOptions' },
+    call,
+    write.contentType ?? 'application/json',
+    headers,
+  );
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function planRestart(http: KubeHttp, now: () => Date): Promise<Fetched<Plan>> {
   const path = `/apis/apps/v1/namespaces/${ks}/daemonsets/kube-proxy`;
@@ -170,12 +207,90 @@ async function planCordon(http: KubeHttp, node: string): Promise<Fetched<Plan>> 
   };
 }
 
+interface PodSummary {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    deletionTimestamp?: string;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind?: string; name?: string }[];
+  };
+  status?: { phase?: string };
+}
+
+/**
+ * `kubectl drain` semantics: cordon, then evict (never delete) every pod on the node except
+ * DaemonSet pods (they would come straight back), mirror pods (the kubelet owns them) and
+ * finished pods. A pod no controller recreates would be lost, so drain refuses while one is there.
+ */
+async function planDrain(http: KubeHttp, node: string): Promise<Fetched<Plan>> {
+  const nodePath = `/api/v1/nodes/${node}`;
+  const got = await http.getJson<{ spec?: { unschedulable?: boolean } }>(
+    nodePath,
+    {},
+    { verb: 'get', resource: 'nodes' },
+  );
+  if (!got.ok) return got.status === 404 ? refused(`node ${node} no longer exists`) : got;
+  const pods = await http.getJson<{ items?: PodSummary[] }>(
+    '/api/v1/pods',
+    { fieldSelector: `spec.nodeName=${node}` },
+    { verb: 'list', resource: 'pods' },
+  );
+  if (!pods.ok) return pods;
+  const running = (pods.value.items ?? []).filter(
+    (p) =>
+      p.metadata?.name &&
+      !p.metadata.deletionTimestamp &&
+      p.status?.phase !== 'Succeeded' &&
+      p.status?.phase !== 'Failed' &&
+      !p.metadata.annotations?.['kubernetes.io/config.mirror'] &&
+      !(p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet'),
+  );
+  const unmanaged = running.filter((p) => (p.metadata?.ownerReferences ?? []).length === 0);
+  if (unmanaged.length > 0)
+    return refused(
+      `node ${node} runs pods no controller would recreate (${unmanaged.map(podName).join(', ')}): move or delete them by hand first`,
+    );
+  const cordon: PlannedWrite[] = got.value.spec?.unschedulable
+    ? []
+    : [
+        {
+          method: 'PATCH',
+          path: nodePath,
+          contentType: mergePatch,
+          body: { spec: { unschedulable: true } },
+          describe: `PATCH Node ${node} spec.unschedulable=true`,
+        },
+      ];
+  const evictions: PlannedWrite[] = running.map((p) => {
+    const { name, namespace } = p.metadata as { name: string; namespace: string };
+    return {
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/pods/${name}/eviction`,
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+      describe: `EVICT Pod ${namespace}/${name}`,
+    };
+  });
+  return {
+    ok: true,
+    value: {
+      summary: `Drain ${node}: cordon it, then evict its ${evictions.length} pod(s) (PodDisruptionBudgets are honoured; DaemonSet and mirror pods stay)`,
+      writes: [...cordon, ...evictions],
+    },
+  };
+}
+
+function podName(p: PodSummary): string {
+  return `${p.metadata?.namespace}/${p.metadata?.name}`;
+}
+
 function refused(reason: string): Fetched<never> {
   return { ok: false, status: 0, reason };
 }
 
 function resourceOf(path: string): string {
   if (path.includes('/daemonsets/')) return 'daemonsets.apps';
+  if (path.endsWith('/eviction')) return 'pods/eviction';
   if (path.includes('/pods/')) return 'pods';
   return 'nodes';
 }

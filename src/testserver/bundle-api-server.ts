@@ -43,7 +43,7 @@ export interface Fault {
   /** Matched against `METHOD /decoded/path`. */
   readonly match: RegExp;
   /** `delay` answers normally after `ms`. */
-  readonly respond: 403 | 500 | 'timeout' | 'drop' | 'delay';
+  readonly respond: 403 | 429 | 500 | 'timeout' | 'drop' | 'delay';
   readonly ms?: number;
 }
 
@@ -206,6 +206,13 @@ export class BundleApiServer {
       return;
     }
     try {
+      if (fault?.respond === 429) {
+        throw new HttpError(
+          429,
+          'TooManyRequests',
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+        );
+      }
       if (fault)
         throw new HttpError(
           fault.respond as number,
@@ -253,6 +260,7 @@ export class BundleApiServer {
       return m[1]
         ? this.getOne('nodes.json', 'nodes', m[1], undefined)
         : this.list('nodes.json', 'Node', 'v1', 'nodes', undefined, query);
+    if (path === '/api/v1/pods') return this.allNamespacePods(query);
     m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
     if (m) return this.log(m[1] as string, m[2] as string, query);
     m = /^\/(?:api\/v1|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
@@ -275,7 +283,49 @@ export class BundleApiServer {
     throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${path})`);
   }
 
+  /** Pods across the bundle's namespaces (drain lists a node's pods this way). */
+  private async allNamespacePods(query: URLSearchParams): Promise<Json> {
+    const items: Json[] = [];
+    for (const ns of await this.files.listDirs('namespaces')) {
+      const doc = (await this.files.readJson(`namespaces/${ns}/pods.json`)) as {
+        state: string;
+        value?: { items?: Json[] };
+      };
+      if (doc.state === 'collected') items.push(...(doc.value?.items ?? []));
+    }
+    const selected = items.filter(
+      (i) => matchesLabels(i, query.get('labelSelector')) && matchesFields(i, query.get('fieldSelector')),
+    );
+    return {
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '1' },
+      items: selected.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
+    };
+  }
+
   private async post(path: string, body: string): Promise<Json> {
+    const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path);
+    if (eviction) {
+      const pod = await this.getOne(
+        `namespaces/${eviction[1]}/pods.json`,
+        'pods',
+        eviction[2] as string,
+        eviction[1],
+      );
+      this.mutations.push({
+        method: 'POST',
+        path,
+        contentType: 'application/json',
+        body: JSON.parse(body) as unknown,
+      });
+      return {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Success',
+        details: { name: (pod.metadata as { name: string }).name },
+      };
+    }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path);
     if (!m)
       throw new HttpError(
