@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { ApprovalStore } from '../src/approvals/store.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { postAction, postCommand } from './helpers/slack-requests.js';
 import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
@@ -234,5 +235,34 @@ describe('two-person approval of a YELLOW action', () => {
       ephemeral(ctx.s, requester).some((t) => t.includes('`drain-node` is RED')),
     );
     expect(ctx.s.slack.messages.some((m) => m.text?.startsWith('Approval needed'))).toBe(false);
+  });
+
+  it('the execute worker refuses an approved RED request however it got into Redis', async () => {
+    const ctx = await reportWithButtons();
+    const store = new ApprovalStore(ctx.s.redis);
+    // As if the YELLOW door had been bypassed: a drain recorded with a forged YELLOW rating.
+    const forged = await store.create({
+      cluster: 'prod-east',
+      action: 'drain-node',
+      safety: 'YELLOW',
+      node: n2,
+      requester,
+      required: 1,
+      expiresAt: Date.now() + 600_000,
+      jobId: 'forged',
+      channel: incidentChannel,
+      threadTs: ctx.report?.thread_ts as string,
+    });
+    await ctx.s.redis.set(
+      `kproxy:approval:${forged.id}:message`,
+      JSON.stringify({ channel: incidentChannel, ts: ctx.report?.ts, ref: {} }),
+    );
+    expect((await store.approve(forged.id, asker)).outcome).toBe('approved');
+    await ctx.s.executeQueue.add('execute', { approvalId: forged.id }, { jobId: `exec__${forged.id}` });
+    await waitFor('the refusal in the thread', () =>
+      ctx.s.slack.messages.some((m) => m.text?.startsWith(':x: `drain-node` was not executed')),
+    );
+    expect((await store.get(forged.id))?.state).toBe('failed');
+    expect(ctx.s.api.server.mutations).toEqual([]);
   });
 });

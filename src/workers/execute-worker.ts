@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectionOptions, type Job, type Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { actionCatalog } from '../approvals/actions.js';
 import { executePlan, planAction } from '../approvals/executors.js';
 import { ApprovalStore } from '../approvals/store.js';
 import { approvalMessage, refresh } from '../bot/approvals.js';
@@ -98,6 +99,18 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
 
   if (!(await store.claimExecution(id, workerId))) return 'already claimed';
   const thread = { channel: approval.channel, threadTs: approval.threadTs };
+  // Defence in depth: the rating comes from the catalog, never from the stored request, and
+  // RED actions run only through the RED flow (reason + typed confirmation), not built yet.
+  if (actionCatalog[approval.action]?.safety !== 'YELLOW') {
+    const reason = `${approval.action} is RED and needs a written reason and a typed confirmation`;
+    await store.finish(id, workerId, 'failed', `not executed: ${reason}`);
+    await deps.poster.post(thread.channel, {
+      text: `:x: \`${approval.action}\` was not executed: ${reason}`,
+      threadTs: thread.threadTs,
+    });
+    await refresh(deps, store, id, `Not executed: ${reason}`);
+    return 'refused: RED';
+  }
   const http = await httpFor(cluster);
   const plan = await planAction(http, target);
   if (!plan.ok) {
