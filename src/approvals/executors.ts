@@ -194,16 +194,18 @@ async function planCordon(http: KubeHttp, node: string): Promise<Fetched<Plan>> 
     ok: true,
     value: {
       summary: `Cordon ${node}: no new pods are scheduled there; running pods stay`,
-      writes: [
-        {
-          method: 'PATCH',
-          path,
-          contentType: mergePatch,
-          body: { spec: { unschedulable: true } },
-          describe: `PATCH Node ${node} spec.unschedulable=true`,
-        },
-      ],
+      writes: [cordonWrite(node)],
     },
+  };
+}
+
+function cordonWrite(node: string): PlannedWrite {
+  return {
+    method: 'PATCH',
+    path: `/api/v1/nodes/${node}`,
+    contentType: mergePatch,
+    body: { spec: { unschedulable: true } },
+    describe: `PATCH Node ${node} spec.unschedulable=true`,
   };
 }
 
@@ -251,17 +253,7 @@ async function planDrain(http: KubeHttp, node: string): Promise<Fetched<Plan>> {
     return refused(
       `node ${node} runs pods no controller would recreate (${unmanaged.map(podName).join(', ')}): move or delete them by hand first`,
     );
-  const cordon: PlannedWrite[] = got.value.spec?.unschedulable
-    ? []
-    : [
-        {
-          method: 'PATCH',
-          path: nodePath,
-          contentType: mergePatch,
-          body: { spec: { unschedulable: true } },
-          describe: `PATCH Node ${node} spec.unschedulable=true`,
-        },
-      ];
+  const cordon = got.value.spec?.unschedulable ? [] : [cordonWrite(node)];
   const evictions: PlannedWrite[] = running.map((p) => {
     const { name, namespace } = p.metadata as { name: string; namespace: string };
     return {
