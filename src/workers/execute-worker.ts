@@ -99,40 +99,34 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
 
   if (!(await store.claimExecution(id, workerId))) return 'already claimed';
   const thread = { channel: approval.channel, threadTs: approval.threadTs };
-  // Defence in depth: the rating comes from the catalog, never from the stored request, and
-  // RED actions run only through the RED flow (reason + typed confirmation), not built yet.
-  if (actionCatalog[approval.action]?.safety !== 'YELLOW') {
-    const reason = `${approval.action} is RED and needs a written reason and a typed confirmation`;
+  /** A claimed request that will not run: recorded as failed, said in the thread and on its message. */
+  const notExecuted = async (reason: string, inThread = reason) => {
     await store.finish(id, workerId, 'failed', `not executed: ${reason}`);
     await deps.poster.post(thread.channel, {
-      text: `:x: \`${approval.action}\` was not executed: ${reason}`,
+      text: `:x: \`${approval.action}\` was not executed: ${inThread}`,
       threadTs: thread.threadTs,
     });
     await refresh(deps, store, id, `Not executed: ${reason}`);
+  };
+  // Defence in depth: the rating comes from the catalog, never from the stored request, and
+  // RED actions run only through the RED flow (reason + typed confirmation), not built yet.
+  if (actionCatalog[approval.action]?.safety !== 'YELLOW') {
+    await notExecuted(`${approval.action} is RED and needs a written reason and a typed confirmation`);
     return 'refused: RED';
   }
   const http = await httpFor(cluster);
   const plan = await planAction(http, target);
   if (!plan.ok) {
-    await store.finish(id, workerId, 'failed', `not executed: ${plan.reason}`);
-    await deps.poster.post(thread.channel, {
-      text: `:x: \`${approval.action}\` was not executed: ${escapeMrkdwn(plan.reason)}`,
-      threadTs: thread.threadTs,
-    });
-    await refresh(deps, store, id, `Not executed: ${plan.reason}`);
+    await notExecuted(plan.reason, escapeMrkdwn(plan.reason));
     return 'refused at re-validation';
   }
   // With impersonation configured, writes run as the approving human, or not at all.
   const mapping = deps.config.impersonation;
   const as = mapping && approval.approvedBy ? mapping[approval.approvedBy] : undefined;
   if (mapping && !as) {
-    const reason = `no Kubernetes identity is mapped for <@${approval.approvedBy ?? '?'}> (impersonation)`;
-    await store.finish(id, workerId, 'failed', `not executed: ${reason}`);
-    await deps.poster.post(thread.channel, {
-      text: `:x: \`${approval.action}\` was not executed: ${reason}`,
-      threadTs: thread.threadTs,
-    });
-    await refresh(deps, store, id, `Not executed: ${reason}`);
+    await notExecuted(
+      `no Kubernetes identity is mapped for <@${approval.approvedBy ?? '?'}> (impersonation)`,
+    );
     return 'no identity';
   }
   const result = await executePlan(http, plan.value, as);
