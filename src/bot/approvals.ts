@@ -33,11 +33,34 @@ interface ButtonBody {
   actions: { value?: string }[];
 }
 
+type GroupsClient = {
+  usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
+};
+
 const messageKey = (id: string) => `kproxy:approval:${id}:message`;
 const groupCacheSeconds = 300;
 
 export function registerApprovals(app: App, deps: ApprovalDeps): void {
   const store = new ApprovalStore(deps.redis);
+
+  /** The request a vote button names, if it exists and `user` may vote on it; else says why. */
+  const mayVote = async (
+    id: string,
+    user: string,
+    client: GroupsClient,
+    tell: (text: string) => Promise<unknown>,
+    { requesterMay }: { requesterMay: boolean },
+  ): Promise<Approval | undefined> => {
+    const approval = await store.get(id);
+    if (!approval) return void (await tell('This approval request no longer exists.'));
+    if (requesterMay && approval.requester === user) return approval;
+    const policy = policyFor(deps.config, approval.cluster, approval.safety);
+    if (mayApprove(policy, user, await groupsOf(deps, client, policy.approvers.groups, user)))
+      return approval;
+    return void (await tell(
+      `You are not an approver for ${approval.safety} actions on ${approval.cluster}; nothing changed.`,
+    ));
+  };
 
   app.action(/^kproxy_request_action_\d+$/, async ({ ack, body, respond }) => {
     await ack();
@@ -94,14 +117,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     const b = body as unknown as ButtonBody;
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const id = b.actions[0]?.value ?? '';
-    const approval = await store.get(id);
-    if (!approval) return void (await tell('This approval request no longer exists.'));
-    const policy = policyFor(deps.config, approval.cluster, approval.safety);
-    if (!mayApprove(policy, b.user.id, await groupsOf(deps, client, policy.approvers.groups, b.user.id))) {
-      return void (await tell(
-        `You are not an approver for ${approval.safety} actions on ${approval.cluster}; nothing changed.`,
-      ));
-    }
+    if (!(await mayVote(id, b.user.id, client, tell, { requesterMay: false }))) return;
     const vote = await store.approve(id, b.user.id);
     deps.logger.info('audit', { event: 'approve_click', approval: id, by: b.user.id, outcome: vote.outcome });
     switch (vote.outcome) {
@@ -140,18 +156,10 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     const b = body as unknown as ButtonBody;
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const id = b.actions[0]?.value ?? '';
-    const approval = await store.get(id);
-    if (!approval) return void (await tell('This approval request no longer exists.'));
-    const policy = policyFor(deps.config, approval.cluster, approval.safety);
+    // The requester may withdraw their own request.
+    const approval = await mayVote(id, b.user.id, client, tell, { requesterMay: true });
+    if (!approval) return;
     const isRequester = approval.requester === b.user.id;
-    if (
-      !isRequester &&
-      !mayApprove(policy, b.user.id, await groupsOf(deps, client, policy.approvers.groups, b.user.id))
-    ) {
-      return void (await tell(
-        `You are not an approver for ${approval.safety} actions on ${approval.cluster}; nothing changed.`,
-      ));
-    }
     const outcome = await store.deny(id, b.user.id);
     deps.logger.info('audit', { event: 'deny_click', approval: id, by: b.user.id, outcome });
     if (outcome === 'denied')
@@ -202,7 +210,7 @@ export async function approvalMessage(
 /** The user's memberships among the policy's groups (usergroups.users.list, cached briefly). */
 async function groupsOf(
   deps: Pick<ApprovalDeps, 'redis'>,
-  client: { usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } } },
+  client: GroupsClient,
   groups: readonly string[],
   user: string,
 ): Promise<string[]> {
