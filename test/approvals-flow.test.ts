@@ -8,8 +8,8 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { bundlesDir } from './helpers/bundles.js';
-import { postAction, postCommand } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+import { postAction, postCommand, postViewSubmission } from './helpers/slack-requests.js';
+import { incidentChannel, type Stack, type StackOptions, startStack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
 const n2 = 'ip-10-0-2-45.ec2.internal';
@@ -27,9 +27,10 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function reportWithButtons(extra = '') {
+async function reportWithButtons(extra = '', api: StackOptions['api'] = {}) {
   stack = await startStack({
     redisUrl,
+    api,
     bundleDir: path.join(bundlesDir, 'stale-endpoints'),
     extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}], groups: [S0SREGROUP] }, required: 1 }\n${extra}`,
   });
@@ -55,6 +56,36 @@ async function reportWithButtons(extra = '') {
     });
   return { s, report, button, click };
 }
+
+const redApprover = 'U0REDAPPR1';
+// The requester is a RED approver too: the dangerous case is approving one's own request.
+const redPolicy = `  red: { approvers: { users: [${redApprover}, ${requester}] }, required: 1 }\n`;
+const reasonText =
+  'Rules on ip-10-0-2-45 stay stale after the kube-proxy restart; replacing the node (INC-4242).';
+
+/** Modals the bot opened (views.open), by callback id. */
+function modals(s: Stack, callbackId: string): { callback_id: string; private_metadata: string }[] {
+  return s.slack
+    .callsOf('views.open')
+    .map((c) => c.params.view as { callback_id: string; private_metadata: string })
+    .filter((v) => v.callback_id === callbackId);
+}
+
+const submitReason = (s: Stack, user: string, intent: string, reason: string) =>
+  postViewSubmission(s.botUrl, {
+    user,
+    callbackId: 'kproxy_red_reason',
+    privateMetadata: intent,
+    values: { reason: { reason_input: { type: 'plain_text_input', value: reason } } },
+  });
+
+const submitConfirm = (s: Stack, user: string, approvalId: string, typed: string) =>
+  postViewSubmission(s.botUrl, {
+    user,
+    callbackId: 'kproxy_red_confirm',
+    privateMetadata: approvalId,
+    values: { confirm: { confirm_input: { type: 'plain_text_input', value: typed } } },
+  });
 
 /** An approver asks for the action: the dangerous case is approving one's own request. */
 const asker = approvers[5] as string;
@@ -82,7 +113,7 @@ async function requestDelete(ctx: Awaited<ReturnType<typeof reportWithButtons>>)
 const ephemeral = (s: Stack, user: string) =>
   s.slack.responses.filter((r) => r.path === `/response/${user}`).map((r) => String(r.body.text));
 
-describe('two-person approval of a YELLOW action', () => {
+describe('two-person approvals in Slack', () => {
   it('refuses the requester and non-approvers, then executes exactly once on approval and verifies the fix', async () => {
     const ctx = await reportWithButtons();
     const { s } = ctx;
@@ -132,6 +163,77 @@ describe('two-person approval of a YELLOW action', () => {
       ephemeral(s, approvers[1] as string).some((t) => t.includes('already done')),
     );
     expect(s.api.server.mutations).toHaveLength(1);
+  });
+
+  it('post-fix verification says "cleared" when the action fixed the root cause', async () => {
+    // The served cluster after the DELETE is the healthy one: the recreated kube-proxy resynced.
+    const ctx = await reportWithButtons('', { afterWrite: path.join(bundlesDir, 'healthy') });
+    const { message, approvalId } = await requestDelete(ctx);
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    const verification = await waitFor(
+      'the post-fix check',
+      () => ctx.s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
+      30_000,
+    );
+    expect(verification.text).toBe(
+      ':white_check_mark: Post-fix check: `stale_endpoints` cleared (now: no fault found).',
+    );
+    expect(verification.thread_ts).toBe(ctx.report?.thread_ts);
+  });
+
+  it('a failed write is reported in the thread and on the message, and not retried', async () => {
+    const ctx = await reportWithButtons('', {
+      faults: [{ match: /^DELETE \/api\/v1\/namespaces\/kube-system\/pods\//, respond: 403 }],
+    });
+    const { message, approvalId } = await requestDelete(ctx);
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    const failed = await waitFor('the failure', () =>
+      ctx.s.slack.messages.find((m) => m.text?.startsWith(':x: `delete-kube-proxy-pod` failed')),
+    );
+    expect(failed.text).toContain('forbidden: delete pods');
+    expect(failed.text).toContain('Not retried');
+    await waitFor('the closed approval message', () =>
+      JSON.stringify(ctx.s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes(
+        'Failed: DELETE Pod',
+      ),
+    );
+    expect((await new ApprovalStore(ctx.s.redis).get(approvalId))?.state).toBe('failed');
+    expect(
+      ctx.s.api.server.requests.filter((r) => r.method === 'DELETE' && r.path.includes('/pods/kube-proxy-')),
+    ).toHaveLength(1);
+    expect(ctx.s.slack.messages.some((m) => m.text?.includes('Post-fix check'))).toBe(false);
+  });
+
+  it("Slack's retried delivery of an approve click executes once", async () => {
+    const ctx = await reportWithButtons();
+    const { message, approvalId } = await requestDelete(ctx);
+    const approver = approvers[0] as string;
+    // Slack redelivers the same click (x-slack-retry-num) when the first ack seemed slow.
+    const deliveries = await Promise.all(
+      [undefined, '1', '2'].map((retry) =>
+        postAction(ctx.s.botUrl, {
+          user: approver,
+          actionId: 'kproxy_approve',
+          value: approvalId,
+          channel: incidentChannel,
+          messageTs: message.ts,
+          threadTs: ctx.report?.thread_ts as string,
+          responseUrl: `${ctx.s.slack.url}/response/${approver}`,
+          ...(retry
+            ? { headers: { 'x-slack-retry-num': retry, 'x-slack-retry-reason': 'http_timeout' } }
+            : {}),
+        }),
+      ),
+    );
+    expect(deliveries).toEqual([200, 200, 200]);
+    await waitFor('the executed reply', () =>
+      ctx.s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed')),
+    );
+    await waitFor('the duplicate answers', () => ephemeral(ctx.s, approver).length >= 2);
+    expect(ctx.s.api.server.mutations).toHaveLength(1);
+    expect(
+      ctx.s.slack.messages.filter((m) => m.text?.startsWith(':white_check_mark: Executed')),
+    ).toHaveLength(1);
   });
 
   it('/kproxy audit shows the trail to approvers only', async () => {
@@ -228,13 +330,98 @@ describe('two-person approval of a YELLOW action', () => {
     expect(ctx.s.api.server.mutations).toEqual([]);
   });
 
-  it('RED actions are refused until their reason and confirmation steps exist', async () => {
-    const ctx = await reportWithButtons();
+  it('RED: the requester writes a reason, the approver types the node name, then the drain runs once', async () => {
+    const ctx = await reportWithButtons(redPolicy);
+    const { s } = ctx;
     await ctx.click(requester, 'kproxy_request_action_2', ctx.button('drain-node'));
-    await waitFor('the refusal', () =>
-      ephemeral(ctx.s, requester).some((t) => t.includes('`drain-node` is RED')),
+    const reasonView = await waitFor('the reason modal', () => modals(s, 'kproxy_red_reason')[0]);
+    expect(s.slack.messages.some((m) => m.text?.startsWith('Approval needed'))).toBe(false);
+
+    // A reason too short to mean anything is refused in the modal; nothing opens.
+    const short = await submitReason(s, requester, reasonView.private_metadata, 'drain it');
+    expect(short.body).toEqual({
+      response_action: 'errors',
+      errors: { reason: 'Write at least 10 characters: what is broken and why this action now.' },
+    });
+    // Someone else cannot submit the requester's form.
+    const other = await submitReason(s, 'U0RANDOM01', reasonView.private_metadata, reasonText);
+    expect(other.body.response_action).toBe('errors');
+    expect(await submitReason(s, requester, reasonView.private_metadata, reasonText)).toEqual({
+      status: 200,
+      body: {},
+    });
+    // A retried submission of the same form does not open a second request.
+    await submitReason(s, requester, reasonView.private_metadata, reasonText);
+    const message = await waitFor('the RED approval message', () =>
+      s.slack.messages.find((m) => m.text?.startsWith('Approval needed: drain-node')),
     );
-    expect(ctx.s.slack.messages.some((m) => m.text?.startsWith('Approval needed'))).toBe(false);
+    await waitFor('the dry-run plan', () =>
+      JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes(
+        'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2',
+      ),
+    );
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain(reasonText);
+    expect(text).toContain(`approvers type \`${n2}\` to confirm`);
+    expect(s.slack.messages.filter((m) => m.text?.startsWith('Approval needed'))).toHaveLength(1);
+    const approvalBlock = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
+      | { elements: { value: string }[] }
+      | undefined;
+    const approvalId = approvalBlock?.elements[0]?.value as string;
+
+    // YELLOW approvers are not RED approvers; the requester cannot approve.
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    await ctx.click(requester, 'kproxy_approve', approvalId, message.ts);
+    await waitFor(
+      'the refusals',
+      () =>
+        ephemeral(s, approvers[0] as string).some((t) => t.includes('not an approver for RED actions')) &&
+        ephemeral(s, requester).some((t) => t.includes('another approver must approve')),
+    );
+    expect(modals(s, 'kproxy_red_confirm')).toEqual([]);
+
+    await ctx.click(redApprover, 'kproxy_approve', approvalId, message.ts);
+    const confirmView = await waitFor('the confirmation modal', () => modals(s, 'kproxy_red_confirm')[0]);
+    expect(confirmView.private_metadata).toBe(approvalId);
+    // A wrong name (or the cluster's, or a near miss) approves nothing.
+    for (const typed of ['prod-east', 'ip-10-0-2-45', '']) {
+      const wrong = await submitConfirm(s, redApprover, approvalId, typed);
+      expect(wrong.body).toEqual({
+        response_action: 'errors',
+        errors: { confirm: `Type exactly \`${n2}\` to approve.` },
+      });
+    }
+    // Forging the modal as someone else (a non-approver) is refused by identity, not by the form.
+    const forged = await submitConfirm(s, 'U0RANDOM01', approvalId, n2);
+    expect(forged.body.errors).toEqual({
+      confirm: 'You are not an approver for RED actions on prod-east; nothing changed.',
+    });
+    expect(s.api.server.mutations).toEqual([]);
+
+    expect((await submitConfirm(s, redApprover, approvalId, ` ${n2} `)).body).toEqual({});
+    await waitFor('the executed reply', () =>
+      s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed `drain-node`')),
+    );
+    expect(s.api.server.mutations.map((m) => `${m.method} ${m.path}`)).toEqual([
+      `PATCH /api/v1/nodes/${n2}`,
+      'POST /api/v1/namespaces/app/pods/web-api-7c9d8b6f5d-8mzt2/eviction',
+      'POST /api/v1/namespaces/kube-system/pods/coredns-5b8cc885bc-9tnbw/eviction',
+    ]);
+    const trail = await new ApprovalStore(s.redis).recentAudit(20);
+    expect(trail.map((e) => e.type).reverse()).toEqual([
+      'requested',
+      'approval',
+      'approved',
+      'executing',
+      'done',
+    ]);
+    expect(trail.find((e) => e.type === 'requested')?.detail).toContain(reasonText);
+    expect(trail.find((e) => e.type === 'approval')?.detail).toBe(n2);
+
+    // After it ran, a second confirmation changes nothing.
+    const late = await submitConfirm(s, redApprover, approvalId, n2);
+    expect(late.body.response_action).toBe('errors');
+    expect(s.api.server.mutations).toHaveLength(3);
   });
 
   it('the execute worker refuses an approved RED request however it got into Redis', async () => {

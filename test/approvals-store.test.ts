@@ -35,6 +35,37 @@ describe('ApprovalStore', () => {
     expect((await s.get(a.id))?.approvers).toEqual(['U0SECOND01']);
   });
 
+  it('RED: no request without a reason; no vote without the exact target name, for every approver', async () => {
+    const s = store();
+    const red = request({ action: 'drain-node', safety: 'RED', required: 2 });
+    await expect(s.create(red)).rejects.toThrow('a RED request needs a written reason');
+    await expect(s.create({ ...red, reason: '   ' })).rejects.toThrow('a RED request needs a written reason');
+    const a = await s.create({ ...red, reason: 'rules stay stale after the restart' });
+    expect(await s.approve(a.id, 'U0SECOND01')).toEqual({ outcome: 'unconfirmed' });
+    expect(await s.approve(a.id, 'U0SECOND01', 'ip-10-0-2-45')).toEqual({ outcome: 'unconfirmed' });
+    expect(await s.approve(a.id, 'U0SECOND01', 'ip-10-0-2-45.ec2.internal')).toEqual({
+      outcome: 'counted',
+      count: 1,
+      required: 2,
+    });
+    expect(await s.approve(a.id, 'U0THIRD001', 'prod-east')).toEqual({ outcome: 'unconfirmed' });
+    expect(await s.approve(a.id, 'U0THIRD001', 'ip-10-0-2-45.ec2.internal')).toEqual({
+      outcome: 'approved',
+      count: 2,
+    });
+    expect((await s.get(a.id))?.confirmed).toBe('ip-10-0-2-45.ec2.internal');
+    // A cluster-wide RED action is confirmed with the cluster's name.
+    const ipvs = await s.create(
+      request({
+        action: 'switch-kube-proxy-mode-ipvs',
+        safety: 'RED',
+        node: undefined,
+        reason: 'rule explosion',
+      }),
+    );
+    expect(await s.approve(ipvs.id, 'U0SECOND01', 'prod-east')).toEqual({ outcome: 'approved', count: 1 });
+  });
+
   it('each approver counts once toward a higher threshold', async () => {
     const s = store();
     const a = await s.create(request({ required: 2 }));

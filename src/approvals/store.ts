@@ -36,13 +36,15 @@ export interface Approval extends ApprovalRequest {
   readonly approvers: readonly string[];
   /** The approver whose vote reached the threshold. */
   readonly approvedBy?: string | undefined;
+  /** RED: the target name the approvers typed (the store accepts only the exact name). */
+  readonly confirmed?: string | undefined;
   readonly createdAt: number;
 }
 
 export type VoteResult =
   | { readonly outcome: 'approved'; readonly count: number }
   | { readonly outcome: 'counted'; readonly count: number; readonly required: number }
-  | { readonly outcome: 'self' | 'duplicate' | 'expired' | 'unknown' }
+  | { readonly outcome: 'self' | 'duplicate' | 'expired' | 'unknown' | 'unconfirmed' }
   | { readonly outcome: 'already'; readonly state: ApprovalState };
 
 export interface AuditEntry {
@@ -85,6 +87,9 @@ if state ~= 'pending' then return {'already', state} end
 ${expiryCheck}
 if redis.call('HGET', KEYS[1], 'requester') == ARGV[1] then return {'self'} end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'duplicate'} end
+local mustType = redis.call('HGET', KEYS[1], 'confirmTarget')
+if mustType and mustType ~= ARGV[6] then return {'unconfirmed'} end
+if mustType then redis.call('HSET', KEYS[1], 'confirmed', ARGV[6]) end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIREAT', KEYS[2], redis.call('HGET', KEYS[1], 'retainUntil'))
 local count = redis.call('SCARD', KEYS[2])
@@ -131,6 +136,11 @@ ${expiryCheck}
 return {'not due'}
 `;
 
+/** What a RED approver must type: the node's name, or the cluster's for cluster-wide actions. */
+export function confirmationTarget(request: Pick<ApprovalRequest, 'node' | 'cluster'>): string {
+  return request.node ?? request.cluster;
+}
+
 export class ApprovalStore {
   constructor(
     private readonly redis: Redis,
@@ -140,6 +150,8 @@ export class ApprovalStore {
   async create(request: ApprovalRequest): Promise<Approval> {
     if (request.required < 1)
       throw new Error('an approval needs at least one approver besides the requester');
+    const red = request.safety === 'RED';
+    if (red && !request.reason?.trim()) throw new Error('a RED request needs a written reason');
     const id = randomUUID();
     const createdAt = this.now();
     const retainUntil = Math.max(request.expiresAt, createdAt) + retentionMs;
@@ -151,6 +163,7 @@ export class ApprovalStore {
       expiresAt: String(request.expiresAt),
       createdAt: String(createdAt),
       retainUntil: String(retainUntil),
+      ...(red ? { confirmTarget: confirmationTarget(request) } : {}),
     };
     await this.redis
       .multi()
@@ -190,12 +203,17 @@ export class ApprovalStore {
       state: fields.state as ApprovalState,
       approvers: voters.sort(),
       approvedBy: fields.approvedBy,
+      confirmed: fields.confirmed,
       createdAt: Number(fields.createdAt),
     };
   }
 
-  async approve(id: string, user: string): Promise<VoteResult> {
-    const r = (await this.run(voteScript, id, user, 'vote', '')) as [string, ...(string | number)[]];
+  /** `confirmation`: for RED, the target's name as the approver typed it. */
+  async approve(id: string, user: string, confirmation = ''): Promise<VoteResult> {
+    const r = (await this.run(voteScript, id, user, 'vote', confirmation)) as [
+      string,
+      ...(string | number)[],
+    ];
     switch (r[0]) {
       case 'approved':
         return { outcome: 'approved', count: Number(r[1]) };
@@ -204,7 +222,7 @@ export class ApprovalStore {
       case 'already':
         return { outcome: 'already', state: r[1] as ApprovalState };
       default:
-        return { outcome: r[0] as 'self' | 'duplicate' | 'expired' | 'unknown' };
+        return { outcome: r[0] as 'self' | 'duplicate' | 'expired' | 'unknown' | 'unconfirmed' };
     }
   }
 

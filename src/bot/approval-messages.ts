@@ -1,7 +1,8 @@
 /** The approval message in the thread: what, where, who asked, who approved, until when. */
 import { actionCatalog } from '../approvals/actions.js';
-import type { Approval } from '../approvals/store.js';
+import { type Approval, confirmationTarget } from '../approvals/store.js';
 import type { ApprovalPolicy } from '../config/config.js';
+import type { ActionRef } from '../queue/jobs.js';
 import { type Block, escapeMrkdwn } from '../report/blocks.js';
 
 export function approvalBlocks(
@@ -22,7 +23,7 @@ export function approvalBlocks(
     `*Approval needed* · \`${a.action}\` (${a.safety}) on ${escapeMrkdwn(where)}`,
     escapeMrkdwn(spec.description),
     `Requested by <@${a.requester}>${a.reason ? ` — “${escapeMrkdwn(a.reason)}”` : ''} · expires <!date^${expires}^{time}|${new Date(a.expiresAt).toISOString()}>`,
-    `Needs ${a.required} approval(s) from: ${who}`,
+    `Needs ${a.required} approval(s) from: ${who}${a.safety === 'RED' ? ` · approvers type \`${confirmationTarget(a)}\` to confirm` : ''}`,
     a.approvers.length > 0
       ? `Approved by ${a.approvers.map((u) => `<@${u}>`).join(', ')} (${a.approvers.length}/${a.required})`
       : '',
@@ -55,4 +56,79 @@ export function approvalBlocks(
     });
   }
   return { text: `Approval needed: ${a.action} on ${where}`, blocks };
+}
+
+export interface Modal {
+  readonly type: 'modal';
+  readonly callback_id: string;
+  readonly private_metadata: string;
+  readonly title: { type: 'plain_text'; text: string };
+  readonly submit: { type: 'plain_text'; text: string };
+  readonly close: { type: 'plain_text'; text: string };
+  readonly blocks: Block[];
+}
+
+const plain = (text: string) => ({ type: 'plain_text' as const, text });
+
+/** RED, step 1: the requester says why (the approvers read it on the approval message). */
+export function reasonModal(intentId: string, ref: ActionRef): Modal {
+  const spec = actionCatalog[ref.action];
+  const where = `${ref.cluster}${ref.node ? ` / node ${ref.node}` : ''}`;
+  return {
+    type: 'modal',
+    callback_id: 'kproxy_red_reason',
+    private_metadata: intentId,
+    title: plain('RED action: reason'),
+    submit: plain('Request approval'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `\`${ref.action}\` on ${escapeMrkdwn(where)} is *RED*: ${escapeMrkdwn(spec.description)}.\nWrite why it is needed now. Approvers see your reason and must type the target's name.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: plain('Reason'),
+        element: {
+          type: 'plain_text_input',
+          action_id: 'reason_input',
+          multiline: true,
+          min_length: 10,
+          max_length: 500,
+        },
+      },
+    ],
+  };
+}
+
+/** RED, step 2: the approver types the target's name. */
+export function confirmModal(a: Approval): Modal {
+  const target = confirmationTarget(a);
+  return {
+    type: 'modal',
+    callback_id: 'kproxy_red_confirm',
+    private_metadata: a.id,
+    title: plain('Approve RED action'),
+    submit: plain('Approve'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `\`${a.action}\` on ${escapeMrkdwn(a.cluster)}${a.node ? ` / node ${escapeMrkdwn(a.node)}` : ''}, requested by <@${a.requester}>: “${escapeMrkdwn(a.reason ?? '')}”\nType \`${escapeMrkdwn(target)}\` to approve.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'confirm',
+        label: plain('Target name'),
+        element: { type: 'plain_text_input', action_id: 'confirm_input', max_length: 253 },
+      },
+    ],
+  };
 }

@@ -4,18 +4,24 @@
  * payload only, approvers by configuration (users and user groups, per rating and
  * cluster), never the requester, each once — and the threshold triggers exactly one
  * `execute` job. Every refused click gets an ephemeral reason and changes nothing.
+ *
+ * RED adds two steps (docs/safety.md): the requester writes a reason in a modal before the
+ * request exists, and each approver types the target's name in a modal; the store accepts
+ * a RED vote only with the exact name.
  */
+import { randomUUID } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { mayApprove, policyFor } from '../approvals/policy.js';
-import { type Approval, ApprovalStore } from '../approvals/store.js';
+import { type Approval, ApprovalStore, confirmationTarget, type VoteResult } from '../approvals/store.js';
 import type { Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ActionRef, keys } from '../queue/jobs.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { approvalBlocks } from './approval-messages.js';
+import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
 
 export interface ApprovalDeps {
   readonly config: Config;
@@ -27,116 +33,123 @@ export interface ApprovalDeps {
 
 interface ButtonBody {
   user: { id: string };
+  trigger_id?: string;
   container?: { channel_id?: string; message_ts?: string };
   channel?: { id?: string };
   message?: { ts?: string; thread_ts?: string };
   actions: { value?: string }[];
 }
 
+interface ViewBody {
+  user: { id: string };
+  view: {
+    private_metadata?: string;
+    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
+  };
+}
+
 type GroupsClient = {
   usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
 };
+type ViewsClient = { views: { open(a: { trigger_id: string; view: Modal }): Promise<unknown> } };
 
 const messageKey = (id: string) => `kproxy:approval:${id}:message`;
+/** A RED request between its button and the reason modal's submission. */
+const intentKey = (id: string) => `kproxy:red-intent:${id}`;
 const groupCacheSeconds = 300;
+const reasonSchema = z
+  .string()
+  .trim()
+  .min(10, 'Write at least 10 characters: what is broken and why this action now.')
+  .max(500, 'Keep the reason under 500 characters.');
+
+interface RedIntent {
+  readonly refId: string;
+  readonly user: string;
+  readonly channel: string;
+  readonly threadTs: string;
+}
 
 export function registerApprovals(app: App, deps: ApprovalDeps): void {
   const store = new ApprovalStore(deps.redis);
 
-  /** The request a vote button names, if it exists and `user` may vote on it; else says why. */
+  /** The request a vote names, if it exists and `user` may vote on it; else why not. */
   const mayVote = async (
     id: string,
     user: string,
     client: GroupsClient,
-    tell: (text: string) => Promise<unknown>,
     { requesterMay }: { requesterMay: boolean },
-  ): Promise<Approval | undefined> => {
+  ): Promise<Approval | string> => {
     const approval = await store.get(id);
-    if (!approval) return void (await tell('This approval request no longer exists.'));
+    if (!approval) return 'This approval request no longer exists.';
     if (requesterMay && approval.requester === user) return approval;
     const policy = policyFor(deps.config, approval.cluster, approval.safety);
     if (mayApprove(policy, user, await groupsOf(deps, client, policy.approvers.groups, user)))
       return approval;
-    return void (await tell(
-      `You are not an approver for ${approval.safety} actions on ${approval.cluster}; nothing changed.`,
-    ));
+    return `You are not an approver for ${approval.safety} actions on ${approval.cluster}; nothing changed.`;
   };
 
-  app.action(/^kproxy_request_action_\d+$/, async ({ ack, body, respond }) => {
-    await ack();
-    const b = body as unknown as ButtonBody;
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    try {
-      const raw = await deps.redis.get(keys.actionRef(b.actions[0]?.value ?? ''));
-      if (!raw)
-        return void (await tell('This button has expired. Run the diagnosis again for fresh actions.'));
-      const ref = JSON.parse(raw) as ActionRef;
-      if (ref.safety === 'RED') {
-        return void (await tell(
-          `\`${ref.action}\` is RED: it needs a written reason and a typed confirmation, which this kproxy version does not collect yet. Follow the report by hand.`,
-        ));
-      }
-      const policy = policyFor(deps.config, ref.cluster, ref.safety);
-      const channel = b.container?.channel_id ?? b.channel?.id ?? '';
-      const threadTs = b.message?.thread_ts ?? b.message?.ts ?? b.container?.message_ts ?? '';
-      const approval = await store.create({
-        cluster: ref.cluster,
-        action: ref.action,
-        safety: ref.safety,
-        node: ref.node ?? undefined,
-        requester: b.user.id,
-        required: policy.required,
-        expiresAt: Date.now() + policy.expiresMinutes * 60_000,
-        jobId: ref.jobId,
-        channel,
-        threadTs,
-      });
-      const posted = await deps.poster.post(channel, {
-        ...approvalBlocks(approval, policy, undefined),
-        threadTs,
-      });
-      await deps.redis.set(
-        messageKey(approval.id),
-        JSON.stringify({ channel: posted.channel, ts: posted.ts, ref }),
-        'EX',
-        7 * 24 * 3600,
-      );
-      await deps.executeQueue.add(
-        'plan',
-        { approvalId: approval.id },
-        { jobId: `plan__${approval.id}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
-      );
-    } catch (error) {
-      deps.logger.error('approval request failed', { error: errorMessage(error) });
-      await tell(':warning: kproxy could not open the approval request; nothing was changed.');
-    }
-  });
+  /** Opens the request: approval message in the thread, then the dry-run plan job. */
+  const openRequest = async (
+    ref: ActionRef,
+    user: string,
+    channel: string,
+    threadTs: string,
+    reason?: string,
+  ) => {
+    const policy = policyFor(deps.config, ref.cluster, ref.safety);
+    const approval = await store.create({
+      cluster: ref.cluster,
+      action: ref.action,
+      safety: ref.safety,
+      node: ref.node ?? undefined,
+      requester: user,
+      reason,
+      required: policy.required,
+      expiresAt: Date.now() + policy.expiresMinutes * 60_000,
+      jobId: ref.jobId,
+      channel,
+      threadTs,
+    });
+    const posted = await deps.poster.post(channel, {
+      ...approvalBlocks(approval, policy, undefined),
+      threadTs,
+    });
+    await deps.redis.set(
+      messageKey(approval.id),
+      JSON.stringify({ channel: posted.channel, ts: posted.ts, ref }),
+      'EX',
+      7 * 24 * 3600,
+    );
+    await deps.executeQueue.add(
+      'plan',
+      { approvalId: approval.id },
+      { jobId: `plan__${approval.id}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
+    );
+  };
 
-  app.action('kproxy_approve', async ({ ack, body, respond, client }) => {
-    await ack();
-    const b = body as unknown as ButtonBody;
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    const id = b.actions[0]?.value ?? '';
-    if (!(await mayVote(id, b.user.id, client, tell, { requesterMay: false }))) return;
-    const vote = await store.approve(id, b.user.id);
-    deps.logger.info('audit', { event: 'approve_click', approval: id, by: b.user.id, outcome: vote.outcome });
+  /** What a vote does next; what to tell the voter (only them) comes back as text. */
+  const afterVote = async (id: string, user: string, vote: VoteResult): Promise<string | undefined> => {
+    deps.logger.info('audit', { event: 'approve_click', approval: id, by: user, outcome: vote.outcome });
     switch (vote.outcome) {
       case 'self':
-        return void (await tell('You requested this action: another approver must approve it.'));
+        return 'You requested this action: another approver must approve it.';
       case 'duplicate':
-        return void (await tell('Your approval is already counted.'));
+        return 'Your approval is already counted.';
+      case 'unconfirmed':
+        return "That is not the target's name: type it exactly. Nothing was approved.";
       case 'expired':
         await refresh(deps, store, id, 'Expired: nobody approved in time. Nothing was changed.');
-        return void (await tell('This request has expired; nothing was changed.'));
+        return 'This request has expired; nothing was changed.';
       case 'already':
-        return void (await tell(`This request is already ${vote.state}.`));
+        return `This request is already ${vote.state}.`;
       case 'unknown':
-        return void (await tell('This approval request no longer exists.'));
+        return 'This approval request no longer exists.';
       case 'counted':
         await refresh(deps, store, id, undefined);
-        return void (await tell(`Counted: ${vote.count} of ${vote.required} approvals.`));
+        return `Counted: ${vote.count} of ${vote.required} approvals.`;
       case 'approved':
-        await refresh(deps, store, id, `Approved by <@${b.user.id}> — executing.`);
+        await refresh(deps, store, id, `Approved by <@${user}> — executing.`);
         await deps.executeQueue.add(
           'execute',
           { approvalId: id },
@@ -147,8 +160,105 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
             removeOnFail: { age: 7 * 24 * 3600 },
           },
         );
-        return;
+        return undefined;
     }
+  };
+
+  app.action(/^kproxy_request_action_\d+$/, async ({ ack, body, respond, client }) => {
+    await ack();
+    const b = body as unknown as ButtonBody;
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    try {
+      const refId = b.actions[0]?.value ?? '';
+      const raw = await deps.redis.get(keys.actionRef(refId));
+      if (!raw)
+        return void (await tell('This button has expired. Run the diagnosis again for fresh actions.'));
+      const ref = JSON.parse(raw) as ActionRef;
+      if (ref.blockedBy) return void (await tell(`\`${ref.action}\` is refused: ${ref.blockedBy}`));
+      const channel = b.container?.channel_id ?? b.channel?.id ?? '';
+      const threadTs = b.message?.thread_ts ?? b.message?.ts ?? b.container?.message_ts ?? '';
+      if (ref.safety !== 'RED') return void (await openRequest(ref, b.user.id, channel, threadTs));
+      // RED: the requester writes why first (a modal); the request opens on submission.
+      const intent = randomUUID();
+      await deps.redis.set(
+        intentKey(intent),
+        JSON.stringify({ refId, user: b.user.id, channel, threadTs } satisfies RedIntent),
+        'EX',
+        900,
+      );
+      await (client as unknown as ViewsClient).views.open({
+        trigger_id: b.trigger_id ?? '',
+        view: reasonModal(intent, ref),
+      });
+    } catch (error) {
+      deps.logger.error('approval request failed', { error: errorMessage(error) });
+      await tell(':warning: kproxy could not open the approval request; nothing was changed.');
+    }
+  });
+
+  app.view('kproxy_red_reason', async ({ ack, body }) => {
+    const b = body as unknown as ViewBody;
+    const refuse = (text: string) => ack({ response_action: 'errors', errors: { reason: text } });
+    const raw = await deps.redis.get(intentKey(b.view.private_metadata ?? ''));
+    const intent = raw ? (JSON.parse(raw) as RedIntent) : undefined;
+    const refRaw = intent ? await deps.redis.get(keys.actionRef(intent.refId)) : null;
+    if (!intent || !refRaw || intent.user !== b.user.id)
+      return void (await refuse('This request form has expired. Run the diagnosis again.'));
+    const reason = reasonSchema.safeParse(b.view.state?.values?.reason?.reason_input?.value ?? '');
+    if (!reason.success) return void (await refuse(reason.error.issues[0]?.message ?? 'Invalid reason.'));
+    // Claim the form once: a retried submission must not open a second request.
+    if ((await deps.redis.del(intentKey(b.view.private_metadata ?? ''))) === 0) return void (await ack());
+    await ack();
+    try {
+      await openRequest(
+        JSON.parse(refRaw) as ActionRef,
+        intent.user,
+        intent.channel,
+        intent.threadTs,
+        reason.data,
+      );
+    } catch (error) {
+      deps.logger.error('RED approval request failed', { error: errorMessage(error) });
+    }
+  });
+
+  app.action('kproxy_approve', async ({ ack, body, respond, client }) => {
+    await ack();
+    const b = body as unknown as ButtonBody;
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const id = b.actions[0]?.value ?? '';
+    const approval = await mayVote(id, b.user.id, client, { requesterMay: false });
+    if (typeof approval === 'string') return void (await tell(approval));
+    if (approval.safety === 'RED') {
+      // Refuse what the store would refuse before asking anyone to type a name.
+      const early = earlyRefusal(approval, b.user.id);
+      if (early) return void (await tell(early));
+      await (client as unknown as ViewsClient).views.open({
+        trigger_id: b.trigger_id ?? '',
+        view: confirmModal(approval),
+      });
+      return;
+    }
+    const reply = await afterVote(id, b.user.id, await store.approve(id, b.user.id));
+    if (reply) await tell(reply);
+  });
+
+  app.view('kproxy_red_confirm', async ({ ack, body, client }) => {
+    const b = body as unknown as ViewBody;
+    const id = b.view.private_metadata ?? '';
+    const refuse = (text: string) => ack({ response_action: 'errors', errors: { confirm: text } });
+    const approval = await mayVote(id, b.user.id, client, { requesterMay: false });
+    if (typeof approval === 'string') return void (await refuse(approval));
+    const typed = (b.view.state?.values?.confirm?.confirm_input?.value ?? '').trim();
+    const vote = await store.approve(id, b.user.id, typed);
+    if (vote.outcome === 'unconfirmed')
+      return void (await refuse(`Type exactly \`${confirmationTarget(approval)}\` to approve.`));
+    if (vote.outcome !== 'approved' && vote.outcome !== 'counted') {
+      const why = await afterVote(id, b.user.id, vote);
+      return void (await refuse(why ?? 'Nothing was approved.'));
+    }
+    await ack();
+    await afterVote(id, b.user.id, vote);
   });
 
   app.action('kproxy_deny', async ({ ack, body, respond, client }) => {
@@ -157,8 +267,8 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const id = b.actions[0]?.value ?? '';
     // The requester may withdraw their own request.
-    const approval = await mayVote(id, b.user.id, client, tell, { requesterMay: true });
-    if (!approval) return;
+    const approval = await mayVote(id, b.user.id, client, { requesterMay: true });
+    if (typeof approval === 'string') return void (await tell(approval));
     const isRequester = approval.requester === b.user.id;
     const outcome = await store.deny(id, b.user.id);
     deps.logger.info('audit', { event: 'deny_click', approval: id, by: b.user.id, outcome });
@@ -171,6 +281,15 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       );
     else await tell(`This request is already ${outcome}.`);
   });
+}
+
+/** RED approvals: what the store would refuse anyway, said before the confirmation modal. */
+function earlyRefusal(a: Approval, user: string): string | undefined {
+  if (a.state !== 'pending') return `This request is already ${a.state}.`;
+  if (a.expiresAt < Date.now()) return 'This request has expired; nothing was changed.';
+  if (a.requester === user) return 'You requested this action: another approver must approve it.';
+  if (a.approvers.includes(user)) return 'Your approval is already counted.';
+  return undefined;
 }
 
 /** Re-renders the approval message (who approved so far, or how it ended). */

@@ -1,6 +1,7 @@
-import { parseIpLink, parseLsmod } from '../cluster/parse/node-text.js';
+import { parseIpLink } from '../cluster/parse/node-text.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { Facts } from './lib/facts.js';
+import { missingIpvsModules } from './lib/ipvs-modules.js';
 import type { Check, NodeVerdict } from './types.js';
 import { finding } from './types.js';
 
@@ -17,7 +18,6 @@ export const ipvs: Check = {
       return finding(this, 'skip', `not in IPVS mode (mode ${facts.mode.mode})`);
     }
     const scheduler = configuredScheduler(view);
-    const required = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_sh', `ip_vs_${scheduler}`];
     const verdicts: Record<string, NodeVerdict> = {};
     const evidence: string[] = [];
     const failing: string[] = [];
@@ -28,10 +28,7 @@ export const ipvs: Check = {
       const raw = view.nodeCaptures.get(node);
       if (raw?.lsmod.state === 'collected') {
         sources++;
-        const loaded = parseLsmod(raw.lsmod.value);
-        const conntrackOk = loaded.has('nf_conntrack') || loaded.has('nf_conntrack_ipv4');
-        const absent = [...new Set(required)].filter((m) => !loaded.has(m));
-        if (!conntrackOk) absent.push('nf_conntrack');
+        const absent = missingIpvsModules(raw.lsmod.value, scheduler);
         if (absent.length > 0) {
           problems.push(`kernel modules not loaded: ${absent.join(', ')}`);
           evidence.push(`${node} lsmod: no ${absent.join(', ')}`);

@@ -22,6 +22,8 @@ export interface SuggestedAction {
   readonly node?: string;
   /** When to use it, in the runbook's order ("first", "if it persists"). */
   readonly when: string;
+  /** A precondition the diagnosis shows unmet: the action is shown but refused. */
+  readonly blockedBy?: string;
 }
 
 export interface NodeBreakdown {

@@ -6,6 +6,7 @@
 
 import { allChecks, epilogue, phases } from '../checks/index.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
+import { ipvsModuleGaps } from '../checks/lib/ipvs-modules.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
 import type { ClusterView } from '../cluster/view.js';
@@ -75,6 +76,7 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
       detail: rootCause.detail,
       findings,
       target,
+      ipvsModuleGaps: ipvsModuleGaps(view),
     }),
     crossReference: crossReferences[rootCause.category] ?? [],
   };

@@ -9,6 +9,8 @@ interface MitigationInput {
   readonly detail: string;
   readonly findings: readonly Finding[];
   readonly target: Diagnosis['target'];
+  /** Nodes whose lsmod lacks IPVS modules: switching to IPVS there would break every Service. */
+  readonly ipvsModuleGaps?: readonly string[];
 }
 
 const maxNodeActions = 3;
@@ -91,10 +93,17 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
           ...perNode('drain-node', nodes, 'if sync failures persist after the restart (node replacement)'),
           ...(explosion
             ? [
-                action(
-                  'switch-kube-proxy-mode-ipvs',
-                  'for rule explosion: off-hours, after loading IPVS modules on every node',
-                ),
+                {
+                  ...action(
+                    'switch-kube-proxy-mode-ipvs',
+                    'for rule explosion: off-hours, after loading IPVS modules on every node',
+                  ),
+                  ...((input.ipvsModuleGaps ?? []).length > 0
+                    ? {
+                        blockedBy: `IPVS kernel modules are missing (${(input.ipvsModuleGaps ?? []).slice(0, 3).join('; ')}): load them on every node first`,
+                      }
+                    : {}),
+                },
               ]
             : []),
         ],

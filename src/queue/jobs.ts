@@ -65,6 +65,8 @@ export interface ActionRef {
   readonly target: DiagnoseJob['target'];
   /** The root cause the action is meant to clear (post-fix verification compares). */
   readonly category: string;
+  /** A precondition the diagnosis found unmet: the action is refused with this reason. */
+  readonly blockedBy?: string | null;
 }
 
 export const executeQueueName = 'kproxy-execute';

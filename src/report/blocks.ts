@@ -165,12 +165,19 @@ function actionBlocks(actions: readonly SuggestedAction[], refs: readonly string
   if (!refs || refs.length !== actions.length) {
     return [
       section(
-        `*Actions* (run only after a second person approves)\n${actions.map((a) => `• \`${a.id}\` ${a.safety}${a.node ? ` on ${escapeMrkdwn(a.node)}` : ''} — ${escapeMrkdwn(a.when)}`).join('\n')}`,
+        `*Actions* (run only after a second person approves)\n${actions.map((a) => `• \`${a.id}\` ${a.safety}${a.node ? ` on ${escapeMrkdwn(a.node)}` : ''} — ${escapeMrkdwn(a.when)}${a.blockedBy ? ` (refused: ${escapeMrkdwn(a.blockedBy)})` : ''}`).join('\n')}`,
       ),
     ];
   }
   return [
-    section("*Actions* (each needs a second person's approval)"),
+    section(
+      [
+        "*Actions* (each needs a second person's approval)",
+        ...actions
+          .filter((a) => a.blockedBy)
+          .map((a) => `\`${a.id}\` is refused for now: ${escapeMrkdwn(a.blockedBy ?? '')}`),
+      ].join('\n'),
+    ),
     {
       type: 'actions',
       block_id: 'kproxy_actions',

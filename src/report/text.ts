@@ -80,7 +80,9 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
   if (d.mitigation.actions.length > 0) {
     out.push('  Actions kproxy can run after a second person approves:');
     for (const [i, a] of d.mitigation.actions.entries()) {
-      out.push(`    ${i + 1}. ${a.id} [${a.safety}]${a.node ? ` ${a.node}` : ''} — ${a.when}`);
+      out.push(
+        `    ${i + 1}. ${a.id} [${a.safety}]${a.node ? ` ${a.node}` : ''} — ${a.when}${a.blockedBy ? ` (refused: ${a.blockedBy})` : ''}`,
+      );
     }
   }
   if (d.crossReference.length > 0) out.push(c.dim(`  See also: ${d.crossReference.join('; ')}`));

@@ -52,6 +52,8 @@ export interface BundleApiServerOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly faults?: readonly Fault[];
+  /** A bundle to serve from the first accepted remediation write on: the cluster after the fix. */
+  readonly afterWrite?: string;
 }
 
 const resourceGroups: Readonly<Record<string, { group: string; kind: string }>> = {
@@ -87,7 +89,7 @@ export class BundleApiServer {
   /** Remediation writes accepted (PATCH/DELETE/eviction), in order. */
   readonly mutations: Mutation[] = [];
   faults: Fault[];
-  private readonly files: BundleDir;
+  private files: BundleDir;
   private readonly cache = new Map<string, Promise<unknown>>();
   private readonly debugPods = new Map<string, Json>();
   private readonly server: Server;
@@ -113,6 +115,23 @@ export class BundleApiServer {
   }
 
   async start(): Promise<string> {
+    await this.setClock();
+    await new Promise<void>((resolve) =>
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve),
+    );
+    return this.url;
+  }
+
+  private recordMutation(mutation: Mutation): void {
+    this.mutations.push(mutation);
+    if (this.options.afterWrite && this.mutations.length === 1) {
+      this.files = new BundleDir(this.options.afterWrite);
+      this.cache.clear();
+      void this.setClock();
+    }
+  }
+
+  private async setClock(): Promise<void> {
     const manifest = await this.files.readJson('bundle.json');
     const collectedAt =
       (manifest.state === 'collected'
@@ -120,10 +139,6 @@ export class BundleApiServer {
         : undefined) ?? '';
     // The served cluster's clock is the bundle's: a live diagnosis judges recency as the bundle's would.
     this.clock = Number.isNaN(Date.parse(collectedAt)) ? undefined : new Date(collectedAt);
-    await new Promise<void>((resolve) =>
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve),
-    );
-    return this.url;
   }
 
   get url(): string {
@@ -313,7 +328,7 @@ export class BundleApiServer {
         eviction[2] as string,
         eviction[1],
       );
-      this.mutations.push({
+      this.recordMutation({
         method: 'POST',
         path,
         contentType: 'application/json',
@@ -369,7 +384,7 @@ export class BundleApiServer {
     if (!m) throw new HttpError(403, 'Forbidden', `delete ${path} is forbidden`);
     // A bundle pod (remediation): it must exist; the write is recorded, the bundle unchanged.
     const existing = await this.getOne(`namespaces/${m[1]}/pods.json`, 'pods', m[2] as string, m[1]);
-    this.mutations.push({
+    this.recordMutation({
       method: 'DELETE',
       path,
       contentType: undefined,
@@ -379,7 +394,7 @@ export class BundleApiServer {
     return existing;
   }
 
-  /** PATCH of a DaemonSet or a Node (remediation): recorded, answered with the object. */
+  /** PATCH of a DaemonSet, Node or ConfigMap (remediation): recorded, answered with the object. */
   private async patch(
     path: string,
     body: string,
@@ -388,13 +403,16 @@ export class BundleApiServer {
   ): Promise<Json> {
     const ds = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(path);
     const node = /^\/api\/v1\/nodes\/([^/:]+)$/.exec(path);
+    const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/.exec(path);
     const existing = ds
       ? await this.getOne(`namespaces/${ds[1]}/daemonsets.json`, 'daemonsets', ds[2] as string, ds[1])
       : node
         ? await this.getOne('nodes.json', 'nodes', node[1] as string, undefined)
-        : undefined;
+        : cm
+          ? await this.getOne(`namespaces/${cm[1]}/configmaps.json`, 'configmaps', cm[2] as string, cm[1])
+          : undefined;
     if (!existing) throw new HttpError(403, 'Forbidden', `patch ${path} is forbidden`);
-    this.mutations.push({
+    this.recordMutation({
       method: 'PATCH',
       path,
       contentType,

@@ -51,6 +51,15 @@ const actionRefTtlSeconds = 24 * 3600;
 /** One EksAccess per cluster, so DescribeCluster and the token are reused across jobs. */
 const eksAccess = new Map<string, EksAccess>();
 
+export function eksAccessFor(name: string, eks: NonNullable<ClusterConfig['eks']>): EksAccess {
+  let access = eksAccess.get(name);
+  if (!access) {
+    access = new EksAccess(eks);
+    eksAccess.set(name, access);
+  }
+  return access;
+}
+
 export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterSource> {
   const common = { clusterName: cluster.name, nodeCaptures: cluster.nodeCaptures };
   if (cluster.kubeconfig)
@@ -60,11 +69,7 @@ export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterS
       context: cluster.kubeconfig.context,
     });
   if (!cluster.eks) throw new Error(`cluster ${cluster.name} has neither kubeconfig nor eks`);
-  let access = eksAccess.get(cluster.name);
-  if (!access) {
-    access = new EksAccess(cluster.eks);
-    eksAccess.set(cluster.name, access);
-  }
+  const access = eksAccessFor(cluster.name, cluster.eks);
   // The token rotates: a fresh KubeConfig per job (DescribeCluster is cached).
   return new LiveSource({ ...common, kubeConfig: await access.kubeConfig(cluster.name), provider: access });
 }
@@ -209,6 +214,7 @@ async function storeActionRefs(
         node: action.node ?? null,
         target: data.target,
         category: d.rootCause.category,
+        blockedBy: action.blockedBy ?? null,
       } satisfies ActionRef),
       'EX',
       actionRefTtlSeconds,

@@ -9,10 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { type ConnectionOptions, type Job, type Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { actionCatalog } from '../approvals/actions.js';
-import { executePlan, planAction } from '../approvals/executors.js';
-import { ApprovalStore } from '../approvals/store.js';
+import { type ExecutionContext, executePlan, planAction } from '../approvals/executors.js';
+import { type Approval, ApprovalStore, confirmationTarget } from '../approvals/store.js';
 import { approvalMessage, refresh } from '../bot/approvals.js';
-import type { KubeHttp } from '../cluster/live/kube-http.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';
@@ -20,7 +19,7 @@ import type { Logger } from '../log.js';
 import { enqueueDiagnosis, executeQueueName } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { defaultSourceFor } from './diagnose-worker.js';
+import { defaultSourceFor, eksAccessFor } from './diagnose-worker.js';
 
 export interface ExecuteWorkerDeps {
   readonly config: Config;
@@ -67,10 +66,24 @@ export async function sweepExpired(
   return expired;
 }
 
-async function httpFor(cluster: ClusterConfig): Promise<KubeHttp> {
+async function contextFor(cluster: ClusterConfig): Promise<ExecutionContext> {
   const source = await defaultSourceFor(cluster);
   if (!(source instanceof LiveSource)) throw new Error(`cluster ${cluster.name} is not a live cluster`);
-  return source.http;
+  return { http: source.http, eks: cluster.eks ? eksAccessFor(cluster.name, cluster.eks) : undefined };
+}
+
+/**
+ * Defence in depth: the rating comes from the catalog, never from the stored request. A RED
+ * action runs only with the RED flow's traces: the requester's reason and the approver's
+ * typed confirmation of the target, both enforced by the store.
+ */
+function redRefusal(approval: Approval): string | undefined {
+  if (actionCatalog[approval.action]?.safety !== 'RED') return undefined;
+  if (approval.safety !== 'RED' || !approval.reason?.trim())
+    return `${approval.action} is RED and was not requested through the RED flow (no written reason)`;
+  if (approval.confirmed !== confirmationTarget(approval))
+    return `${approval.action} is RED and its approval did not confirm the target by name`;
+  return undefined;
 }
 
 async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Promise<string> {
@@ -81,10 +94,14 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
   if (!approval || !message) return 'unknown approval';
   const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
   if (!cluster) return 'cluster no longer configured';
-  const target = { action: approval.action, node: approval.node };
+  const target = {
+    action: approval.action,
+    node: approval.node,
+    blockedBy: message.ref.blockedBy ?? undefined,
+  };
 
   if (job.name === 'plan') {
-    const plan = await planAction(await httpFor(cluster), target);
+    const plan = await planAction(await contextFor(cluster), target);
     await refresh(
       deps,
       store,
@@ -108,14 +125,13 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     });
     await refresh(deps, store, id, `Not executed: ${reason}`);
   };
-  // Defence in depth: the rating comes from the catalog, never from the stored request, and
-  // RED actions run only through the RED flow (reason + typed confirmation), not built yet.
-  if (actionCatalog[approval.action]?.safety !== 'YELLOW') {
-    await notExecuted(`${approval.action} is RED and needs a written reason and a typed confirmation`);
+  const red = redRefusal(approval);
+  if (red) {
+    await notExecuted(red);
     return 'refused: RED';
   }
-  const http = await httpFor(cluster);
-  const plan = await planAction(http, target);
+  const ctx = await contextFor(cluster);
+  const plan = await planAction(ctx, target);
   if (!plan.ok) {
     await notExecuted(plan.reason, escapeMrkdwn(plan.reason));
     return 'refused at re-validation';
@@ -129,7 +145,7 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     );
     return 'no identity';
   }
-  const result = await executePlan(http, plan.value, as);
+  const result = await executePlan(ctx, plan.value, as, { idempotencyKey: id });
   const detail = result.ok
     ? result.done.join('; ')
     : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;

@@ -66,6 +66,7 @@ export async function postAction(
     messageTs: string;
     threadTs?: string;
     responseUrl: string;
+    headers?: Record<string, string>;
   },
 ): Promise<number> {
   const payload = {
@@ -96,6 +97,47 @@ export async function postAction(
     ],
   };
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const res = await fetch(`${botUrl}/slack/events`, { method: 'POST', body, headers: sign(body) });
+  const res = await fetch(`${botUrl}/slack/events`, {
+    method: 'POST',
+    body,
+    headers: { ...sign(body), ...o.headers },
+  });
   return res.status;
+}
+
+/** A signed `view_submission` (a modal's Submit), as Slack sends it; returns the app's answer. */
+export async function postViewSubmission(
+  botUrl: string,
+  o: {
+    user: string;
+    callbackId: string;
+    privateMetadata: string;
+    values: Record<string, Record<string, { type: 'plain_text_input'; value: string | null }>>;
+  },
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T0TEST', domain: 'acme' },
+    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: 'T0TEST' },
+    api_app_id: 'A0KPROXY',
+    token: 'legacy-verification-token',
+    trigger_id: `${Date.now()}.${randomUUID()}`,
+    view: {
+      id: `V${randomUUID().slice(0, 10).toUpperCase()}`,
+      team_id: 'T0TEST',
+      type: 'modal',
+      callback_id: o.callbackId,
+      private_metadata: o.privateMetadata,
+      state: { values: o.values },
+      hash: '1700000000.abcdef',
+      app_id: 'A0KPROXY',
+      bot_id: 'B0KPROXY',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+  };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const res = await fetch(`${botUrl}/slack/events`, { method: 'POST', body, headers: sign(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }

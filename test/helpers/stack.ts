@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { Metrics, metricHelp } from '../../src/metrics.js';
 import { diagnoseQueueName, executeQueueName } from '../../src/queue/jobs.js';
 import { SlackPoster } from '../../src/slack/poster.js';
+import type { BundleApiServerOptions } from '../../src/testserver/bundle-api-server.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
 import { startExecuteWorker } from '../../src/workers/execute-worker.js';
 import { FakeSlack } from './fake-slack.js';
@@ -47,6 +48,8 @@ export interface StackOptions {
   readonly workerOptions?: Partial<WorkerOptions>;
   /** Socket Mode (app token) instead of the HTTP receiver. */
   readonly socketMode?: boolean;
+  /** Options of the test API server (faults, the bundle it serves after a write). */
+  readonly api?: BundleApiServerOptions;
   /** The bot's Redis connection points at a port where nothing listens (an outage). */
   readonly botRedisDown?: boolean;
 }
@@ -54,7 +57,7 @@ export interface StackOptions {
 export async function startStack(o: StackOptions): Promise<Stack> {
   const slack = new FakeSlack();
   await slack.start();
-  const api = await serve(o.bundleDir);
+  const api = await serve(o.bundleDir, o.api ?? {});
   const clusters = o.clusters
     ? await o.clusters(api)
     : [

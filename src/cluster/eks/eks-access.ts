@@ -5,16 +5,22 @@
  */
 import {
   DescribeAddonCommand,
+  DescribeAddonVersionsCommand,
+  type DescribeAddonVersionsCommandOutput,
   DescribeClusterCommand,
   type DescribeClusterCommandOutput,
+  DescribeUpdateCommand,
   EKSClient,
+  UpdateAddonCommand,
 } from '@aws-sdk/client-eks';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AddonState, AddonUpdate, EksAddonApi } from '../../approvals/plan.js';
 import { KproxyError } from '../../errors.js';
 import { eksAddonNames } from '../bundle/bundle-source.js';
 import type { MemoryBundle } from '../bundle/memory.js';
+import type { Fetched } from '../live/kube-http.js';
 import { eksToken } from './token.js';
 
 export interface EksClusterConfig {
@@ -28,7 +34,7 @@ export interface EksClusterConfig {
 /** Tokens are valid 15 minutes; use one for at most 10. */
 const tokenLifetimeMs = 10 * 60 * 1000;
 
-export class EksAccess {
+export class EksAccess implements EksAddonApi {
   private readonly eks: EKSClient;
   private readonly credentials: AwsCredentialIdentityProvider;
   private token: { value: string; expires: number } | undefined;
@@ -105,6 +111,106 @@ export class EksAccess {
     );
   }
 
+  get clusterName(): string {
+    return this.config.name;
+  }
+
+  async controlPlaneVersion(): Promise<Fetched<string>> {
+    return this.call('DescribeCluster', async () => {
+      const out = await this.eks.send(new DescribeClusterCommand({ name: this.config.name }));
+      if (!out.cluster?.version) throw new Error('DescribeCluster returned no version');
+      return out.cluster.version;
+    });
+  }
+
+  async addon(name: string): Promise<Fetched<AddonState | undefined>> {
+    return this.call('DescribeAddon', async () => {
+      try {
+        const out = await this.eks.send(
+          new DescribeAddonCommand({ clusterName: this.config.name, addonName: name }),
+        );
+        const a = out.addon;
+        return a?.addonVersion
+          ? {
+              version: a.addonVersion,
+              status: a.status ?? 'UNKNOWN',
+              configurationValues: a.configurationValues,
+            }
+          : undefined;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async defaultAddonVersion(name: string, kubernetesVersion: string): Promise<Fetched<string | undefined>> {
+    return this.call('DescribeAddonVersions', async () => {
+      const versions: { version: string; isDefault: boolean }[] = [];
+      let nextToken: string | undefined;
+      do {
+        const out: DescribeAddonVersionsCommandOutput = await this.eks.send(
+          new DescribeAddonVersionsCommand({ addonName: name, kubernetesVersion, nextToken }),
+        );
+        for (const addon of out.addons ?? [])
+          for (const v of addon.addonVersions ?? []) {
+            const compat = (v.compatibilities ?? []).filter((c) => c.clusterVersion === kubernetesVersion);
+            if (v.addonVersion && compat.length > 0)
+              versions.push({
+                version: v.addonVersion,
+                isDefault: compat.some((c) => c.defaultVersion === true),
+              });
+          }
+        nextToken = out.nextToken;
+      } while (nextToken);
+      return (
+        versions.find((v) => v.isDefault) ?? versions.sort((a, b) => compareVersions(b.version, a.version))[0]
+      )?.version;
+    });
+  }
+
+  async updateAddon(input: AddonUpdate, idempotencyToken: string): Promise<Fetched<{ updateId: string }>> {
+    return this.call('UpdateAddon', async () => {
+      const out = await this.eks.send(
+        new UpdateAddonCommand({
+          clusterName: this.config.name,
+          addonName: input.addonName,
+          addonVersion: input.addonVersion,
+          configurationValues: input.configurationValues,
+          resolveConflicts: input.resolveConflicts,
+          clientRequestToken: idempotencyToken,
+        }),
+      );
+      if (!out.update?.id) throw new Error('UpdateAddon returned no update id');
+      return { updateId: out.update.id };
+    });
+  }
+
+  async updateStatus(
+    updateId: string,
+    addonName: string,
+  ): Promise<Fetched<{ status: string; errors: string[] }>> {
+    return this.call('DescribeUpdate', async () => {
+      const out = await this.eks.send(
+        new DescribeUpdateCommand({ name: this.config.name, updateId, addonName }),
+      );
+      return {
+        status: out.update?.status ?? 'Unknown',
+        errors: (out.update?.errors ?? []).map((e) => `${e.errorCode ?? 'Error'}: ${e.errorMessage ?? ''}`),
+      };
+    });
+  }
+
+  /** An EKS call as a `Fetched`: errors name the operation (and the IAM action it needs). */
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<Fetched<T>> {
+    try {
+      return { ok: true, value: await run() };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+      return { ok: false, status, reason: `eks:${operation} failed: ${message(error)}` };
+    }
+  }
+
   private async describe(): Promise<{ endpoint: string; caData: string; raw: unknown }> {
     if (this.cluster) return this.cluster;
     let out: DescribeClusterCommandOutput;
@@ -142,4 +248,15 @@ export class EksAccess {
 function message(error: unknown): string {
   const e = error as { name?: string; message?: string };
   return `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`;
+}
+
+/** Dotted numeric comparison of `v1.30.0-eksbuild.3`-style versions. */
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => (v.match(/\d+/g) ?? []).map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

@@ -1,0 +1,86 @@
+/**
+ * What an approved action will do, as data: the exact writes (shown as the dry-run preview
+ * on the approval message, planned again from the cluster's current state before they run)
+ * and what to wait for afterwards.
+ */
+import type { Fetched, KubeHttp } from '../cluster/live/kube-http.js';
+import type { ActionId } from './actions.js';
+
+export interface ActionTarget {
+  readonly action: ActionId;
+  readonly node?: string | undefined;
+  /**
+   * A precondition the diagnosis found unmet (e.g. IPVS modules missing): planning refuses
+   * with this reason.
+   */
+  readonly blockedBy?: string | undefined;
+}
+
+/** A write to the Kubernetes API. */
+export interface KubeWrite {
+  readonly kind?: undefined;
+  readonly method: 'PATCH' | 'DELETE' | 'POST';
+  readonly path: string;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** The write in words, for the approval message and the audit. */
+  readonly describe: string;
+}
+
+/** An EKS `UpdateAddon` call; done when EKS reports the update finished (bounded wait). */
+export interface EksAddonWrite {
+  readonly kind: 'eks-update-addon';
+  readonly input: AddonUpdate;
+  readonly describe: string;
+}
+
+export type PlannedWrite = KubeWrite | EksAddonWrite;
+
+/** After the writes: wait (with a bound) for the change to settle, and say how it went. */
+export type Settle = 'daemonset-rollout';
+
+export interface Plan {
+  readonly summary: string;
+  readonly writes: readonly PlannedWrite[];
+  /** In order, after every write succeeded. */
+  readonly settle?: readonly Settle[];
+}
+
+export interface AddonUpdate {
+  readonly addonName: string;
+  readonly addonVersion?: string | undefined;
+  readonly configurationValues?: string | undefined;
+  readonly resolveConflicts: 'OVERWRITE' | 'PRESERVE' | 'NONE';
+}
+
+export interface AddonState {
+  readonly version: string;
+  readonly status: string;
+  readonly configurationValues?: string | undefined;
+}
+
+/** The part of the EKS API the add-on actions use (implemented by `EksAccess`). */
+export interface EksAddonApi {
+  readonly clusterName: string;
+  controlPlaneVersion(): Promise<Fetched<string>>;
+  /** `undefined` when the add-on is not an EKS managed add-on (self-managed kube-proxy). */
+  addon(name: string): Promise<Fetched<AddonState | undefined>>;
+  /** The version EKS marks as default for this Kubernetes version, else the newest compatible. */
+  defaultAddonVersion(name: string, kubernetesVersion: string): Promise<Fetched<string | undefined>>;
+  updateAddon(input: AddonUpdate, idempotencyToken: string): Promise<Fetched<{ updateId: string }>>;
+  updateStatus(updateId: string, addonName: string): Promise<Fetched<{ status: string; errors: string[] }>>;
+}
+
+/** Where actions run: the cluster's API, and EKS when the cluster is an EKS cluster. */
+export interface ExecutionContext {
+  readonly http: KubeHttp;
+  readonly eks?: EksAddonApi | undefined;
+}
+
+export function refused(reason: string): Fetched<never> {
+  return { ok: false, status: 0, reason };
+}
+
+export const kubeSystem = 'kube-system';
+export const strategicMerge = 'application/strategic-merge-patch+json';
+export const mergePatch = 'application/merge-patch+json';
