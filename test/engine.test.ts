@@ -2,9 +2,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ipvsModuleGaps } from '../src/checks/lib/ipvs-modules.js';
+import { finding as makeFinding } from '../src/checks/types.js';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import type { Diagnosis, Progress } from '../src/engine/diagnosis.js';
 import { diagnose, diagnoseSource } from '../src/engine/engine.js';
+import { mitigationFor } from '../src/engine/mitigation.js';
 import { bundlesDir, copyExample } from './helpers/bundles.js';
 
 const n2 = 'ip-10-0-2-45.ec2.internal';
@@ -155,5 +158,40 @@ describe('targets', () => {
       target: { namespace: 'kube-system', service: 'kube-dns' },
     });
     expect(d.rootCause.category).toBe('no_endpoints');
+  });
+});
+
+describe('suggested actions', () => {
+  const explosion = makeFinding(
+    { id: 'kube-proxy.sync', domain: 'rule-sync' },
+    'fail',
+    'rule sync takes 14.2s on average with 48,000 rules (> 20,000)',
+  );
+  const suggest = (gaps: string[]) =>
+    mitigationFor({
+      category: 'iptables_sync',
+      nodes: [n2],
+      detail: 'slow syncs',
+      findings: [explosion],
+      target: { namespace: 'app', service: 'web-api', node: null },
+      ipvsModuleGaps: gaps,
+    }).actions.find((a) => a.id === 'switch-kube-proxy-mode-ipvs');
+
+  it('offers the IPVS switch for rule explosion, and refuses it when a node lacks the IPVS modules', () => {
+    expect(suggest([])).toMatchObject({ safety: 'RED' });
+    expect(suggest([])?.blockedBy).toBeUndefined();
+    expect(suggest([`${n2}: no ip_vs, ip_vs_rr`])?.blockedBy).toBe(
+      `IPVS kernel modules are missing (${n2}: no ip_vs, ip_vs_rr): load them on every node first`,
+    );
+  });
+
+  it('reads the module gaps from the captured lsmod of each node', async () => {
+    const view = await new BundleSource(path.join(bundlesDir, 'healthy')).load({});
+    const gaps = ipvsModuleGaps(view);
+    // The healthy iptables cluster never loaded IPVS: every captured node lacks the modules.
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps[0]).toMatch(/: no ip_vs/);
+    const ipvsView = await new BundleSource(path.join(bundlesDir, 'healthy-ipvs')).load({});
+    expect(ipvsModuleGaps(ipvsView)).toEqual([]);
   });
 });
