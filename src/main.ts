@@ -18,6 +18,7 @@ import { diagnoseQueueName, executeQueueName } from './queue/jobs.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
 import { startExecuteWorker } from './workers/execute-worker.js';
+import { startWorkerHealth } from './workers/health-server.js';
 import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
@@ -96,6 +97,12 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
           rest,
         }),
       );
+    }
+    if (mode === 'worker') {
+      const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text());
+      port = health.port;
+      logger.info('worker health listening', { port });
+      closers.push(() => health.close());
     }
     closers.unshift(async () => {
       await Promise.race([

@@ -59,6 +59,25 @@ describe('start("all")', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('a worker-only process serves its probes: /healthz always, /readyz while Redis answers', async () => {
+    const config = await tempConfig(
+      undefined,
+      'clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0INCIDENT1]\n',
+    );
+    const running = await start('worker', {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      REDIS_URL: redisUrl,
+      KPROXY_CONFIG: config,
+      PORT: '0',
+    });
+    const url = `http://127.0.0.1:${running.port}`;
+    expect(await (await fetch(`${url}/healthz`)).text()).toBe('ok\n');
+    expect(await (await fetch(`${url}/readyz`)).text()).toBe('ready\n');
+    expect((await fetch(`${url}/metrics`)).headers.get('content-type')).toBe('text/plain; version=0.0.4');
+    await running.stop();
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
   it('refuses to start on a bad environment or configuration, naming each problem', async () => {
     await expect(start('bot', { SLACK_BOT_TOKEN: 'not-a-token' })).rejects.toThrow(
       /environment: 1 problem\(s\):\n {2}SLACK_BOT_TOKEN: must be a bot token/,

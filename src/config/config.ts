@@ -51,6 +51,8 @@ const clusterSchema = z
   .strictObject({
     name: clusterName,
     kubeconfig: z.strictObject({ path: z.string().min(1), context: z.string().min(1) }).optional(),
+    /** The cluster kproxy runs in: its pod's service account token and CA. */
+    inCluster: z.literal(true).optional(),
     eks: z
       .strictObject({
         name: z.string().min(1),
@@ -68,8 +70,8 @@ const clusterSchema = z
     /** Overrides the top-level approval policy for this cluster. */
     approvals: approvalsSchema.optional(),
   })
-  .refine((c) => Boolean(c.kubeconfig) !== Boolean(c.eks), {
-    message: 'set exactly one of kubeconfig or eks',
+  .refine((c) => [c.kubeconfig, c.eks, c.inCluster].filter(Boolean).length === 1, {
+    message: 'set exactly one of kubeconfig, eks or inCluster',
   });
 
 const targetFields = ['cluster', 'namespace', 'service', 'node'] as const;

@@ -6,6 +6,7 @@
  * in the thread's message metadata) and never posts a second one.
  */
 import { randomUUID } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
 import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EksAccess } from '../cluster/eks/eks-access.js';
@@ -68,7 +69,12 @@ export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterS
       kubeconfigPath: cluster.kubeconfig.path,
       context: cluster.kubeconfig.context,
     });
-  if (!cluster.eks) throw new Error(`cluster ${cluster.name} has neither kubeconfig nor eks`);
+  if (cluster.inCluster) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromCluster();
+    return new LiveSource({ ...common, kubeConfig });
+  }
+  if (!cluster.eks) throw new Error(`cluster ${cluster.name} has neither kubeconfig, eks nor inCluster`);
   const access = eksAccessFor(cluster.name, cluster.eks);
   // The token rotates: a fresh KubeConfig per job (DescribeCluster is cached).
   return new LiveSource({ ...common, kubeConfig: await access.kubeConfig(cluster.name), provider: access });
