@@ -158,6 +158,17 @@ export function createBot(deps: BotDeps): App {
     });
   }
 
+  // Buttons and modals kproxy does not know (old messages, forged payloads) are
+  // acknowledged and ignored, rather than left for Slack to show as failures.
+  app.action(/^(?!kproxy_(approve|deny|request_action_\d+)$)/, async ({ ack, body }) => {
+    await ack();
+    deps.logger.warn('unknown interaction ignored', { user: body.user?.id });
+  });
+  app.view(/^(?!kproxy_red_(reason|confirm)$)/, async ({ ack, body }) => {
+    await ack();
+    deps.logger.warn('unknown modal ignored', { user: body.user?.id });
+  });
+
   app.error(async (error) => {
     deps.logger.error('slack handler error', { error: errorMessage(error) });
   });
