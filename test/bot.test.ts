@@ -211,6 +211,24 @@ describe('idempotency', () => {
     expect(s.slack.messages.map((m) => (m.thread_ts ? 'reply' : 'parent'))).toEqual(['parent', 'reply']);
   });
 
+  it('a Slack outage (5xx for a while, then 429s) during a job: after it, each message arrives once, in order', async () => {
+    const s = await start('stale-endpoints', { worker: false });
+    await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
+    await waitFor('the thread parent', () => s.slack.messages.length === 1);
+    // The outage starts while the job waits: 6 failures in a row outlast one call's retries
+    // (4 attempts in tests), so the job itself is retried; then Slack rate-limits twice.
+    s.slack.fail(/^chat\.(postMessage|update)$/, 500, 6);
+    s.slack.fail(/^chat\.postMessage$/, 429, 2, 1);
+    s.startWorker();
+    await waitFor('the report', () => s.slack.reports().length === 1, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const parents = s.slack.messages.filter((m) => !m.thread_ts);
+    expect(parents).toHaveLength(1);
+    const thread = s.slack.messages.filter((m) => m.thread_ts === parents[0]?.ts);
+    expect(thread.filter((m) => m.metadata?.event_type === 'kproxy_diagnosis')).toHaveLength(1);
+    expect(s.slack.messages.map((m) => (m.thread_ts ? 'reply' : 'parent'))).toEqual(['parent', 'reply']);
+  });
+
   it('a retried job whose report is already in the thread does not post another', async () => {
     const s = await start('healthy');
     await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
