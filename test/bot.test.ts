@@ -229,6 +229,22 @@ describe('idempotency', () => {
     expect(s.slack.messages.map((m) => (m.thread_ts ? 'reply' : 'parent'))).toEqual(['parent', 'reply']);
   });
 
+  it('a long run of 429s is waited out, not counted as failures: the job succeeds on its first attempt', async () => {
+    const s = await start('stale-endpoints', { worker: false });
+    await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
+    await waitFor('the thread parent', () => s.slack.messages.length === 1);
+    // More 429s in a row than the 5xx retry budget (3 in tests), each with Retry-After: 1.
+    s.slack.fail(/^chat\.postMessage$/, 429, 5, 1);
+    s.startWorker();
+    await waitFor('the report', () => s.slack.reports().length === 1, 20_000);
+    const [job] = await waitFor('the completed job', async () => {
+      const jobs = await s.queue.getJobs(['completed']);
+      return jobs.length > 0 ? jobs : undefined;
+    });
+    expect(job?.attemptsMade).toBe(1);
+    expect(s.slack.reports()).toHaveLength(1);
+  }, 30_000);
+
   it('a retried job whose report is already in the thread does not post another', async () => {
     const s = await start('healthy');
     await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);

@@ -1,10 +1,11 @@
 /**
- * The Web API calls a worker makes, with Slack's limits respected: 429s wait for
- * `Retry-After` (the SDK pauses and retries), 5xx and network errors retry a bounded
- * number of times with backoff, and chat.postMessage is paced to about one per second
- * per channel across every worker (a Redis key per channel).
+ * The Web API calls a worker makes, with Slack's limits respected: a 429 waits for its
+ * `Retry-After` and tries again, for as long as Slack keeps limiting (up to a deadline of
+ * many minutes: a rate limit delays a message, it must not lose it); 5xx and network errors
+ * retry a bounded number of times with backoff; chat.postMessage is paced to about one per
+ * second per channel across every worker (a Redis key per channel).
  */
-import { WebClient, WebClientEvent, type WebClientOptions } from '@slack/web-api';
+import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { keys } from '../queue/jobs.js';
 
@@ -25,6 +26,8 @@ export interface SlackPosterOptions {
   readonly retryConfig?: WebClientOptions['retryConfig'];
   /** Milliseconds between two posts into one channel. @defaultValue 1000 */
   readonly paceMs?: number;
+  /** How long one call may keep waiting out 429s. @defaultValue 15 minutes */
+  readonly rateLimitDeadlineMs?: number;
   readonly onRetry?: (method: string, reason: string) => void;
 }
 
@@ -40,11 +43,30 @@ export class SlackPoster {
     this.client = new WebClient(options.token, {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
       retryConfig: options.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
-      rejectRateLimitedCalls: false,
+      // 429s come back to `limited` below: the SDK would count them against `retries`.
+      rejectRateLimitedCalls: true,
     });
-    this.client.on(WebClientEvent.RATE_LIMITED, (retryAfter: number, { url }: { url: string }) =>
-      options.onRetry?.(url, `rate limited for ${retryAfter}s`),
-    );
+    this.rateLimitDeadlineMs = options.rateLimitDeadlineMs ?? 15 * 60_000;
+    this.onRetry = options.onRetry;
+  }
+
+  private readonly rateLimitDeadlineMs: number;
+  private readonly onRetry: SlackPosterOptions['onRetry'];
+
+  /** Runs a Web API call, waiting out every 429 (Retry-After) until the deadline. */
+  private async limited<T>(method: string, call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.rateLimitDeadlineMs;
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        const e = error as { code?: string; retryAfter?: number };
+        if (e.code !== ErrorCode.RateLimitedError || Date.now() >= deadline) throw error;
+        const seconds = Math.max(1, e.retryAfter ?? 1);
+        this.onRetry?.(method, `rate limited for ${seconds}s`);
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+      }
+    }
   }
 
   async post(
@@ -52,14 +74,16 @@ export class SlackPoster {
     message: { text: string; blocks?: unknown[]; threadTs?: string; metadata?: MessageMetadata },
   ): Promise<PostedMessage> {
     await this.pace(channel);
-    const res = await this.client.chat.postMessage({
-      channel,
-      text: message.text,
-      ...(message.blocks ? { blocks: message.blocks as never } : {}),
-      ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
-      ...(message.metadata ? { metadata: message.metadata } : {}),
-      unfurl_links: false,
-    });
+    const res = await this.limited('chat.postMessage', () =>
+      this.client.chat.postMessage({
+        channel,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+        ...(message.metadata ? { metadata: message.metadata } : {}),
+        unfurl_links: false,
+      }),
+    );
     return { channel: res.channel ?? channel, ts: res.ts as string };
   }
 
@@ -68,23 +92,22 @@ export class SlackPoster {
     ts: string,
     message: { text: string; blocks?: unknown[]; metadata?: MessageMetadata },
   ): Promise<void> {
-    await this.client.chat.update({
-      channel,
-      ts,
-      text: message.text,
-      ...(message.blocks ? { blocks: message.blocks as never } : {}),
-      ...(message.metadata ? { metadata: message.metadata } : {}),
-    });
+    await this.limited('chat.update', () =>
+      this.client.chat.update({
+        channel,
+        ts,
+        text: message.text,
+        ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        ...(message.metadata ? { metadata: message.metadata } : {}),
+      }),
+    );
   }
 
   /** Messages of a thread that carry kproxy metadata for a job (to find a report posted before a crash). */
   async findReport(channel: string, threadTs: string, jobId: string): Promise<string[]> {
-    const res = await this.client.conversations.replies({
-      channel,
-      ts: threadTs,
-      include_all_metadata: true,
-      limit: 200,
-    });
+    const res = await this.limited('conversations.replies', () =>
+      this.client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200 }),
+    );
     return (res.messages ?? [])
       .filter(
         (m) =>

@@ -1,0 +1,54 @@
+/** What the benchmarks share: a private redis-server, free ports, percentiles, results.json. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export const resultsFile = path.resolve(import.meta.dirname, 'results.json');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway redis-server on a free port (no persistence: benchmarks measure the path, not the disk). */
+export async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
+  await probe.connect().catch(() => undefined);
+  await probe.ping();
+  probe.disconnect();
+  return { url, process: child };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** Merges one benchmark's result into bench/results.json under `key`. */
+export async function recordResult(key: string, result: Record<string, unknown>): Promise<void> {
+  const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<
+    string,
+    unknown
+  >;
+  await writeFile(
+    resultsFile,
+    `${JSON.stringify({ ...existing, [key]: { date: new Date().toISOString(), ...result } }, null, 2)}\n`,
+  );
+}
