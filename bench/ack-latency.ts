@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
-import { serve } from '../test/helpers/live.js';
+import { serve, servedClusterYaml } from '../test/helpers/live.js';
 import { postCommand, signingSecret } from '../test/helpers/slack-requests.js';
 import { freePort, percentile, recordResult, startRedis } from './support.js';
 
@@ -33,11 +33,7 @@ const config = path.join(dir, 'kproxy.yaml');
 await writeFile(
   config,
   [
-    'clusters:',
-    '  - name: prod-east',
-    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
-    `    channels: [${channels.join(', ')}]`,
-    '    nodeCaptures: exec',
+    ...servedClusterYaml(api, channels),
     'rateLimits: { perUser: { max: 100, windowSeconds: 60 }, perChannel: { max: 100000, windowSeconds: 60 } }',
     'worker: { concurrency: 4, timeoutSeconds: 120 }',
   ].join('\n'),

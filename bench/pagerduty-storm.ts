@@ -6,40 +6,23 @@
  * of 3). Expect 20 diagnoses, a thread parent for every incident, no message lost.
  * Prints JSON. Needs redis-server on PATH.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { start } from '../src/main.js';
 import { signPagerDuty } from '../src/pagerduty/signature.js';
 import { incidentEvent } from '../test/helpers/fake-pagerduty.js';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
-import { serve } from '../test/helpers/live.js';
+import { serve, servedClusterYaml } from '../test/helpers/live.js';
 import { signingSecret } from '../test/helpers/slack-requests.js';
+import { recordResult, startRedis } from './support.js';
 
 const deliveries = Number(process.env.STORM_DELIVERIES ?? 500);
 const targets = 20;
 const windowMs = Number(process.env.STORM_WINDOW_MS ?? 60_000);
 const secret = 'storm-secret';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const port = await freePort();
-const redis = spawn(
-  'redis-server',
-  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-  { stdio: 'ignore' },
-);
-await new Promise((r) => setTimeout(r, 300));
+const redis = await startRedis();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-storm-'));
 const slack = new FakeSlack();
 await slack.start();
@@ -50,11 +33,10 @@ const config = path.join(dir, 'kproxy.yaml');
 await writeFile(
   config,
   [
-    'clusters:',
-    '  - name: prod-east',
-    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
-    `    channels: [${Array.from({ length: targets }, (_, i) => channel(i)).join(', ')}]`,
-    '    nodeCaptures: exec',
+    ...servedClusterYaml(
+      api,
+      Array.from({ length: targets }, (_, i) => channel(i)),
+    ),
     'worker: { concurrency: 8, timeoutSeconds: 120 }',
     'pagerduty:',
     '  services:',
@@ -70,7 +52,7 @@ const running = await start('all', {
   SLACK_BOT_TOKEN: 'xoxb-storm',
   SLACK_SIGNING_SECRET: signingSecret,
   SLACK_API_URL: slack.apiUrl,
-  REDIS_URL: `redis://127.0.0.1:${port}`,
+  REDIS_URL: redis.url,
   KPROXY_CONFIG: config,
   PORT: '0',
   PAGERDUTY_WEBHOOK_SECRETS: secret,
@@ -145,15 +127,10 @@ const result = {
     parents() === deliveries && slack.reports().length === targets && shared() === deliveries - targets,
 };
 console.log(JSON.stringify(result, null, 2));
-const resultsFile = path.resolve(import.meta.dirname, 'results.json');
-const existing = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>;
-await writeFile(
-  resultsFile,
-  `${JSON.stringify({ ...existing, pagerdutyStorm: { date: new Date().toISOString(), ...result } }, null, 2)}\n`,
-);
+await recordResult('pagerdutyStorm', result);
 await running.stop();
 await api.stop();
 await slack.stop();
-redis.kill();
+redis.process.kill();
 await rm(dir, { recursive: true, force: true });
 process.exit(0);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type LargeBundleSpec, writeLargeBundle } from './large-bundle.js';
+import { resultsFile } from './support.js';
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -80,7 +81,15 @@ interface LiveSample {
   requests: number;
   bytes: number;
   rootCause: string;
+  peakRssMiB: number;
 }
+
+/**
+ * The last Service of the first namespace: it has backends at every size (the generator
+ * spreads a namespace's pods over its Services in order, so with 2,000 Services on 100
+ * nodes the first ones select none).
+ */
+const liveTarget = 'svc-00099';
 
 /** Serves a bundle from a separate process, runs live diagnoses against it, stops it. */
 async function measureLive(bundleDir: string, nodeName: string, captures: string): Promise<LiveSample[]> {
@@ -110,7 +119,7 @@ async function measureLive(bundleDir: string, nodeName: string, captures: string
         path.join(root, 'bench', 'live-once.ts'),
         kubeconfig,
         'ns-000',
-        'svc-00000',
+        liveTarget,
         nodeName,
         captures,
       ],
@@ -136,6 +145,7 @@ function liveSummary(samples: LiveSample[]) {
     maxMs: ms.at(-1),
     requests: samples[0]?.requests,
     kib: Math.round((samples[0]?.bytes ?? 0) / 1024),
+    maxPeakRssMiB: Math.max(...samples.map((x) => x.peakRssMiB)),
     rootCause: samples[0]?.rootCause,
   };
 }
@@ -164,27 +174,37 @@ const results = {
     largeClusterWide: summary(await measure(bundle.dir, 'cluster-wide')),
   },
 };
-/** The live path: the same Service-scoped diagnosis on 100 and on 5,000 nodes. */
-const small = await ensureLargeBundle({
-  nodes: 100,
-  podsPerNode: 8,
-  services: 200,
-  namespaces: 2,
-  capturedNodes: 3,
-});
+/**
+ * The live path: the same Service-scoped diagnosis on 100, 1,000 and 5,000 nodes (10 pods
+ * per node: 8 application pods, kube-proxy, aws-node; 2,000+ Services).
+ */
+const sized = async (nodes: number, services: number) =>
+  ensureLargeBundle({
+    nodes,
+    podsPerNode: 8,
+    services,
+    namespaces: Math.max(20, services / 100),
+    capturedNodes: 3,
+  });
 const firstNode = 'ip-10-8-0-1.ec2.internal';
-const live = {
-  nodes100: {
-    api: liveSummary(await measureLive(small.dir, firstNode, 'off')),
-    withExecCaptures: liveSummary(await measureLive(small.dir, firstNode, 'exec')),
-  },
-  nodes5000: {
-    api: liveSummary(await measureLive(bundle.dir, firstNode, 'off')),
-    withExecCaptures: liveSummary(await measureLive(bundle.dir, firstNode, 'exec')),
-  },
-};
+const live: Record<
+  string,
+  { api: ReturnType<typeof liveSummary>; withExecCaptures: ReturnType<typeof liveSummary> }
+> = {};
+for (const [name, dir] of [
+  ['nodes100', (await sized(100, 2000)).dir],
+  ['nodes1000', (await sized(1000, 2000)).dir],
+  ['nodes5000', bundle.dir],
+] as const) {
+  live[name] = {
+    api: liveSummary(await measureLive(dir, firstNode, 'off')),
+    withExecCaptures: liveSummary(await measureLive(dir, firstNode, 'exec')),
+  };
+}
 Object.assign(results, { live });
-await writeFile(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// Merged: the other benchmarks (ack latency, storms) keep their entries.
+const previous = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+await writeFile(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 
 const rows = Object.entries(results.offline).map(
   ([name, r]) =>
@@ -199,12 +219,16 @@ console.log(
 console.log('| scenario | runs | median ms | max ms | load ms | diagnose ms | peak RSS MiB | root cause |');
 console.log('|---|---|---|---|---|---|---|---|');
 console.log(rows.join('\n'));
-console.log('\nLive Service-scoped diagnosis (ns-000/svc-00000 on one node) through the test API server:\n');
-console.log('| cluster | captures | runs | median ms | max ms | API requests | KiB read | root cause |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(
+  `\nLive Service-scoped diagnosis (ns-000/${liveTarget} on one node) through the test API server:\n`,
+);
+console.log(
+  '| cluster | captures | runs | median ms | max ms | API requests | KiB read | peak RSS MiB | root cause |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const [size, byMode] of Object.entries(live)) {
   for (const [mode, r] of Object.entries(byMode))
     console.log(
-      `| ${size} | ${mode === 'api' ? 'off' : 'exec'} | ${r.runs} | ${r.medianMs} | ${r.maxMs} | ${r.requests} | ${r.kib} | ${r.rootCause} |`,
+      `| ${size} | ${mode === 'api' ? 'off' : 'exec'} | ${r.runs} | ${r.medianMs} | ${r.maxMs} | ${r.requests} | ${r.kib} | ${r.maxPeakRssMiB} | ${r.rootCause} |`,
     );
 }

@@ -1,21 +1,13 @@
 /** What the benchmarks share: a private redis-server, free ports, percentiles, results.json. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../test/helpers/ports.js';
+
+export { freePort };
 
 export const resultsFile = path.resolve(import.meta.dirname, 'results.json');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway redis-server on a free port (no persistence: benchmarks measure the path, not the disk). */
 export async function startRedis(): Promise<{ url: string; process: ChildProcess }> {

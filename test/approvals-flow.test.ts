@@ -8,8 +8,16 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { bundlesDir } from './helpers/bundles.js';
+import type { StoredMessage } from './helpers/fake-slack.js';
 import { postAction, postCommand, postViewSubmission } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, type StackOptions, startStack, waitFor } from './helpers/stack.js';
+import {
+  controlsOf,
+  incidentChannel,
+  type Stack,
+  type StackOptions,
+  startStack,
+  waitFor,
+} from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
 const n2 = 'ip-10-0-2-45.ec2.internal';
@@ -39,21 +47,7 @@ async function reportWithButtons(extra = '', api: StackOptions['api'] = {}) {
   const [report] = await waitFor('the report', () =>
     s.slack.reports().length ? s.slack.reports() : undefined,
   );
-  const actionsBlock = report?.blocks?.find((b) => (b as { type: string }).type === 'actions') as
-    | { elements: { value: string; text: { text: string } }[] }
-    | undefined;
-  const buttons = actionsBlock?.elements ?? [];
-  const button = (prefix: string) => buttons.find((b) => b.text.text.startsWith(prefix))?.value as string;
-  const click = (user: string, actionId: string, value: string, messageTs = report?.ts as string) =>
-    postAction(s.botUrl, {
-      user,
-      actionId,
-      value,
-      channel: incidentChannel,
-      messageTs,
-      threadTs: report?.thread_ts as string,
-      responseUrl: `${s.slack.url}/response/${user}`,
-    });
+  const { button, click } = controlsOf(s, report as StoredMessage);
   return { s, report, button, click };
 }
 
@@ -103,11 +97,7 @@ async function requestDelete(ctx: Awaited<ReturnType<typeof reportWithButtons>>)
       'DELETE Pod kube-system/kube-proxy-k2v9d (node ip-10-0-2-45.ec2.internal)',
     ),
   );
-  const approvalButtons = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
-    | { elements: { value: string }[] }
-    | undefined;
-  const approvalId = approvalButtons?.elements[0]?.value as string;
-  return { message, approvalId };
+  return { message, approvalId: controlsOf(ctx.s, message).button() };
 }
 
 const ephemeral = (s: Stack, user: string) =>
@@ -364,10 +354,7 @@ describe('two-person approvals in Slack', () => {
     expect(text).toContain(reasonText);
     expect(text).toContain(`approvers type \`${n2}\` to confirm`);
     expect(s.slack.messages.filter((m) => m.text?.startsWith('Approval needed'))).toHaveLength(1);
-    const approvalBlock = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
-      | { elements: { value: string }[] }
-      | undefined;
-    const approvalId = approvalBlock?.elements[0]?.value as string;
+    const approvalId = controlsOf(s, message).button();
 
     // YELLOW approvers are not RED approvers; the requester cannot approve.
     await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseCommand } from '../src/bot/command.js';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
@@ -20,7 +20,7 @@ import { type Running, start } from '../src/main.js';
 import { signPagerDuty, verifyPagerDutySignature } from '../src/pagerduty/signature.js';
 import { bundlesDir, copyExample } from './helpers/bundles.js';
 import { FakeSlack } from './helpers/fake-slack.js';
-import { serve } from './helpers/live.js';
+import { serve, servedClusterYaml } from './helpers/live.js';
 import {
   postAction,
   postCommand,
@@ -299,10 +299,7 @@ describe('PagerDuty webhooks through the real entry point', () => {
     await writeFile(
       config,
       [
-        'clusters:',
-        '  - name: prod-east',
-        `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
-        '    channels: [C0PAGES0001]',
+        ...servedClusterYaml(api, ['C0PAGES0001']),
         'pagerduty:',
         '  services:',
         '    - { id: PWEBAPI01, cluster: prod-east, channel: C0PAGES0001 }',
@@ -323,7 +320,6 @@ describe('PagerDuty webhooks through the real entry point', () => {
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
   });
-  afterEach(() => undefined);
 
   it('signed bodies of any shape: 202 or 400, never 5xx, nothing posted', async () => {
     const bodies = fc.oneof(

@@ -13,7 +13,7 @@ import { signPagerDuty } from '../src/pagerduty/signature.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { FakePagerDuty, incidentEvent } from './helpers/fake-pagerduty.js';
 import { FakeSlack } from './helpers/fake-slack.js';
-import { serve } from './helpers/live.js';
+import { serve, servedClusterYaml } from './helpers/live.js';
 import { signingSecret } from './helpers/slack-requests.js';
 import { waitFor } from './helpers/stack.js';
 
@@ -53,11 +53,7 @@ async function startPd(bundle = 'stale-endpoints', extra = ''): Promise<PdStack>
   await writeFile(
     config,
     [
-      'clusters:',
-      '  - name: prod-east',
-      `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
-      '    channels: [C0INCIDENT1, C0PAGES0001]',
-      '    nodeCaptures: debug-pod',
+      ...servedClusterYaml(api, ['C0INCIDENT1', 'C0PAGES0001'], 'debug-pod'),
       'pagerduty:',
       `  apiUrl: ${pdUrl}`,
       '  note: { enabled: true, from: oncall@example.com }',

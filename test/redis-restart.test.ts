@@ -6,28 +6,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { bundlesDir } from './helpers/bundles.js';
-import { postAction, postCommand } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+import { freePort } from './helpers/ports.js';
+import { postCommand } from './helpers/slack-requests.js';
+import { controlsOf, type Stack, startStack, waitFor } from './helpers/stack.js';
 
 let dir = '';
 let server: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<void> {
   server = spawn(
@@ -135,31 +125,14 @@ describe('approvals across a Redis restart', () => {
     s.redis.on('error', () => undefined);
     await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
     const report = await waitFor('the report', () => s.slack.reports()[0]);
-    const buttons = (
-      report.blocks?.find((b) => (b as { type: string }).type === 'actions') as {
-        elements: { value: string; text: { text: string } }[];
-      }
-    ).elements;
-    const deleteRef = buttons.find((b) => b.text.text.startsWith('delete-kube-proxy-pod'))?.value as string;
-    const click = (user: string, actionId: string, value: string, messageTs: string) =>
-      postAction(s.botUrl, {
-        user,
-        actionId,
-        value,
-        channel: incidentChannel,
-        messageTs,
-        threadTs: report.thread_ts as string,
-        responseUrl: `${s.slack.url}/response/${user}`,
-      });
+    const reportControls = controlsOf(s, report);
+    const deleteRef = reportControls.button('delete-kube-proxy-pod');
+    const click = reportControls.click;
     await click('U0ONCALL01', 'kproxy_request_action_0', deleteRef, report.ts);
     const approvalMessage = await waitFor('the approval message', () =>
       s.slack.messages.find((m) => m.text?.startsWith('Approval needed')),
     );
-    const approvalId = (
-      approvalMessage.blocks?.find((b) => (b as { type: string }).type === 'actions') as {
-        elements: { value: string }[];
-      }
-    ).elements[0]?.value as string;
+    const approvalId = controlsOf(s, approvalMessage).button();
 
     // Workers down; a second diagnosis is queued and waits.
     await s.worker?.close();

@@ -34,6 +34,10 @@ export class FakeSlack {
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   readonly messages: StoredMessage[] = [];
   private readonly faults: Fault[] = [];
+  /** Until `until` (epoch ms), matching methods answer 429 with this Retry-After: an outage window. */
+  rateLimitWindow: { until: number; method: RegExp; retryAfter: number } | undefined;
+  /** 429s answered inside the rate-limit window. */
+  windowRateLimited = 0;
   /** When set, chat.postMessage answers 429 past this rate per channel, as Slack does. */
   perChannelLimit: { perSecond: number; burst: number } | undefined;
   readonly rateLimited: string[] = [];
@@ -133,6 +137,12 @@ export class FakeSlack {
     }
     const method = path.slice('/api/'.length).split('?')[0] ?? '';
     this.calls.push({ method, params, at: Date.now() });
+    const window = this.rateLimitWindow;
+    if (window && Date.now() < window.until && window.method.test(method)) {
+      this.windowRateLimited++;
+      send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(window.retryAfter) });
+      return;
+    }
     if (method === 'chat.postMessage' && this.perChannelLimit && !this.takeToken(String(params.channel))) {
       this.rateLimited.push(String(params.channel));
       send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });

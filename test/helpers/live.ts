@@ -36,3 +36,18 @@ export async function serve(bundleDir: string, options: BundleApiServerOptions =
     },
   };
 }
+
+/** The `clusters:` section of a kproxy configuration whose one cluster is the served bundle. */
+export function servedClusterYaml(
+  served: Served,
+  channels: readonly string[],
+  nodeCaptures = 'exec',
+): string[] {
+  return [
+    'clusters:',
+    '  - name: prod-east',
+    `    kubeconfig: { path: ${served.kubeconfig}, context: bundle }`,
+    `    channels: [${channels.join(', ')}]`,
+    `    nodeCaptures: ${nodeCaptures}`,
+  ];
+}

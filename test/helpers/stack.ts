@@ -16,9 +16,9 @@ import { SlackPoster } from '../../src/slack/poster.js';
 import type { BundleApiServerOptions } from '../../src/testserver/bundle-api-server.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
 import { startExecuteWorker } from '../../src/workers/execute-worker.js';
-import { FakeSlack } from './fake-slack.js';
+import { FakeSlack, type StoredMessage } from './fake-slack.js';
 import { type Served, serve } from './live.js';
-import { signingSecret } from './slack-requests.js';
+import { postAction, signingSecret } from './slack-requests.js';
 
 export const incidentChannel = 'C0INCIDENT1';
 
@@ -189,4 +189,26 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A message's buttons (values by label prefix) and signed clicks on them, as Slack sends them. */
+export function controlsOf(s: Stack, message: StoredMessage) {
+  const block = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
+    | { elements: { value: string; text: { text: string } }[] }
+    | undefined;
+  const elements = block?.elements ?? [];
+  return {
+    /** The value of the first button whose label starts with `prefix`. */
+    button: (prefix = '') => elements.find((b) => b.text.text.startsWith(prefix))?.value as string,
+    click: (user: string, actionId: string, value: string, messageTs = message.ts) =>
+      postAction(s.botUrl, {
+        user,
+        actionId,
+        value,
+        channel: message.channel,
+        messageTs,
+        threadTs: message.thread_ts ?? message.ts,
+        responseUrl: `${s.slack.url}/response/${user}`,
+      }),
+  };
 }
