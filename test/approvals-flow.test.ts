@@ -144,8 +144,16 @@ describe('two-person approvals in Slack', () => {
     expect(verification.text).toContain(
       ':warning: Post-fix check: `stale_endpoints` is still the root cause',
     );
-    await waitFor('the closed approval message', () =>
-      JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes('Done: DELETE Pod'),
+    const closed = await waitFor('the closed approval message', () => {
+      const text = JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks);
+      return text.includes('Done: DELETE Pod') ? text : undefined;
+    });
+    // Who requested and approved, and when, stay on the message.
+    expect(closed).toMatch(new RegExp(`Requested by <@${asker}> <!date\\^\\d+`));
+    expect(closed).toMatch(
+      new RegExp(
+        `Approved by <@${approvers[0]}> <!date\\^\\d+\\^\\{date_short\\} \\{time\\}\\|[^>]+> \\(1/1\\)`,
+      ),
     );
 
     await ctx.click(approvers[1] as string, 'kproxy_approve', approvalId, message.ts);
@@ -308,10 +316,13 @@ describe('two-person approvals in Slack', () => {
     ctx.s.slack.groupMembers.set('S0SREGROUP', ['U0SREMEMB1']);
     const first = await requestDelete(ctx);
     await ctx.click('U0SREMEMB1', 'kproxy_deny', first.approvalId, first.message.ts);
-    await waitFor('the denied message', () =>
-      JSON.stringify(ctx.s.slack.messages.find((m) => m.ts === first.message.ts)?.blocks).includes(
-        'Denied by <@U0SREMEMB1>',
-      ),
+    const denied = await waitFor('the denied message', () => {
+      const text = JSON.stringify(ctx.s.slack.messages.find((m) => m.ts === first.message.ts)?.blocks);
+      return text.includes('Denied by <@U0SREMEMB1>') ? text : undefined;
+    });
+    // Who and when, in place: the closing line carries the time of the denial.
+    expect(denied).toMatch(
+      /Denied by <@U0SREMEMB1>\. Nothing was changed\. · <!date\^\d+\^\{date_short\} \{time\}\|20\d\d-/,
     );
     await ctx.click(approvers[0] as string, 'kproxy_approve', first.approvalId, first.message.ts);
     await waitFor('the refusal', () =>

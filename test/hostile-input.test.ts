@@ -4,7 +4,7 @@
  * bundles. Whatever arrives: no crash, no unhandled rejection, no 5xx, a clear error, and
  * no state changed (no approval, no queued job, no cluster write, no Slack message).
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -418,6 +418,26 @@ describe('bundles', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('giant files are refused by name before they are read (sparse files past the limits)', async () => {
+    const copy = await copyExample('stale-endpoints');
+    try {
+      for (const [rel, bytes] of [
+        ['namespaces/app/pods.json', 513 * 1024 * 1024],
+        ['nodes/ip-10-0-2-45.ec2.internal/iptables-save.txt', 129 * 1024 * 1024],
+      ] as const) {
+        const dir = copy.dir;
+        const original = await readFile(path.join(dir, rel));
+        await truncate(path.join(dir, rel), bytes);
+        const error = await diagnoseSource(new BundleSource(dir)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(KproxyError);
+        expect((error as Error).message).toMatch(new RegExp(`${rel}.*more than the limit`));
+        await writeFile(path.join(dir, rel), original);
+      }
+    } finally {
+      await copy.cleanup();
+    }
   });
 
   it('deeply nested JSON (200,000 levels) is refused by name, not a stack overflow', async () => {

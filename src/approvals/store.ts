@@ -38,6 +38,8 @@ export interface Approval extends ApprovalRequest {
   readonly approvedBy?: string | undefined;
   /** RED: the target name the approvers typed (the store accepts only the exact name). */
   readonly confirmed?: string | undefined;
+  /** Each approval with when it was given, in order. */
+  readonly votes: readonly { readonly user: string; readonly at: number }[];
   readonly createdAt: number;
 }
 
@@ -91,6 +93,7 @@ local mustType = redis.call('HGET', KEYS[1], 'confirmTarget')
 if mustType and mustType ~= ARGV[6] then return {'unconfirmed'} end
 if mustType then redis.call('HSET', KEYS[1], 'confirmed', ARGV[6]) end
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'votedAt:' .. ARGV[1], ARGV[2])
 redis.call('PEXPIREAT', KEYS[2], redis.call('HGET', KEYS[1], 'retainUntil'))
 local count = redis.call('SCARD', KEYS[2])
 local required = tonumber(redis.call('HGET', KEYS[1], 'required'))
@@ -111,7 +114,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'pending' then return {'already', state} end
 ${expiryCheck}
-redis.call('HSET', KEYS[1], 'state', 'denied', 'deniedBy', ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'denied', 'deniedBy', ARGV[1], 'deniedAt', ARGV[2])
 ARGV[4] = 'denied'
 ${audit}
 return {'denied'}
@@ -188,7 +191,7 @@ export class ApprovalStore {
         `${request.action} ${request.safety} on ${request.cluster}${request.node ? `/${request.node}` : ''}${request.reason ? ` — ${request.reason}` : ''}`,
       )
       .exec();
-    return { ...request, id, state: 'pending', approvers: [], createdAt };
+    return { ...request, id, state: 'pending', approvers: [], votes: [], createdAt };
   }
 
   async get(id: string): Promise<Approval | undefined> {
@@ -204,6 +207,10 @@ export class ApprovalStore {
       approvers: voters.sort(),
       approvedBy: fields.approvedBy,
       confirmed: fields.confirmed,
+      votes: Object.entries(fields)
+        .filter(([k]) => k.startsWith('votedAt:'))
+        .map(([k, v]) => ({ user: k.slice('votedAt:'.length), at: Number(v) }))
+        .sort((a, b) => a.at - b.at),
       createdAt: Number(fields.createdAt),
     };
   }

@@ -5,6 +5,11 @@ import type { ApprovalPolicy } from '../config/config.js';
 import type { ActionRef } from '../queue/jobs.js';
 import { type Block, escapeMrkdwn } from '../report/blocks.js';
 
+/** A time Slack shows in each reader's own zone (with the UTC ISO form as the fallback). */
+export function slackTime(ms: number): string {
+  return `<!date^${Math.floor(ms / 1000)}^{date_short} {time}|${new Date(ms).toISOString()}>`;
+}
+
 export function approvalBlocks(
   a: Approval,
   policy: ApprovalPolicy,
@@ -18,14 +23,14 @@ export function approvalBlocks(
       ...policy.approvers.users.map((u) => `<@${u}>`),
       ...policy.approvers.groups.map((g) => `<!subteam^${g}>`),
     ].join(', ') || 'nobody (configure approvals)';
-  const expires = Math.floor(a.expiresAt / 1000);
+
   const lines = [
     `*Approval needed* · \`${a.action}\` (${a.safety}) on ${escapeMrkdwn(where)}`,
     escapeMrkdwn(spec.description),
-    `Requested by <@${a.requester}>${a.reason ? ` — “${escapeMrkdwn(a.reason)}”` : ''} · expires <!date^${expires}^{time}|${new Date(a.expiresAt).toISOString()}>`,
+    `Requested by <@${a.requester}> ${slackTime(a.createdAt)}${a.reason ? ` — “${escapeMrkdwn(a.reason)}”` : ''} · expires ${slackTime(a.expiresAt)}`,
     `Needs ${a.required} approval(s) from: ${who}${a.safety === 'RED' ? ` · approvers type \`${confirmationTarget(a)}\` to confirm` : ''}`,
-    a.approvers.length > 0
-      ? `Approved by ${a.approvers.map((u) => `<@${u}>`).join(', ')} (${a.approvers.length}/${a.required})`
+    a.votes.length > 0
+      ? `Approved by ${a.votes.map((v) => `<@${v.user}> ${slackTime(v.at)}`).join(', ')} (${a.votes.length}/${a.required})`
       : '',
     `*Plan (dry run):* ${plan ? escapeMrkdwn(plan) : '_reading the cluster…_'}`,
   ].filter(Boolean);

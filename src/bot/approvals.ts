@@ -21,7 +21,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ActionRef, keys } from '../queue/jobs.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
+import { approvalBlocks, confirmModal, type Modal, reasonModal, slackTime } from './approval-messages.js';
 
 export interface ApprovalDeps {
   readonly config: Config;
@@ -308,7 +308,12 @@ export async function refresh(
   await deps.poster.update(
     where.channel,
     where.ts,
-    approvalBlocks(approval, policy, plan ?? where.plan, closing ?? closingOf(approval)),
+    approvalBlocks(
+      approval,
+      policy,
+      plan ?? where.plan,
+      closing ? `${closing} · ${slackTime(Date.now())}` : closingOf(approval),
+    ),
   );
 }
 
