@@ -110,6 +110,9 @@ describe('two-person approvals in Slack', () => {
     const { message, approvalId } = await requestDelete(ctx);
     expect(message.thread_ts).toBe(ctx.report?.thread_ts);
     expect(JSON.stringify(message.blocks)).toContain(`Requested by <@${asker}>`);
+    // The evidence behind the action: the root cause, then the quoted rule on that node.
+    expect(JSON.stringify(message.blocks)).toContain('*Why:* programmed rules disagree with EndpointSlices');
+    expect(JSON.stringify(message.blocks)).toContain(`> ${n2}: iptables-save: -A KUBE-SEP-`);
 
     await ctx.click(asker, 'kproxy_approve', approvalId, message.ts);
     await waitFor('the self-approval refusal', () =>

@@ -21,6 +21,8 @@ export interface ApprovalRequest {
   readonly node?: string | undefined;
   readonly requester: string;
   readonly reason?: string | undefined;
+  /** The diagnosis' root cause and evidence behind the action, as shown on the request. */
+  readonly evidence?: readonly string[] | undefined;
   /** Approvals needed besides the requester (never below 1). */
   readonly required: number;
   readonly expiresAt: number;

@@ -27,6 +27,12 @@ export function approvalBlocks(
   const lines = [
     `*Approval needed* · \`${a.action}\` (${a.safety}) on ${escapeMrkdwn(where)}`,
     escapeMrkdwn(spec.description),
+    ...(a.evidence && a.evidence.length > 0
+      ? [
+          `*Why:* ${escapeMrkdwn(a.evidence[0] ?? '')}`,
+          ...a.evidence.slice(1).map((e) => `> ${escapeMrkdwn(e)}`),
+        ]
+      : []),
     `Requested by <@${a.requester}> ${slackTime(a.createdAt)}${a.reason ? ` — “${escapeMrkdwn(a.reason)}”` : ''} · expires ${slackTime(a.expiresAt)}`,
     `Needs ${a.required} approval(s) from: ${who}${a.safety === 'RED' ? ` · approvers type \`${confirmationTarget(a)}\` to confirm` : ''}`,
     a.votes.length > 0

@@ -105,6 +105,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       node: ref.node ?? undefined,
       requester: user,
       reason,
+      evidence: ref.evidence,
       required: policy.required,
       expiresAt: Date.now() + policy.expiresMinutes * 60_000,
       jobId: ref.jobId,

@@ -67,6 +67,8 @@ export interface ActionRef {
   readonly category: string;
   /** A precondition the diagnosis found unmet: the action is refused with this reason. */
   readonly blockedBy?: string | null;
+  /** Why the diagnosis suggests it: the root cause and the evidence quoted for it. */
+  readonly evidence?: readonly string[];
 }
 
 export const executeQueueName = 'kproxy-execute';

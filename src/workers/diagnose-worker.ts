@@ -199,6 +199,19 @@ async function tellVerification(deps: DiagnoseWorkerDeps, data: DiagnoseJob, d: 
   await deps.poster.post(data.channel, { text, threadTs: data.threadTs });
 }
 
+/**
+ * What the approval message quotes to say why: the root cause, then the evidence of the
+ * findings that point at it (the action's node first).
+ */
+function evidenceFor(d: Diagnosis, node: string | undefined): string[] {
+  const lines = d.findings
+    .filter((f) => f.status === 'fail' && f.suspect?.category === d.rootCause.category)
+    .flatMap((f) => f.evidence);
+  const onNode = node ? lines.filter((l) => l.includes(node)) : [];
+  const rest = lines.filter((l) => !onNode.includes(l));
+  return [d.rootCause.detail, ...[...onNode, ...rest].slice(0, 3)].map((l) => l.slice(0, 300));
+}
+
 /** Buttons carry only an opaque reference; what it stands for stays in Redis. */
 async function storeActionRefs(
   redis: Redis,
@@ -221,6 +234,7 @@ async function storeActionRefs(
         target: data.target,
         category: d.rootCause.category,
         blockedBy: action.blockedBy ?? null,
+        evidence: evidenceFor(d, action.node),
       } satisfies ActionRef),
       'EX',
       actionRefTtlSeconds,
