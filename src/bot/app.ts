@@ -23,7 +23,8 @@ import {
 } from '../queue/jobs.js';
 import { rememberParent, requestedHeadline } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { auditText, registerApprovals } from './approvals.js';
+import { registerApprovals } from './approvals.js';
+import { auditText } from './approver-groups.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 

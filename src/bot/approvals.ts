@@ -21,7 +21,9 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ActionRef, keys } from '../queue/jobs.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { approvalBlocks, confirmModal, type Modal, reasonModal, slackTime } from './approval-messages.js';
+import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
+import { messageKey, refresh } from './approval-thread.js';
+import { type GroupsClient, groupsOf } from './approver-groups.js';
 
 export interface ApprovalDeps {
   readonly config: Config;
@@ -48,15 +50,10 @@ interface ViewBody {
   };
 }
 
-type GroupsClient = {
-  usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
-};
 type ViewsClient = { views: { open(a: { trigger_id: string; view: Modal }): Promise<unknown> } };
 
-const messageKey = (id: string) => `kproxy:approval:${id}:message`;
 /** A RED request between its button and the reason modal's submission. */
 const intentKey = (id: string) => `kproxy:red-intent:${id}`;
-const groupCacheSeconds = 300;
 const reasonSchema = z
   .string()
   .trim()
@@ -291,99 +288,4 @@ function earlyRefusal(a: Approval, user: string): string | undefined {
   if (a.requester === user) return 'You requested this action: another approver must approve it.';
   if (a.approvers.includes(user)) return 'Your approval is already counted.';
   return undefined;
-}
-
-/** Re-renders the approval message (who approved so far, or how it ended). */
-export async function refresh(
-  deps: Pick<ApprovalDeps, 'config' | 'redis' | 'poster'>,
-  store: ApprovalStore,
-  id: string,
-  closing: string | undefined,
-  plan?: string,
-): Promise<void> {
-  const [approval, raw] = await Promise.all([store.get(id), deps.redis.get(messageKey(id))]);
-  if (!approval || !raw) return;
-  const where = JSON.parse(raw) as { channel: string; ts: string; plan?: string };
-  if (plan !== undefined) await deps.redis.set(messageKey(id), JSON.stringify({ ...where, plan }), 'KEEPTTL');
-  const policy = policyFor(deps.config, approval.cluster, approval.safety);
-  await deps.poster.update(
-    where.channel,
-    where.ts,
-    approvalBlocks(
-      approval,
-      policy,
-      plan ?? where.plan,
-      closing ? `${closing} · ${slackTime(Date.now())}` : closingOf(approval),
-    ),
-  );
-}
-
-function closingOf(a: Approval): string | undefined {
-  return a.state === 'pending' ? undefined : `State: ${a.state}`;
-}
-
-export async function approvalMessage(
-  redis: Redis,
-  id: string,
-): Promise<{ channel: string; ts: string; ref: ActionRef; plan?: string } | undefined> {
-  const raw = await redis.get(messageKey(id));
-  return raw
-    ? (JSON.parse(raw) as { channel: string; ts: string; ref: ActionRef; plan?: string })
-    : undefined;
-}
-
-/** The user's memberships among the policy's groups (usergroups.users.list, cached briefly). */
-async function groupsOf(
-  deps: Pick<ApprovalDeps, 'redis'>,
-  client: GroupsClient,
-  groups: readonly string[],
-  user: string,
-): Promise<string[]> {
-  const member: string[] = [];
-  for (const group of groups) {
-    const key = `kproxy:usergroup:${group}`;
-    let users = await deps.redis.smembers(key);
-    if (users.length === 0) {
-      users =
-        (await client.usergroups.users.list({ usergroup: group }).catch(() => ({ users: [] as string[] })))
-          .users ?? [];
-      if (users.length > 0)
-        await deps.redis
-          .multi()
-          .sadd(key, ...users)
-          .expire(key, groupCacheSeconds)
-          .exec();
-    }
-    if (users.includes(user)) member.push(group);
-  }
-  return member;
-}
-
-/** `/kproxy audit [n]`: recent approval events, for users who may approve something. */
-export async function auditText(config: Config, redis: Redis, user: string, count: number): Promise<string> {
-  const policies = [
-    config.approvals,
-    ...config.clusters.map((c) => c.approvals).filter((p) => p !== undefined),
-  ];
-  const listed = policies.some(
-    (p) => p.yellow.approvers.users.includes(user) || p.red.approvers.users.includes(user),
-  );
-  const groups = [
-    ...new Set(policies.flatMap((p) => [...p.yellow.approvers.groups, ...p.red.approvers.groups])),
-  ];
-  const inGroup = (await Promise.all(groups.map((g) => redis.sismember(`kproxy:usergroup:${g}`, user)))).some(
-    (m) => m === 1,
-  );
-  if (!listed && !inGroup) return ':no_entry: The audit trail is shown to approvers only.';
-  const entries = await new ApprovalStore(redis).recentAudit(count);
-  if (entries.length === 0) return 'No approval events yet.';
-  return [
-    `*Last ${entries.length} approval events*`,
-    ...entries.map(
-      (e) =>
-        `${new Date(e.at).toISOString()} \`${e.type}\` ${e.approval.slice(0, 8)} by <@${e.by}>${e.detail ? ` — ${e.detail}` : ''}`,
-    ),
-  ]
-    .join('\n')
-    .slice(0, 3000);
 }

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { actionCatalog } from '../approvals/actions.js';
 import { type ExecutionContext, executePlan, planAction } from '../approvals/executors.js';
 import { type Approval, ApprovalStore, confirmationTarget } from '../approvals/store.js';
-import { approvalMessage, refresh } from '../bot/approvals.js';
+import { approvalMessage, refresh } from '../bot/approval-thread.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';

@@ -1,0 +1,66 @@
+/** Who is an approver by Slack user group, and `/kproxy audit [n]` for approvers. */
+import type { Redis } from 'ioredis';
+import { ApprovalStore } from '../approvals/store.js';
+import type { Config } from '../config/config.js';
+
+export type GroupsClient = {
+  usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
+};
+
+const groupCacheSeconds = 300;
+
+/** The user's memberships among the policy's groups (usergroups.users.list, cached briefly). */
+export async function groupsOf(
+  deps: { readonly redis: Redis },
+  client: GroupsClient,
+  groups: readonly string[],
+  user: string,
+): Promise<string[]> {
+  const member: string[] = [];
+  for (const group of groups) {
+    const key = `kproxy:usergroup:${group}`;
+    let users = await deps.redis.smembers(key);
+    if (users.length === 0) {
+      users =
+        (await client.usergroups.users.list({ usergroup: group }).catch(() => ({ users: [] as string[] })))
+          .users ?? [];
+      if (users.length > 0)
+        await deps.redis
+          .multi()
+          .sadd(key, ...users)
+          .expire(key, groupCacheSeconds)
+          .exec();
+    }
+    if (users.includes(user)) member.push(group);
+  }
+  return member;
+}
+
+/** `/kproxy audit [n]`: recent approval events, for users who may approve something. */
+export async function auditText(config: Config, redis: Redis, user: string, count: number): Promise<string> {
+  const policies = [
+    config.approvals,
+    ...config.clusters.map((c) => c.approvals).filter((p) => p !== undefined),
+  ];
+  const listed = policies.some(
+    (p) => p.yellow.approvers.users.includes(user) || p.red.approvers.users.includes(user),
+  );
+  const groups = [
+    ...new Set(policies.flatMap((p) => [...p.yellow.approvers.groups, ...p.red.approvers.groups])),
+  ];
+  const inGroup = (await Promise.all(groups.map((g) => redis.sismember(`kproxy:usergroup:${g}`, user)))).some(
+    (m) => m === 1,
+  );
+  if (!listed && !inGroup) return ':no_entry: The audit trail is shown to approvers only.';
+  const entries = await new ApprovalStore(redis).recentAudit(count);
+  if (entries.length === 0) return 'No approval events yet.';
+  return [
+    `*Last ${entries.length} approval events*`,
+    ...entries.map(
+      (e) =>
+        `${new Date(e.at).toISOString()} \`${e.type}\` ${e.approval.slice(0, 8)} by <@${e.by}>${e.detail ? ` — ${e.detail}` : ''}`,
+    ),
+  ]
+    .join('\n')
+    .slice(0, 3000);
+}
