@@ -6,15 +6,15 @@
  * of 3). Expect 20 diagnoses, a thread parent for every incident, no message lost.
  * Prints JSON. Needs redis-server on PATH.
  */
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { start } from '../src/main.js';
 import { signPagerDuty } from '../src/pagerduty/signature.js';
+import { startAll } from '../test/helpers/entry.js';
 import { incidentEvent } from '../test/helpers/fake-pagerduty.js';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { serve, servedClusterYaml } from '../test/helpers/live.js';
-import { signingSecret } from '../test/helpers/slack-requests.js';
 import { recordResult, startRedis } from './support.js';
 
 const deliveries = Number(process.env.STORM_DELIVERIES ?? 500);
@@ -48,16 +48,10 @@ await writeFile(
     ]).flat(),
   ].join('\n'),
 );
-const running = await start('all', {
-  SLACK_BOT_TOKEN: 'xoxb-storm',
-  SLACK_SIGNING_SECRET: signingSecret,
-  SLACK_API_URL: slack.apiUrl,
-  REDIS_URL: redis.url,
-  KPROXY_CONFIG: config,
-  PORT: '0',
+const { running, url: botUrl } = await startAll(slack, redis.url, config, {
   PAGERDUTY_WEBHOOK_SECRETS: secret,
 });
-const url = `http://127.0.0.1:${running.port}/pagerduty/webhook`;
+const url = `${botUrl}/pagerduty/webhook`;
 
 const started = Date.now();
 const statuses = new Map<number, number>();

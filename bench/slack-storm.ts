@@ -6,13 +6,14 @@
  * Expect: every thread parent and every report, once each, parents before their replies.
  * Prints JSON and records bench/results.json `slackStorm`.
  */
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { start } from '../src/main.js';
+import { startAll } from '../test/helpers/entry.js';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { serve, servedClusterYaml } from '../test/helpers/live.js';
-import { postCommand, signingSecret } from '../test/helpers/slack-requests.js';
+import { postCommand } from '../test/helpers/slack-requests.js';
 import { recordResult, startRedis } from './support.js';
 
 const diagnoses = Number(process.env.STORM_DIAGNOSES ?? 50);
@@ -33,15 +34,7 @@ await writeFile(
     'worker: { concurrency: 8, timeoutSeconds: 120 }',
   ].join('\n'),
 );
-const running = await start('all', {
-  SLACK_BOT_TOKEN: 'xoxb-storm',
-  SLACK_SIGNING_SECRET: signingSecret,
-  SLACK_API_URL: slack.apiUrl,
-  REDIS_URL: redis.url,
-  KPROXY_CONFIG: config,
-  PORT: '0',
-});
-const botUrl = `http://127.0.0.1:${running.port}`;
+const { running, url: botUrl } = await startAll(slack, redis.url, config);
 
 const started = Date.now();
 slack.rateLimitWindow = { until: started + outageMs, method: /^chat\.(postMessage|update)$/, retryAfter: 5 };

@@ -4,6 +4,7 @@
  * bundles. Whatever arrives: no crash, no unhandled rejection, no 5xx, a clear error, and
  * no state changed (no approval, no queued job, no cluster write, no Slack message).
  */
+
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +17,10 @@ import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import { ConfigError, parseConfig } from '../src/config/config.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import { KproxyError } from '../src/errors.js';
-import { type Running, start } from '../src/main.js';
+import type { Running } from '../src/main.js';
 import { signPagerDuty, verifyPagerDutySignature } from '../src/pagerduty/signature.js';
 import { bundlesDir, copyExample } from './helpers/bundles.js';
+import { startAll } from './helpers/entry.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
 import {
@@ -305,17 +307,10 @@ describe('PagerDuty webhooks through the real entry point', () => {
         '    - { id: PWEBAPI01, cluster: prod-east, channel: C0PAGES0001 }',
       ].join('\n'),
     );
-    running = await start('all', {
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      REDIS_URL: redisUrl,
-      KPROXY_CONFIG: config,
-      PORT: '0',
-      PAGERDUTY_WEBHOOK_SECRETS: secret,
-    });
+    const started = await startAll(slack, redisUrl, config, { PAGERDUTY_WEBHOOK_SECRETS: secret });
+    running = started.running;
     cleanups.push(() => running.stop());
-    url = `http://127.0.0.1:${running.port}/pagerduty/webhook`;
+    url = `${started.url}/pagerduty/webhook`;
   });
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();

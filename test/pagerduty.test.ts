@@ -3,18 +3,19 @@
  * v3 webhooks, real Redis and BullMQ, the fake Slack API, a fake PagerDuty REST API, and
  * the test API server as the cluster.
  */
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type Running, start } from '../src/main.js';
+import type { Running } from '../src/main.js';
 import { signPagerDuty } from '../src/pagerduty/signature.js';
 import { bundlesDir } from './helpers/bundles.js';
+import { startAll } from './helpers/entry.js';
 import { FakePagerDuty, incidentEvent } from './helpers/fake-pagerduty.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
-import { signingSecret } from './helpers/slack-requests.js';
 import { waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
@@ -67,18 +68,12 @@ async function startPd(bundle = 'stale-endpoints', extra = ''): Promise<PdStack>
       extra,
     ].join('\n'),
   );
-  const running = await start('all', {
-    SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_API_URL: slack.apiUrl,
-    REDIS_URL: redisUrl,
-    KPROXY_CONFIG: config,
-    PORT: '0',
+  const { running, url } = await startAll(slack, redisUrl, config, {
     PAGERDUTY_WEBHOOK_SECRETS: secrets.join(','),
     PAGERDUTY_API_TOKEN: 'pd-api-token-u+abc',
   });
   cleanups.push(() => running.stop());
-  return { url: `http://127.0.0.1:${running.port}`, slack, pd, running };
+  return { url, slack, pd, running };
 }
 
 async function deliver(

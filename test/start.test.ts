@@ -1,4 +1,5 @@
 /** The process entry point (`npm start` runs start('all')) and `kproxy config check`. */
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +9,10 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { start } from '../src/main.js';
 import { bundlesDir } from './helpers/bundles.js';
+import { startAll } from './helpers/entry.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { type Served, serve } from './helpers/live.js';
-import { postCommand, signingSecret } from './helpers/slack-requests.js';
+import { postCommand } from './helpers/slack-requests.js';
 import { waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
@@ -42,15 +44,7 @@ describe('start("all")', () => {
     const api = await serve(path.join(bundlesDir, 'conntrack-exhaustion'));
     cleanups.push(() => api.stop());
     const config = await tempConfig(api);
-    const running = await start('all', {
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      REDIS_URL: redisUrl,
-      KPROXY_CONFIG: config,
-      PORT: '0',
-    });
-    const url = `http://127.0.0.1:${running.port}`;
+    const { running, url } = await startAll(slack, redisUrl, config);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     await postCommand(url, 'diagnose prod-east app/web-api --node ip-10-0-2-45.ec2.internal');
     await waitFor('the report', () => slack.reports().length === 1);
