@@ -31,6 +31,25 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+const startupReadyMs = 5000;
+
+function redisReady(redis: Redis): Promise<void> {
+  return redis.status === 'ready'
+    ? Promise.resolve()
+    : new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
+async function untilReadyOrTimeout(waits: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(waits),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.env): Promise<Running> {
   const env = parseEnv(processEnv, mode === 'worker' ? 'worker' : 'bot');
   const config = await loadConfig(env.KPROXY_CONFIG);
@@ -113,6 +132,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
     });
   }
   if (mode !== 'worker') {
+    const readiness: Promise<unknown>[] = [];
     const pagerDutyRoutes = () => {
       const secrets = (env.PAGERDUTY_WEBHOOK_SECRETS ?? '')
         .split(',')
@@ -129,6 +149,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       for (const q of [pdQueue, statusQueue]) {
         q.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
         closers.push(() => q.close());
+        readiness.push(q.waitUntilReady());
       }
       return [pagerDutyWebhookRoute({ secrets, queue: pdQueue, statusQueue, logger, metrics })];
     };
@@ -152,6 +173,11 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
     });
     executeQueue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
     closers.push(() => executeQueue.close());
+    // The fail-fast connections refuse commands until they are up: give them a moment before
+    // taking requests (a Redis outage at start-up must not keep the bot from answering).
+    const routes = [...healthRoutes(botRedis, poster, () => metrics.text()), ...pagerDutyRoutes()];
+    readiness.push(queue.waitUntilReady(), executeQueue.waitUntilReady(), redisReady(botRedis));
+    await untilReadyOrTimeout(readiness, startupReadyMs);
     const app = createBot({
       config,
       env,
@@ -161,7 +187,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       poster,
       logger,
       metrics,
-      routes: [...healthRoutes(botRedis, poster, () => metrics.text()), ...pagerDutyRoutes()],
+      routes,
     });
     closers.push(() => botRedis.quit());
     const server = (await app.start(env.PORT)) as
