@@ -4,9 +4,11 @@
  * write to the cluster → result and post-fix verification in the thread.
  */
 import path from 'node:path';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
+import { executeQueueName } from '../src/queue/jobs.js';
 import { bundlesDir } from './helpers/bundles.js';
 import type { StoredMessage } from './helpers/fake-slack.js';
 import { postAction, postCommand, postViewSubmission } from './helpers/slack-requests.js';
@@ -35,10 +37,15 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function reportWithButtons(extra = '', api: StackOptions['api'] = {}) {
+async function reportWithButtons(
+  extra = '',
+  api: StackOptions['api'] = {},
+  more: Partial<StackOptions> = {},
+) {
   stack = await startStack({
     redisUrl,
     api,
+    ...more,
     bundleDir: path.join(bundlesDir, 'stale-endpoints'),
     extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}], groups: [S0SREGROUP] }, required: 1 }\n${extra}`,
   });
@@ -235,6 +242,40 @@ describe('two-person approvals in Slack', () => {
     expect(
       ctx.s.slack.messages.filter((m) => m.text?.startsWith(':white_check_mark: Executed')),
     ).toHaveLength(1);
+  });
+
+  it('an execution whose worker dies after claiming it is reported as interrupted, never run again', async () => {
+    // Every worker checks for stalled jobs often (BullMQ lets one check per interval run).
+    const ctx = await reportWithButtons('', {}, { workerOptions: { stalledInterval: 300 } });
+    const { s } = ctx;
+    const { message, approvalId } = await requestDelete(ctx);
+    await s.worker?.close();
+    await s.executeWorker?.close();
+    // A worker that claims the execution, then dies before writing anything (its lock lapses).
+    const store = new ApprovalStore(s.redis);
+    const doomedConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const doomed = new Worker(
+      executeQueueName,
+      async () => {
+        await store.claimExecution(approvalId, 'doomed-worker');
+        await new Promise(() => undefined);
+      },
+      { connection: doomedConnection, prefix: s.prefix, lockDuration: 1000, skipStalledCheck: true },
+    );
+    await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the claim', async () => (await store.get(approvalId))?.state === 'executing');
+    // Dead: its connection is gone, so nothing renews the job's lock.
+    doomedConnection.disconnect();
+    void doomed.close(true).catch(() => undefined);
+    s.startWorker();
+    const warning = await waitFor('the interruption notice', () =>
+      s.slack.messages.find((m) => m.text?.startsWith(':warning: `delete-kube-proxy-pod` was interrupted')),
+    );
+    expect(warning.thread_ts).toBe(ctx.report?.thread_ts);
+    expect((await store.get(approvalId))?.state).toBe('failed');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.api.server.mutations).toEqual([]);
+    expect((await store.recentAudit(5)).map((e) => e.type)[0]).toBe('failed');
   });
 
   it('/kproxy audit shows the trail to approvers only', async () => {

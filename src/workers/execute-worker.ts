@@ -114,8 +114,25 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     return 'planned';
   }
 
-  if (!(await store.claimExecution(id, workerId))) return 'already claimed';
   const thread = { channel: approval.channel, threadTs: approval.threadTs };
+  if (!(await store.claimExecution(id, workerId))) {
+    // BullMQ hands a job to a second worker only when the first stopped renewing its lock
+    // (it died). Whatever it wrote is unknown: say so, and never run the action again.
+    if (approval.state === 'executing' && job.attemptsStarted > 1) {
+      const reason =
+        'the worker running it stopped before reporting; what it changed is unknown and it was not retried';
+      if (await store.finish(id, workerId, 'failed', `interrupted: ${reason}`)) {
+        deps.logger.info('audit', { event: 'execution_interrupted', approval: id, action: approval.action });
+        await deps.poster.post(thread.channel, {
+          text: `:warning: \`${approval.action}\` was interrupted: ${reason}. Check the cluster (and re-run the diagnosis) before asking again.`,
+          threadTs: thread.threadTs,
+        });
+        await refresh(deps, store, id, `Interrupted: ${reason}`);
+      }
+      return 'interrupted';
+    }
+    return 'already claimed';
+  }
   /** A claimed request that will not run: recorded as failed, said in the thread and on its message. */
   const notExecuted = async (reason: string, inThread = reason) => {
     await store.finish(id, workerId, 'failed', `not executed: ${reason}`);

@@ -154,7 +154,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         poster,
         logger,
         diagnoseQueue: queue,
-        workerOptions: { prefix },
+        workerOptions: { prefix, ...o.workerOptions, ...options },
         sweepIntervalMs: 200,
       });
       return stack.worker;
