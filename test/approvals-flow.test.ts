@@ -278,6 +278,28 @@ describe('two-person approvals in Slack', () => {
     expect((await store.recentAudit(5)).map((e) => e.type)[0]).toBe('failed');
   });
 
+  it('the EKS add-on update is shown but refused on a cluster not configured as EKS; nothing opens', async () => {
+    stack = await startStack({
+      redisUrl,
+      bundleDir: path.join(bundlesDir, 'version-skew'),
+      extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers[0]}] } }\n`,
+    });
+    const s = stack;
+    await postCommand(s.botUrl, 'diagnose prod-east app/web-api', { user: requester });
+    const report = await waitFor('the report', () => s.slack.reports()[0]);
+    expect(JSON.stringify(report.blocks)).toContain(
+      '`update-kube-proxy-addon` is refused for now: this cluster is not configured as an EKS cluster',
+    );
+    const controls = controlsOf(s, report);
+    await controls.click(requester, 'kproxy_request_action_0', controls.button('update-kube-proxy-addon'));
+    await waitFor('the refusal', () =>
+      ephemeral(s, requester).some((t) =>
+        t.startsWith('`update-kube-proxy-addon` is refused: this cluster is not'),
+      ),
+    );
+    expect(s.slack.messages.some((m) => m.text?.startsWith('Approval needed'))).toBe(false);
+  });
+
   it('/kproxy audit shows the trail to approvers only', async () => {
     const ctx = await reportWithButtons();
     const { approvalId, message } = await requestDelete(ctx);

@@ -7,7 +7,7 @@ import { parseConfig } from '../src/config/config.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { FakeEks } from './helpers/fake-eks.js';
 import { postCommand } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+import { controlsOf, incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
 let stack: Stack | undefined;
@@ -98,5 +98,58 @@ describe('/kproxy diagnose on an EKS cluster', () => {
     const auth = stack.api.server.requests.map((r) => r.authorization);
     expect(auth.length).toBeGreaterThan(5);
     for (const a of auth) expect(a).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('update-kube-proxy-addon through Slack: the dry run names both versions; approval sends one UpdateAddon', async () => {
+    const bundleDir = path.join(bundlesDir, 'version-skew');
+    const approver = 'U0APPROVE1';
+    stack = await startStack({
+      redisUrl,
+      bundleDir,
+      extraConfig: `approvals:\n  yellow: { approvers: { users: [${approver}] } }\n`,
+      clusters: async (api) => {
+        eks = new FakeEks(bundleDir, api.server.url);
+        const url = await eks.start();
+        return [
+          '  - name: prod-south',
+          `    eks: { name: prod-south-eks, region: us-west-2, endpoint: "${url}" }`,
+          `    channels: [${incidentChannel}]`,
+          '    nodeCaptures: debug-pod',
+        ].join('\n');
+      },
+    });
+    // Its own cluster name: EKS access (endpoint, token) is cached per cluster for the process.
+    const s = stack;
+    await postCommand(s.botUrl, 'diagnose prod-south app/web-api --node ip-10-0-2-45.ec2.internal');
+    const report = await waitFor('the report', () => s.slack.reports()[0]);
+    expect(JSON.stringify(report.blocks)).not.toContain('is refused for now');
+    const controls = controlsOf(s, report);
+    await controls.click('U0ONCALL01', 'kproxy_request_action_0', controls.button('update-kube-proxy-addon'));
+    const message = await waitFor('the approval message', () =>
+      s.slack.messages.find((m) => m.text?.startsWith('Approval needed: update-kube-proxy-addon')),
+    );
+    await waitFor('the dry run', () =>
+      JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks).includes(
+        'EKS UpdateAddon prod-south-eks/kube-proxy addonVersion v1.26.15-eksbuild.2 → v1.30.6-eksbuild.3',
+      ),
+    );
+    const approvalId = controlsOf(s, message).button();
+    await controls.click(approver, 'kproxy_approve', approvalId, message.ts);
+    await waitFor('the executed reply', () =>
+      s.slack.messages.some((m) =>
+        m.text?.startsWith(':white_check_mark: Executed `update-kube-proxy-addon`'),
+      ),
+    );
+    expect(eks?.addonUpdates).toEqual([
+      {
+        path: '/clusters/prod-south-eks/addons/kube-proxy/update',
+        body: {
+          addonVersion: 'v1.30.6-eksbuild.3',
+          resolveConflicts: 'PRESERVE',
+          clientRequestToken: approvalId,
+        },
+      },
+    ]);
+    expect(s.api.server.mutations).toEqual([]);
   });
 });

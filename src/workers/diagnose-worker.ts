@@ -162,8 +162,10 @@ async function postReport(
   deps: DiagnoseWorkerDeps,
   data: DiagnoseJob,
   jobId: string,
-  d: Diagnosis,
+  diagnosis: Diagnosis,
 ): Promise<void> {
+  const eks = Boolean(deps.config.clusters.find((c) => c.name === data.cluster)?.eks);
+  const d = withClusterPreconditions(diagnosis, eks);
   const refs = await storeActionRefs(deps.redis, jobId, data, d);
   const { text, blocks } = renderBlocks(d, { actionRefs: refs });
   const metadata = {
@@ -210,6 +212,18 @@ function evidenceFor(d: Diagnosis, node: string | undefined): string[] {
   const onNode = node ? lines.filter((l) => l.includes(node)) : [];
   const rest = lines.filter((l) => !onNode.includes(l));
   return [d.rootCause.detail, ...[...onNode, ...rest].slice(0, 3)].map((l) => l.slice(0, 300));
+}
+
+const notEksCluster =
+  'this cluster is not configured as an EKS cluster, so there is no add-on to update: set the kube-proxy DaemonSet image to the control plane minor version by hand';
+
+/** What the engine cannot know: the EKS add-on action needs a cluster configured as EKS. */
+function withClusterPreconditions(d: Diagnosis, eks: boolean): Diagnosis {
+  if (eks) return d;
+  const actions = d.mitigation.actions.map((a) =>
+    a.id === 'update-kube-proxy-addon' && !a.blockedBy ? { ...a, blockedBy: notEksCluster } : a,
+  );
+  return { ...d, mitigation: { ...d.mitigation, actions } };
 }
 
 /** Buttons carry only an opaque reference; what it stands for stays in Redis. */
