@@ -15,7 +15,7 @@ import { startAll } from '../test/helpers/entry.js';
 import { incidentEvent } from '../test/helpers/fake-pagerduty.js';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { serve, servedClusterYaml } from '../test/helpers/live.js';
-import { recordResult, startRedis } from './support.js';
+import { finish, startRedis } from './support.js';
 
 const deliveries = Number(process.env.STORM_DELIVERIES ?? 500);
 const targets = 20;
@@ -120,11 +120,10 @@ const result = {
   nothingLost:
     parents() === deliveries && slack.reports().length === targets && shared() === deliveries - targets,
 };
-console.log(JSON.stringify(result, null, 2));
-await recordResult('pagerdutyStorm', result);
-await running.stop();
-await api.stop();
-await slack.stop();
-redis.process.kill();
-await rm(dir, { recursive: true, force: true });
-process.exit(0);
+await finish('pagerdutyStorm', result, [
+  () => running.stop(),
+  () => api.stop(),
+  () => slack.stop(),
+  () => redis.process.kill(),
+  () => rm(dir, { recursive: true, force: true }),
+]);

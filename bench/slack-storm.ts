@@ -14,7 +14,7 @@ import { startAll } from '../test/helpers/entry.js';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { serve, servedClusterYaml } from '../test/helpers/live.js';
 import { postCommand } from '../test/helpers/slack-requests.js';
-import { recordResult, startRedis } from './support.js';
+import { finish, startRedis } from './support.js';
 
 const diagnoses = Number(process.env.STORM_DIAGNOSES ?? 50);
 const outageMs = Number(process.env.STORM_OUTAGE_MS ?? 30_000);
@@ -76,11 +76,10 @@ const result = {
   answered429ByChannelLimit: slack.rateLimited.length,
   nothingLost: parents().length === diagnoses && slack.reports().length === diagnoses,
 };
-console.log(JSON.stringify(result, null, 2));
-await recordResult('slackStorm', result);
-await running.stop();
-await api.stop();
-await slack.stop();
-redis.process.kill();
-await rm(dir, { recursive: true, force: true });
-process.exit(0);
+await finish('slackStorm', result, [
+  () => running.stop(),
+  () => api.stop(),
+  () => slack.stop(),
+  () => redis.process.kill(),
+  () => rm(dir, { recursive: true, force: true }),
+]);

@@ -44,3 +44,15 @@ export async function recordResult(key: string, result: Record<string, unknown>)
     `${JSON.stringify({ ...existing, [key]: { date: new Date().toISOString(), ...result } }, null, 2)}\n`,
   );
 }
+
+/** Records the result, prints it, stops what the benchmark started, and exits. */
+export async function finish(
+  key: string,
+  result: Record<string, unknown>,
+  stops: readonly (() => unknown)[],
+): Promise<never> {
+  console.log(JSON.stringify(result, null, 2));
+  await recordResult(key, result);
+  for (const stop of stops) await stop();
+  process.exit(0);
+}

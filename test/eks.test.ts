@@ -64,23 +64,29 @@ describe('EKS token', () => {
   });
 });
 
+/** A stack whose one cluster is the served bundle behind the fake EKS API, as EKS cluster `name`. */
+async function startEksStack(name: string, extraConfig = ''): Promise<Stack> {
+  const bundleDir = path.join(bundlesDir, 'version-skew');
+  return startStack({
+    redisUrl,
+    bundleDir,
+    extraConfig,
+    clusters: async (api) => {
+      eks = new FakeEks(bundleDir, api.server.url);
+      const url = await eks.start();
+      return [
+        `  - name: ${name}`,
+        `    eks: { name: ${name}-eks, region: us-west-2, endpoint: "${url}" }`,
+        `    channels: [${incidentChannel}]`,
+        '    nodeCaptures: debug-pod',
+      ].join('\n');
+    },
+  });
+}
+
 describe('/kproxy diagnose on an EKS cluster', () => {
   it('reads the endpoint from DescribeCluster, authenticates with the token, and checks skew against the add-on', async () => {
-    const bundleDir = path.join(bundlesDir, 'version-skew');
-    stack = await startStack({
-      redisUrl,
-      bundleDir,
-      clusters: async (api) => {
-        eks = new FakeEks(bundleDir, api.server.url);
-        const url = await eks.start();
-        return [
-          '  - name: prod-west',
-          `    eks: { name: prod-west-eks, region: us-west-2, endpoint: "${url}" }`,
-          `    channels: [${incidentChannel}]`,
-          '    nodeCaptures: debug-pod',
-        ].join('\n');
-      },
-    });
+    stack = await startEksStack('prod-west');
     await postCommand(stack.botUrl, 'diagnose prod-west app/web-api --node ip-10-0-2-45.ec2.internal');
     const [report] = await waitFor('the report', () =>
       stack?.slack.reports().length ? stack.slack.reports() : undefined,
@@ -101,24 +107,14 @@ describe('/kproxy diagnose on an EKS cluster', () => {
   });
 
   it('update-kube-proxy-addon through Slack: the dry run names both versions; approval sends one UpdateAddon', async () => {
-    const bundleDir = path.join(bundlesDir, 'version-skew');
     const approver = 'U0APPROVE1';
-    stack = await startStack({
-      redisUrl,
-      bundleDir,
-      extraConfig: `approvals:\n  yellow: { approvers: { users: [${approver}] } }\n`,
-      clusters: async (api) => {
-        eks = new FakeEks(bundleDir, api.server.url);
-        const url = await eks.start();
-        return [
-          '  - name: prod-south',
-          `    eks: { name: prod-south-eks, region: us-west-2, endpoint: "${url}" }`,
-          `    channels: [${incidentChannel}]`,
-          '    nodeCaptures: debug-pod',
-        ].join('\n');
-      },
-    });
     // Its own cluster name: EKS access (endpoint, token) is cached per cluster for the process.
+    stack = await startEksStack(
+      'prod-south',
+      `approvals:
+  yellow: { approvers: { users: [${approver}] } }
+`,
+    );
     const s = stack;
     await postCommand(s.botUrl, 'diagnose prod-south app/web-api --node ip-10-0-2-45.ec2.internal');
     const report = await waitFor('the report', () => s.slack.reports()[0]);
