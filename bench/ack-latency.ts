@@ -110,6 +110,6 @@ kproxy.kill('SIGTERM');
 await new Promise((r) => kproxy.once('exit', r));
 await api.stop();
 await slack.stop();
-redis.process.kill();
+await redis.stop();
 await rm(dir, { recursive: true, force: true });
 process.exit(0);

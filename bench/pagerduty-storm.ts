@@ -124,6 +124,6 @@ await finish('pagerdutyStorm', result, [
   () => running.stop(),
   () => api.stop(),
   () => slack.stop(),
-  () => redis.process.kill(),
+  () => redis.stop(),
   () => rm(dir, { recursive: true, force: true }),
 ]);

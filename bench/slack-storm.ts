@@ -80,6 +80,6 @@ await finish('slackStorm', result, [
   () => running.stop(),
   () => api.stop(),
   () => slack.stop(),
-  () => redis.process.kill(),
+  () => redis.stop(),
   () => rm(dir, { recursive: true, force: true }),
 ]);

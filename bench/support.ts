@@ -1,32 +1,15 @@
 /** What the benchmarks share: a private redis-server, free ports, percentiles, results.json. */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort } from '../test/helpers/ports.js';
+import { type RedisServer, startRedisServer } from '../test/helpers/redis-server.js';
 
 export { freePort };
 
 export const resultsFile = path.resolve(import.meta.dirname, 'results.json');
 
-/** A throwaway redis-server on a free port (no persistence: benchmarks measure the path, not the disk). */
-export async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  probe.on('error', () => undefined);
-  await probe.connect().catch(() => undefined);
-  await probe.ping();
-  probe.disconnect();
-  return { url, process: child };
-}
+/** A throwaway redis-server (no persistence: benchmarks measure the path, not the disk). */
+export const startRedis = (): Promise<RedisServer> => startRedisServer();
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -77,12 +77,16 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
         })
       : undefined;
   if (mode !== 'bot') {
-    const worker = startDiagnoseWorker({
+    // Every worker gets its own blocking connection (BullMQ needs maxRetriesPerRequest: null).
+    const workerDeps = () => ({
       config,
       redis,
       connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
       poster,
       logger,
+    });
+    const worker = startDiagnoseWorker({
+      ...workerDeps(),
       onJobDone: (outcome, seconds) => {
         metrics.inc('kproxy_jobs_finished_total', { outcome });
         metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
@@ -94,29 +98,8 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
     });
     closers.push(() => diagnoseQueue.close());
-    workers.push(
-      startExecuteWorker({
-        config,
-        redis,
-        connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-        poster,
-        logger,
-        diagnoseQueue,
-      }),
-    );
-    if (config.pagerduty) {
-      workers.push(
-        ...startPagerDutyWorkers({
-          config,
-          redis,
-          connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-          poster,
-          logger,
-          diagnoseQueue,
-          rest,
-        }),
-      );
-    }
+    workers.push(startExecuteWorker({ ...workerDeps(), diagnoseQueue }));
+    if (config.pagerduty) workers.push(...startPagerDutyWorkers({ ...workerDeps(), diagnoseQueue, rest }));
     if (mode === 'worker') {
       const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text());
       port = health.port;

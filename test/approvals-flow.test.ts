@@ -3,6 +3,7 @@
  * with the dry-run plan → refused clicks (requester, non-approver) → approval → exactly one
  * write to the cluster → result and post-fix verification in the thread.
  */
+
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { ApprovalStore } from '../src/approvals/store.js';
 import { executeQueueName } from '../src/queue/jobs.js';
 import { bundlesDir } from './helpers/bundles.js';
 import type { StoredMessage } from './helpers/fake-slack.js';
+import { flushRedis } from './helpers/redis-server.js';
 import { postAction, postCommand, postViewSubmission } from './helpers/slack-requests.js';
 import {
   controlsOf,
@@ -28,9 +30,7 @@ const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padSta
 let stack: Stack | undefined;
 
 beforeEach(async () => {
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  await redis.quit();
+  await flushRedis(redisUrl);
 });
 afterEach(async () => {
   await stack?.stop();

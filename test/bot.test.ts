@@ -3,10 +3,12 @@
  * receiver, BullMQ on a real redis-server, a worker diagnosing the test API server, and
  * the fake Slack API recording the thread.
  */
+
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { bundlesDir } from './helpers/bundles.js';
+import { flushRedis } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
 import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
 
@@ -20,9 +22,7 @@ beforeAll(async () => {
   await redis.quit();
 });
 beforeEach(async () => {
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  await redis.quit();
+  await flushRedis(redisUrl);
 });
 afterEach(async () => {
   await stack?.stop();

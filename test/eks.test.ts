@@ -1,11 +1,12 @@
 /** EKS clusters: the STS-presigned bearer token, DescribeCluster and DescribeAddon, end to end through the bot. */
+
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { eksToken } from '../src/cluster/eks/token.js';
 import { parseConfig } from '../src/config/config.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { FakeEks } from './helpers/fake-eks.js';
+import { flushRedis } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
 import { controlsOf, incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
 
@@ -14,9 +15,7 @@ let stack: Stack | undefined;
 let eks: FakeEks | undefined;
 
 beforeEach(async () => {
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  await redis.quit();
+  await flushRedis(redisUrl);
   process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
   process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 });

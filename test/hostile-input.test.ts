@@ -9,7 +9,6 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseCommand } from '../src/bot/command.js';
@@ -23,6 +22,7 @@ import { bundlesDir, copyExample } from './helpers/bundles.js';
 import { startAll } from './helpers/entry.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
+import { flushRedis } from './helpers/redis-server.js';
 import {
   postAction,
   postCommand,
@@ -142,9 +142,7 @@ describe('Slack requests through the real Bolt receiver', () => {
   let s: Stack;
   const approver = 'U0APPR0000';
   beforeAll(async () => {
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    await redis.quit();
+    await flushRedis(redisUrl);
     // No worker: anything that got queued would stay visible.
     s = await startStack({
       redisUrl,
@@ -287,9 +285,7 @@ describe('PagerDuty webhooks through the real entry point', () => {
   let url: string;
   const cleanups: (() => Promise<unknown>)[] = [];
   beforeAll(async () => {
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    await redis.quit();
+    await flushRedis(redisUrl);
     slack = new FakeSlack();
     await slack.start();
     cleanups.push(() => slack.stop());

@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Running } from '../src/main.js';
 import { signPagerDuty } from '../src/pagerduty/signature.js';
@@ -16,6 +15,7 @@ import { startAll } from './helpers/entry.js';
 import { FakePagerDuty, incidentEvent } from './helpers/fake-pagerduty.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
+import { flushRedis } from './helpers/redis-server.js';
 import { waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
@@ -31,9 +31,7 @@ interface PdStack {
 }
 
 beforeEach(async () => {
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  await redis.quit();
+  await flushRedis(redisUrl);
 });
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -4,7 +4,6 @@
  * approval, and with a diagnosis still queued. Bot and workers reconnect; queued jobs,
  * pending approvals and the audit trail survive.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,49 +12,24 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { freePort } from './helpers/ports.js';
+import { type RedisServer, startRedisServer } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
 import { controlsOf, type Stack, startStack, waitFor } from './helpers/stack.js';
 
 let dir = '';
-let server: ChildProcess | undefined;
+let server: RedisServer | undefined;
 
+/** The AOF server on `port`, with its files in `dir` (so a restart reloads them). */
 async function startRedis(port: number): Promise<void> {
-  server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--save',
-      '',
-    ],
-    { stdio: 'ignore' },
-  );
-  const probe = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    retryStrategy: () => 50,
-    maxRetriesPerRequest: null,
+  server = await startRedisServer({
+    port,
+    args: ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'],
   });
-  probe.on('error', () => undefined);
-  await probe.connect().catch(() => undefined);
-  await probe.ping();
-  probe.disconnect();
 }
 
 async function stopRedis(): Promise<void> {
-  const s = server;
-  if (!s) return;
-  await new Promise((resolve) => {
-    s.once('exit', resolve);
-    s.kill('SIGTERM');
-  });
+  await server?.stop();
+  server = undefined;
 }
 
 let stack: Stack | undefined;

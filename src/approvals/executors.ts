@@ -70,7 +70,7 @@ export interface ExecuteResult {
  * Performs a plan's writes in order; stops at the first refusal and says what was done.
  * Evictions are the exception: one blocked by a PodDisruptionBudget is retried (as
  * `kubectl drain` does) and, if still blocked, reported while the rest go on. Then waits,
- * with a bound, for what the plan says must settle.
+ * with a bound, for the rollout when the plan says so.
  */
 export async function executePlan(
   ctx: ExecutionContext,
@@ -106,8 +106,7 @@ export async function executePlan(
     done.push(write.describe);
   }
   if (blocked.length > 0) return { ok: false, done, error: blocked.join('; ') };
-  for (const settle of plan.settle ?? []) {
-    if (settle !== 'daemonset-rollout') continue;
+  if (plan.waitsForRollout) {
     const rollout = await waitForRollout(ctx.http, options);
     if (!rollout.ok) return { ok: false, done, error: rollout.reason };
     done.push(rollout.value);

@@ -36,14 +36,11 @@ export interface EksAddonWrite {
 
 export type PlannedWrite = KubeWrite | EksAddonWrite;
 
-/** After the writes: wait (with a bound) for the change to settle, and say how it went. */
-export type Settle = 'daemonset-rollout';
-
 export interface Plan {
   readonly summary: string;
   readonly writes: readonly PlannedWrite[];
-  /** In order, after every write succeeded. */
-  readonly settle?: readonly Settle[];
+  /** After every write succeeded: wait (bounded) for the kube-proxy DaemonSet rollout. */
+  readonly waitsForRollout?: boolean;
 }
 
 export interface AddonUpdate {

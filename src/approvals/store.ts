@@ -263,19 +263,7 @@ export class ApprovalStore {
     const due = await this.redis.zrangebyscore(pendingKey, '-inf', now);
     const expired: string[] = [];
     for (const id of due) {
-      const r = (await this.redis.eval(
-        expireScript,
-        3,
-        hashKey(id),
-        votersKey(id),
-        auditKey,
-        'kproxy',
-        String(now),
-        String(auditMaxLen),
-        'expired',
-        id,
-        '',
-      )) as string[];
+      const r = (await this.run(expireScript, id, 'kproxy', 'expired', '')) as string[];
       await this.redis.zrem(pendingKey, id);
       if (r[0] === 'expired') expired.push(id);
     }
@@ -306,24 +294,19 @@ export class ApprovalStore {
     detail: string,
   ): Promise<string> {
     // ARGV[4] carries `from` in and the audit type out; ARGV[7] is the target state.
-    const r = (await this.redis.eval(
-      transitionScript,
-      3,
-      hashKey(id),
-      votersKey(id),
-      auditKey,
-      user,
-      String(this.now()),
-      String(auditMaxLen),
-      from,
-      id,
-      detail,
-      to,
-    )) as string[];
+    const r = (await this.run(transitionScript, id, user, from, detail, to)) as string[];
     return r[0] as string;
   }
 
-  private run(script: string, id: string, user: string, type: string, detail: string): Promise<unknown> {
+  /** KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, type, id, detail, …extra. */
+  private run(
+    script: string,
+    id: string,
+    user: string,
+    type: string,
+    detail: string,
+    ...extra: string[]
+  ): Promise<unknown> {
     return this.redis.eval(
       script,
       3,
@@ -336,6 +319,7 @@ export class ApprovalStore {
       type,
       id,
       detail,
+      ...extra,
     );
   }
 }

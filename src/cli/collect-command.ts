@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { parseOrUsage } from './args.js';
 import type { CommandIO } from './diagnose-command.js';
 import { liveOptionSpecs, liveOptionsUsage, liveSourceFrom } from './live-options.js';
-import { parseTarget } from './target.js';
+import { parseTarget, targetOptionSpecs } from './target.js';
 
 export const collectUsage = `Usage: kproxy collect --context CTX --service NS/NAME [--node N] --out DIR|FILE.tar.gz [options]
 
@@ -76,9 +76,7 @@ function parse(argv: string[]) {
       strict: true,
       allowPositionals: false,
       options: {
-        service: { type: 'string' },
-        node: { type: 'string' },
-        'cluster-wide': { type: 'boolean' },
+        ...targetOptionSpecs,
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...liveOptionSpecs,

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { type Format, formats, render } from '../report/index.js';
 import { parseOrUsage } from './args.js';
 import { liveOptionSpecs, liveOptionsUsage, liveSourceFrom } from './live-options.js';
-import { parseTarget } from './target.js';
+import { parseTarget, targetOptionSpecs } from './target.js';
 
 export const diagnoseUsage = `Usage: kproxy diagnose --bundle DIR|FILE.tar.gz [options]
        kproxy diagnose --context CTX [--kubeconfig FILE] [options]
@@ -65,9 +65,7 @@ function parse(argv: string[]) {
       allowPositionals: false,
       options: {
         bundle: { type: 'string' },
-        service: { type: 'string' },
-        node: { type: 'string' },
-        'cluster-wide': { type: 'boolean' },
+        ...targetOptionSpecs,
         format: { type: 'string' },
         verbose: { type: 'boolean' },
         'no-color': { type: 'boolean' },

@@ -33,3 +33,10 @@ export function parseTarget(service: string | undefined, node: string | undefine
   }
   return out;
 }
+
+/** `--service NS/NAME`, `--node NAME`, `--cluster-wide`: what diagnose and collect look at. */
+export const targetOptionSpecs = {
+  service: { type: 'string' },
+  node: { type: 'string' },
+  'cluster-wide': { type: 'boolean' },
+} as const;

@@ -47,7 +47,7 @@ export async function planAddonUpdate(ctx: ExecutionContext): Promise<Fetched<Pl
           describe: `EKS UpdateAddon ${eks.clusterName}/kube-proxy addonVersion ${current} → ${wanted.value} (resolveConflicts PRESERVE)`,
         },
       ],
-      settle: ['daemonset-rollout'],
+      waitsForRollout: true,
     },
   };
 }
@@ -101,7 +101,7 @@ export async function planIpvsThroughAddon(
         },
         restart,
       ],
-      settle: ['daemonset-rollout'],
+      waitsForRollout: true,
     },
   };
 }

@@ -23,7 +23,7 @@ export async function planRestart(http: KubeHttp, now: () => Date): Promise<Fetc
       summary:
         'Rollout-restart the kube-proxy DaemonSet: every node gets a new kube-proxy pod, one batch at a time',
       writes: [restart.value],
-      settle: ['daemonset-rollout'],
+      waitsForRollout: true,
     },
   };
 }
@@ -117,7 +117,7 @@ export async function planSwitchToIpvs(ctx: ExecutionContext, now: () => Date): 
         },
         restart.value,
       ],
-      settle: ['daemonset-rollout'],
+      waitsForRollout: true,
     },
   };
 }
