@@ -9,7 +9,8 @@ const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.quit());
 beforeEach(() => redis.flushdb());
 
-let clock = Date.parse('2026-11-22T10:00:00Z');
+// A fixed clock derived from the real one: the tests move it by hand and hold on any date.
+let clock = Math.floor(Date.now() / 1000) * 1000;
 const store = () => new ApprovalStore(redis, () => clock);
 const request = (o: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
   cluster: 'prod-east',
@@ -26,6 +27,17 @@ const request = (o: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
 });
 
 describe('ApprovalStore', () => {
+  it.each([
+    ['a year behind', -365 * 24 * 3600_000],
+    ['a year ahead', 365 * 24 * 3600_000],
+  ])("keeps requests whatever Redis' clock says: the store's clock %s", async (_, skew) => {
+    const skewed = new ApprovalStore(redis, () => clock + skew);
+    const a = await skewed.create(request({ expiresAt: clock + skew + 15 * 60_000 }));
+    expect(await redis.pttl(`kproxy:approval:${a.id}`)).toBeGreaterThan(7 * 24 * 3600_000);
+    expect(await skewed.approve(a.id, 'U0SECOND01')).toEqual({ outcome: 'approved', count: 1 });
+    expect(await redis.pttl(`kproxy:approval:${a.id}:approvers`)).toBeGreaterThan(0);
+  });
+
   it('the requester can never approve; another person can, once', async () => {
     const s = store();
     const a = await s.create(request());

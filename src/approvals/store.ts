@@ -96,7 +96,8 @@ if mustType and mustType ~= ARGV[6] then return {'unconfirmed'} end
 if mustType then redis.call('HSET', KEYS[1], 'confirmed', ARGV[6]) end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'votedAt:' .. ARGV[1], ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], redis.call('HGET', KEYS[1], 'retainUntil'))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 local count = redis.call('SCARD', KEYS[2])
 local required = tonumber(redis.call('HGET', KEYS[1], 'required'))
 ARGV[4] = 'approval'
@@ -160,6 +161,9 @@ export class ApprovalStore {
     const id = randomUUID();
     const createdAt = this.now();
     const retainUntil = Math.max(request.expiresAt, createdAt) + retentionMs;
+    // Relative, measured from the store's own clock: Redis deletes a key whose absolute
+    // deadline is already past by its own clock, and the two clocks need not agree.
+    const retainForMs = retainUntil - createdAt;
     const fields = {
       state: 'pending',
       data: JSON.stringify(request),
@@ -174,7 +178,7 @@ export class ApprovalStore {
       .multi()
       .zadd(pendingKey, request.expiresAt, id)
       .hset(hashKey(id), fields)
-      .pexpireat(hashKey(id), retainUntil)
+      .pexpire(hashKey(id), retainForMs)
       .xadd(
         auditKey,
         'MAXLEN',
