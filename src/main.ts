@@ -2,19 +2,22 @@
  * Process entry points: `bot` (Slack receiver + HTTP routes), `worker` (diagnose jobs),
  * or `all` for small setups (`npm start`). Configuration is read once; SIGTERM finishes
  * running jobs (or hands them back to the queue after a grace period) and closes
- * connections in order.
+ * connections in order, within a bound whether Redis answers or not.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Queue, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createBot, healthRoutes } from './bot/app.js';
-import { loadConfig, parseEnv } from './config/config.js';
+import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { logRepeatsOnce } from './log-repeats.js';
 import { Metrics, metricHelp } from './metrics.js';
 import { pagerDutyQueueName, pagerDutyStatusQueueName } from './pagerduty/payload.js';
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
+import { guardProcess, stopOnSignals } from './process-guards.js';
 import { diagnoseQueueName, executeQueueName } from './queue/jobs.js';
+import { RedisConnections, withinBound } from './redis-connections.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
 import { startExecuteWorker } from './workers/execute-worker.js';
@@ -23,15 +26,30 @@ import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker
 
 export type Mode = 'bot' | 'worker' | 'all';
 
-/** Seconds running jobs get to finish on shutdown before they are handed back. */
+/** Running jobs get this long to finish on shutdown before they are handed back. */
 const shutdownGraceMs = 25_000;
+/** Each other shutdown step (HTTP server, queues, connections) gets this long. */
+const shutdownStepMs = 5_000;
+/** SIGTERM ends the process within this, whatever happens (Kubernetes' default is 30 s). */
+export const shutdownBoundMs = shutdownGraceMs + 3 * shutdownStepMs;
+const startupReadyMs = 5000;
 
 export interface Running {
   readonly port: number | undefined;
   stop(): Promise<void>;
 }
 
-const startupReadyMs = 5000;
+interface Shared {
+  readonly env: Env;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly connections: RedisConnections;
+  readonly redis: Redis;
+  readonly poster: SlackPoster;
+  /** Shutdown steps in the order they run. */
+  readonly closers: { name: string; close: () => Promise<unknown>; boundMs?: number }[];
+}
 
 function redisReady(redis: Redis): Promise<void> {
   return redis.status === 'ready'
@@ -39,24 +57,13 @@ function redisReady(redis: Redis): Promise<void> {
     : new Promise((resolve) => redis.once('ready', () => resolve()));
 }
 
-async function untilReadyOrTimeout(waits: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(waits),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
 export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.env): Promise<Running> {
   const env = parseEnv(processEnv, mode === 'worker' ? 'worker' : 'bot');
   const config = await loadConfig(env.KPROXY_CONFIG);
-  const logger = createLogger(mode);
+  const logger = logRepeatsOnce(createLogger(mode));
   const metrics = new Metrics(metricHelp);
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
-  redis.on('error', (error) => logger.warn('redis error', { error: errorMessage(error) }));
+  const connections = new RedisConnections(env.REDIS_URL, logger);
+  const redis = connections.open('shared', { maxRetriesPerRequest: 3 });
   const poster = new SlackPoster(redis, {
     token: env.SLACK_BOT_TOKEN,
     slackApiUrl: env.SLACK_API_URL,
@@ -65,9 +72,29 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
       logger.warn('slack call retried', { method, reason });
     },
   });
-  const closers: (() => Promise<unknown>)[] = [];
+  const shared: Shared = { env, config, logger, metrics, connections, redis, poster, closers: [] };
   let port: number | undefined;
+  if (mode !== 'bot') port = await startWorkers(shared, mode);
+  if (mode !== 'worker') port = await startBotSide(shared);
+  logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
+  return { port, stop: () => stopAll(shared) };
+}
 
+async function stopAll({ closers, connections, logger }: Shared): Promise<void> {
+  for (const { name, close, boundMs } of closers) {
+    const outcome = await withinBound(
+      close().catch((error) =>
+        logger.warn('shutdown step failed', { step: name, error: errorMessage(error) }),
+      ),
+      boundMs ?? shutdownStepMs,
+    );
+    if (outcome === 'timeout') logger.warn('shutdown step timed out', { step: name });
+  }
+  await connections.closeAll(shutdownStepMs);
+}
+
+async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefined> {
+  const { env, config, logger, metrics, connections, redis, poster, closers } = shared;
   const rest =
     env.PAGERDUTY_API_TOKEN && config.pagerduty
       ? new PagerDutyRest({
@@ -76,129 +103,129 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
           from: config.pagerduty.note.from,
         })
       : undefined;
-  if (mode !== 'bot') {
-    // Every worker gets its own blocking connection (BullMQ needs maxRetriesPerRequest: null).
-    const workerDeps = () => ({
-      config,
-      redis,
-      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-      poster,
-      logger,
-    });
-    const worker = startDiagnoseWorker({
-      ...workerDeps(),
+  // Every worker gets its own blocking connection (BullMQ needs maxRetriesPerRequest: null).
+  const workerDeps = (purpose: string) => ({
+    config,
+    redis,
+    connection: connections.open(purpose, { maxRetriesPerRequest: null }),
+    poster,
+    logger,
+  });
+  const workers: Worker[] = [
+    startDiagnoseWorker({
+      ...workerDeps('diagnose worker'),
       onJobDone: (outcome, seconds) => {
         metrics.inc('kproxy_jobs_finished_total', { outcome });
         metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
       },
       afterReport: (job, diagnosis) => notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),
-    });
-    const workers = [worker];
-    const diagnoseQueue = new Queue(diagnoseQueueName, {
-      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 }),
-    });
-    closers.push(() => diagnoseQueue.close());
-    workers.push(startExecuteWorker({ ...workerDeps(), diagnoseQueue }));
-    if (config.pagerduty) workers.push(...startPagerDutyWorkers({ ...workerDeps(), diagnoseQueue, rest }));
-    if (mode === 'worker') {
-      const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text());
-      port = health.port;
-      logger.info('worker health listening', { port });
-      closers.push(() => health.close());
-    }
-    closers.unshift(async () => {
-      await Promise.race([
-        Promise.all(workers.map((w) => w.close())),
-        new Promise((r) => setTimeout(r, shutdownGraceMs)),
-      ]);
+    }),
+  ];
+  const diagnoseQueue = connections.watch(
+    new Queue(diagnoseQueueName, {
+      connection: connections.open('diagnose queue', { maxRetriesPerRequest: 3 }),
+    }),
+    'queue error (diagnose)',
+  );
+  workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
+  if (config.pagerduty)
+    workers.push(...startPagerDutyWorkers({ ...workerDeps('pagerduty worker'), diagnoseQueue, rest }));
+  closers.unshift({
+    name: 'workers',
+    boundMs: shutdownGraceMs + shutdownStepMs,
+    close: async () => {
+      // Running jobs can only finish (and be marked done) while Redis answers.
+      if (redis.status === 'ready')
+        await withinBound(Promise.all(workers.map((w) => w.close())), shutdownGraceMs);
       await Promise.all(workers.map((w) => w.close(true)));
-    });
-  }
-  if (mode !== 'worker') {
-    const readiness: Promise<unknown>[] = [];
-    const pagerDutyRoutes = () => {
-      const secrets = (env.PAGERDUTY_WEBHOOK_SECRETS ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
-      if (secrets.length === 0) {
-        if (config.pagerduty)
-          logger.warn('pagerduty is configured but PAGERDUTY_WEBHOOK_SECRETS is not set: the webhook is off');
-        return [];
-      }
-      const fastFail = () => new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-      const pdQueue = new Queue(pagerDutyQueueName, { connection: fastFail() });
-      const statusQueue = new Queue(pagerDutyStatusQueueName, { connection: fastFail() });
-      for (const q of [pdQueue, statusQueue]) {
-        q.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
-        closers.push(() => q.close());
-        readiness.push(q.waitUntilReady());
-      }
-      return [pagerDutyWebhookRoute({ secrets, queue: pdQueue, statusQueue, logger, metrics })];
-    };
-    const queue = new Queue(diagnoseQueueName, {
-      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
-    });
-    queue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
-    metrics.gauge('kproxy_jobs', () =>
-      queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
-    );
-    // The bot's own connection fails fast (no offline queue, 1 s per command) so a Redis
-    // outage cannot delay the ack past Slack's 3 seconds.
-    const botRedis = new Redis(env.REDIS_URL, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      commandTimeout: 1000,
-    });
-    botRedis.on('error', (error) => logger.warn('redis error', { error: errorMessage(error) }));
-    const executeQueue = new Queue(executeQueueName, {
-      connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
-    });
-    executeQueue.on('error', (error) => logger.warn('queue error', { error: errorMessage(error) }));
-    closers.push(() => executeQueue.close());
-    // The fail-fast connections refuse commands until they are up: give them a moment before
-    // taking requests (a Redis outage at start-up must not keep the bot from answering).
-    const routes = [...healthRoutes(botRedis, poster, () => metrics.text()), ...pagerDutyRoutes()];
-    readiness.push(queue.waitUntilReady(), executeQueue.waitUntilReady(), redisReady(botRedis));
-    await untilReadyOrTimeout(readiness, startupReadyMs);
-    const app = createBot({
-      config,
-      env,
-      redis: botRedis,
-      queue,
-      executeQueue,
-      poster,
-      logger,
-      metrics,
-      routes,
-    });
-    closers.push(() => botRedis.quit());
-    const server = (await app.start(env.PORT)) as
-      | { address?: () => { port: number } | string | null }
-      | undefined;
-    const address = server?.address?.();
-    port = typeof address === 'object' && address ? address.port : env.PORT;
-    logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
-    closers.unshift(() => app.stop());
-    closers.push(() => queue.close());
-  }
-  logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
-  return {
-    port,
-    async stop() {
-      for (const close of closers)
-        await close().catch((error) => logger.warn('shutdown step failed', { error: errorMessage(error) }));
-      await redis.quit().catch(() => undefined);
     },
+  });
+  closers.push({ name: 'diagnose queue', close: () => diagnoseQueue.close() });
+  if (mode !== 'worker') return undefined;
+  const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text());
+  logger.info('worker health listening', { port: health.port });
+  closers.push({ name: 'health server', close: () => health.close() });
+  return health.port;
+}
+
+async function startBotSide(shared: Shared): Promise<number> {
+  const { env, config, logger, metrics, connections, poster, closers } = shared;
+  const readiness: Promise<unknown>[] = [];
+  // The bot's connections fail fast (no offline queue, 1 s per command) so a Redis outage
+  // cannot delay the ack past Slack's 3 seconds.
+  const fastFail = (purpose: string) =>
+    connections.open(purpose, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const queueOn = (name: string, purpose: string) => {
+    const queue = connections.watch(
+      new Queue(name, { connection: fastFail(purpose) }),
+      `queue error (${purpose})`,
+    );
+    readiness.push(queue.waitUntilReady());
+    closers.push({ name: purpose, close: () => queue.close() });
+    return queue;
   };
+  const queue = queueOn(diagnoseQueueName, 'diagnose queue');
+  const executeQueue = queueOn(executeQueueName, 'execute queue');
+  metrics.gauge('kproxy_jobs', () =>
+    queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+  );
+  const botRedis = connections.open('bot', {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 1000,
+  });
+  readiness.push(redisReady(botRedis));
+  const routes = [
+    ...healthRoutes(botRedis, poster, () => metrics.text()),
+    ...pagerDutyRoutes(shared, queueOn),
+  ];
+  // The fail-fast connections refuse commands until they are up: give them a moment before
+  // taking requests (a Redis outage at start-up must not keep the bot from answering).
+  await withinBound(Promise.allSettled(readiness), startupReadyMs);
+  const app = createBot({
+    config,
+    env,
+    redis: botRedis,
+    queue,
+    executeQueue,
+    poster,
+    logger,
+    metrics,
+    routes,
+  });
+  const server = (await app.start(env.PORT)) as
+    | { address?: () => { port: number } | string | null }
+    | undefined;
+  const address = server?.address?.();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
+  closers.unshift({ name: 'slack receiver', close: () => app.stop() });
+  return port;
+}
+
+function pagerDutyRoutes(
+  { env, config, logger, metrics }: Shared,
+  queueOn: (name: string, purpose: string) => Queue,
+): ReturnType<typeof pagerDutyWebhookRoute>[] {
+  const secrets = (env.PAGERDUTY_WEBHOOK_SECRETS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (secrets.length === 0) {
+    if (config.pagerduty)
+      logger.warn('pagerduty is configured but PAGERDUTY_WEBHOOK_SECRETS is not set: the webhook is off');
+    return [];
+  }
+  const queue = queueOn(pagerDutyQueueName, 'pagerduty queue');
+  const statusQueue = queueOn(pagerDutyStatusQueueName, 'pagerduty status queue');
+  return [pagerDutyWebhookRoute({ secrets, queue, statusQueue, logger, metrics })];
 }
 
 export async function runFromCommandLine(mode: Mode): Promise<void> {
+  guardProcess(logRepeatsOnce(createLogger(mode)));
   try {
     const running = await start(mode);
-    const stop = () => void running.stop().then(() => process.exit(0));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    stopOnSignals(() => running.stop(), createLogger(mode), shutdownBoundMs);
   } catch (error) {
     process.stderr.write(`kproxy ${mode}: ${describeError(error)}\n`);
     process.exit(2);

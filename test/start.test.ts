@@ -53,6 +53,31 @@ describe('start("all")', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('a Slack outage while the bot starts does not break the commands that follow it', async () => {
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    cleanups.push(() => redis.quit());
+    const slack = new FakeSlack();
+    await slack.start();
+    cleanups.push(() => slack.stop());
+    // Every auth.test attempt of the first round (the client retries twice) answers 500.
+    slack.fail(/auth\.test/, 500, 3);
+    const config = await tempConfig(
+      undefined,
+      'clusters:\n  - name: ops\n    inCluster: true\n    channels: [C0INCIDENT1]\n',
+    );
+    const { running, url } = await startAll(slack, redisUrl, config);
+    cleanups.push(() => running.stop());
+    // The first command meets the outage (Bolt cannot authorize it); later ones must work.
+    const answers = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const answer = await postCommand(url, 'help');
+      answers.push(answer.body);
+      if (answer.body.includes('*Usage*')) break;
+    }
+    expect(answers.at(-1)).toContain('*Usage*');
+  });
+
   it('a worker-only process serves its probes: /healthz always, /readyz while Redis answers', async () => {
     const config = await tempConfig(
       undefined,

@@ -26,6 +26,8 @@ import type { SlackPoster } from '../slack/poster.js';
 import { registerApprovals } from './approvals.js';
 import { auditText } from './approver-groups.js';
 import { authorize, clustersForChannel, rateLimited } from './authorize.js';
+import { boltLogger } from './bolt-logger.js';
+import { botTokenAuthorize } from './bot-token-authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 
 export interface BotDeps {
@@ -53,12 +55,14 @@ export function createBot(deps: BotDeps): App {
     retryConfig: { retries: 2 },
   };
   const routes = deps.routes ?? [];
+  const logger = boltLogger(deps.logger);
   const app = env.SLACK_SIGNING_SECRET
     ? new App({
-        token: env.SLACK_BOT_TOKEN,
+        authorize: botTokenAuthorize(env.SLACK_BOT_TOKEN, clientOptions),
         receiver: new HTTPReceiver({
           signingSecret: env.SLACK_SIGNING_SECRET,
           endpoints: '/slack/events',
+          logger,
           customRoutes: routes,
           processEventErrorHandler: async ({ error, response }) => {
             deps.logger.error('slack request failed', { error: errorMessage(error) });
@@ -70,16 +74,19 @@ export function createBot(deps: BotDeps): App {
           },
         }),
         clientOptions,
+        logger,
       })
     : new App({
-        token: env.SLACK_BOT_TOKEN,
+        authorize: botTokenAuthorize(env.SLACK_BOT_TOKEN, clientOptions),
         receiver: new SocketModeReceiver({
           appToken: env.SLACK_APP_TOKEN as string,
           customRoutes: routes,
+          logger,
           // The Socket Mode client opens its connection through the same Web API URL.
           installerOptions: { port: env.PORT, clientOptions },
         }),
         clientOptions,
+        logger,
       });
 
   app.command('/kproxy', async ({ command, ack }) => {
@@ -304,7 +311,9 @@ export function healthRoutes(
       path: '/metrics',
       method: 'GET',
       handler: (_req: IncomingMessage, res: ServerResponse) => {
-        void metricsText().then((text) => reply(res, 200, text, 'text/plain; version=0.0.4'));
+        void metricsText()
+          .then((text) => reply(res, 200, text, 'text/plain; version=0.0.4'))
+          .catch((error) => reply(res, 503, `metrics unavailable: ${describeError(error)}\n`));
       },
     },
   ];

@@ -95,7 +95,13 @@ export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
       final,
       error: errorMessage(error),
     });
-    if (final) void reportFailure(deps, job, describeError(error));
+    if (final)
+      reportFailure(deps, job, describeError(error)).catch((failure) =>
+        deps.logger.error('could not record a failed diagnosis', {
+          jobId: job.id,
+          error: errorMessage(failure),
+        }),
+      );
   });
   worker.on('completed', (job) => deps.onJobDone?.('completed', (Date.now() - job.timestamp) / 1000));
   worker.on('error', (error) => deps.logger.error('worker error', { error: errorMessage(error) }));
@@ -119,7 +125,10 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     if (phase === lastPhase || now - lastUpdate < progressIntervalMs) return;
     lastUpdate = now;
     lastPhase = phase;
-    void job.updateProgress({ phase, done, total });
+    // The job may be gone (removed, or Redis blipped): progress is cosmetic, never fatal.
+    job.updateProgress({ phase, done, total }).catch((error) => {
+      deps.logger.warn('job progress not recorded', { jobId, error: errorMessage(error) });
+    });
     updateParent(redis, poster, data.channel, data.threadTs, 'diag', progressLine(done, total, phase)).catch(
       (error) => {
         deps.logger.warn('progress update failed', { jobId, error: errorMessage(error) });

@@ -30,12 +30,14 @@ export async function startWorkerHealth(
       case '/healthz':
         return reply(200, 'ok\n');
       case '/readyz':
-        void readiness(redis, workers).then((problem) =>
-          problem ? reply(503, `not ready: ${problem}\n`) : reply(200, 'ready\n'),
-        );
+        void readiness(redis, workers)
+          .then((problem) => (problem ? reply(503, `not ready: ${problem}\n`) : reply(200, 'ready\n')))
+          .catch((error) => reply(503, `not ready: ${errorMessage(error)}\n`));
         return;
       case '/metrics':
-        void metricsText().then((text) => reply(200, text, 'text/plain; version=0.0.4'));
+        void metricsText()
+          .then((text) => reply(200, text, 'text/plain; version=0.0.4'))
+          .catch((error) => reply(503, `metrics unavailable: ${errorMessage(error)}\n`));
         return;
       default:
         return reply(404, 'not found\n');
