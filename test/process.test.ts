@@ -68,7 +68,11 @@ describe('the npm start process', () => {
       REDIS_URL: deadRedis,
       PORT: '0',
     });
-    await waitFor('the process to start', () => p.stdout().some((l) => l.includes('"kproxy started"')), 120_000);
+    await waitFor(
+      'the process to start',
+      () => p.stdout().some((l) => l.includes('"kproxy started"')),
+      120_000,
+    );
     // Let the connections retry for a while: each attempt fails again.
     await waitFor(
       'repeated connection errors',
