@@ -145,10 +145,8 @@ describe('two-person approvals in Slack', () => {
         body: undefined,
       },
     ]);
-    const verification = await waitFor(
-      'the post-fix check',
-      () => s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
-      30_000,
+    const verification = await waitFor('the post-fix check', () =>
+      s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
     );
     // The served bundle does not change, so the rules are still stale: kproxy says so.
     expect(verification.text).toContain(
@@ -178,10 +176,8 @@ describe('two-person approvals in Slack', () => {
     const ctx = await reportWithButtons('', { afterWrite: path.join(bundlesDir, 'healthy') });
     const { message, approvalId } = await requestDelete(ctx);
     await ctx.click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
-    const verification = await waitFor(
-      'the post-fix check',
-      () => ctx.s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
-      30_000,
+    const verification = await waitFor('the post-fix check', () =>
+      ctx.s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
     );
     expect(verification.text).toBe(
       ':white_check_mark: Post-fix check: `stale_endpoints` cleared (now: no fault found).',

@@ -133,18 +133,27 @@ describe('kproxy diagnose', () => {
 
   it('as a real process: exit status 0 for a diagnosis, 2 for unreadable input', async () => {
     const exec = promisify(execFile);
-    const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+    // This Node (not whichever `node` is first on PATH) with tsx's loader: the CLI as a process.
+    const tsx = [process.execPath, '--import', 'tsx'] as const;
     const ok = await exec(
-      tsx,
-      ['src/cli/main.ts', 'diagnose', '--bundle', bundle('conntrack-exhaustion'), '--format', 'json'],
+      tsx[0],
+      [
+        ...tsx.slice(1),
+        'src/cli/main.ts',
+        'diagnose',
+        '--bundle',
+        bundle('conntrack-exhaustion'),
+        '--format',
+        'json',
+      ],
       { cwd: root },
     );
     expect((JSON.parse(ok.stdout) as { rootCause: { category: string } }).rootCause.category).toBe(
       'conntrack',
     );
-    const bad = await exec(tsx, ['src/cli/main.ts', 'diagnose', '--bundle', '/no/such'], { cwd: root }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const bad = await exec(tsx[0], [...tsx.slice(1), 'src/cli/main.ts', 'diagnose', '--bundle', '/no/such'], {
+      cwd: root,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toBe('kproxy: /no/such: no such bundle directory or file\n');
   });
@@ -225,7 +234,8 @@ describe('kproxy diagnose --context, collect and serve-bundle', () => {
     const out = capture();
     const stop = new AbortController();
     const running = serveBundleCommand(
-      [bundle('version-skew'), '--kubeconfig-out', kubeconfig],
+      // Relative, as the README's recipe types it.
+      [path.relative(process.cwd(), bundle('version-skew')), '--kubeconfig-out', kubeconfig],
       { stdout: out.stream, env: {} },
       stop.signal,
     );

@@ -101,10 +101,8 @@ describe('incident.triggered', () => {
       status: 202,
       body: { status: 'accepted' },
     });
-    const [report] = await waitFor(
-      'the report',
-      () => (s.slack.reports().length ? s.slack.reports() : undefined),
-      30_000,
+    const [report] = await waitFor('the report', () =>
+      s.slack.reports().length ? s.slack.reports() : undefined,
     );
     const parent = s.slack.messages[0];
     expect(parent?.channel).toBe('C0PAGES0001');
@@ -131,7 +129,7 @@ describe('incident.triggered', () => {
     const s = await startPd('healthy');
     await deliver(s, triggered('PINC00002', 2, 'app/web-api unreachable'));
     await deliver(s, triggered('PINC00003', 3, 'Latency high on checkout'));
-    await waitFor('two reports', () => s.slack.reports().length === 2, 30_000);
+    await waitFor('two reports', () => s.slack.reports().length === 2);
     const targets = s.slack
       .reports()
       .map((r) => r.metadata?.event_payload.target)
@@ -146,7 +144,7 @@ describe('incident.triggered', () => {
     await deliver(s, triggered('PINC00004', 4), { webhookId: 'wh-same' });
     await deliver(s, triggered('PINC00004', 4), { webhookId: 'wh-same' });
     await deliver(s, triggered('PINC00004', 4), { webhookId: 'wh-other-delivery-same-incident' });
-    await waitFor('the report', () => s.slack.reports().length === 1, 30_000);
+    await waitFor('the report', () => s.slack.reports().length === 1);
     await deliver(s, triggered('PINC00005', 5));
     const shared = await waitFor('the shared reply', () =>
       s.slack.messages.find((m) => m.text?.startsWith('Same cluster and target as PagerDuty #4')),
@@ -176,7 +174,7 @@ describe('status events', () => {
   it('acknowledged, reassigned and resolved are told in the thread and on the parent', async () => {
     const s = await startPd('healthy');
     await deliver(s, triggered('PINC00007', 7));
-    await waitFor('the report', () => s.slack.reports().length === 1, 30_000);
+    await waitFor('the report', () => s.slack.reports().length === 1);
     await deliver(
       s,
       incidentEvent({

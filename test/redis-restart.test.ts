@@ -118,22 +118,18 @@ describe('approvals across a Redis restart', () => {
     await startRedis(port);
 
     // The bot reconnects by itself: a command after the restart is answered and queued.
-    await waitFor(
-      'the bot back on Redis',
-      async () => {
-        const res = await postCommand(s.botUrl, 'diagnose prod-east default/kubernetes', {
-          user: 'U0ONCALL03',
-        });
-        return res.status === 200 && !res.body.includes('could not');
-      },
-      20_000,
-    );
+    await waitFor('the bot back on Redis', async () => {
+      const res = await postCommand(s.botUrl, 'diagnose prod-east default/kubernetes', {
+        user: 'U0ONCALL03',
+      });
+      return res.status === 200 && !res.body.includes('could not');
+    });
     await waitFor('both jobs queued', async () => (await s.queue.getWaitingCount()) === 2);
     expect((await new ApprovalStore(s.redis).get(approvalId))?.state).toBe('pending');
 
     // Workers come back: the queued diagnoses run, the approval executes once.
     s.startWorker();
-    await waitFor('both queued reports', () => s.slack.reports().length === 3, 30_000);
+    await waitFor('both queued reports', () => s.slack.reports().length === 3);
     await click(approver, 'kproxy_approve', approvalId, approvalMessage.ts);
     await waitFor('the executed reply', () =>
       s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed')),

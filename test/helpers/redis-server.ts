@@ -13,7 +13,7 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const startTimeoutMs = 10_000;
+const startTimeoutMs = 60_000;
 
 /** `args` follow `--port --bind --save ""`; by default no persistence at all. */
 export async function startRedisServer(
@@ -33,6 +33,11 @@ export async function startRedisServer(
     ],
     { stdio: 'ignore' },
   );
+  let spawnError: NodeJS.ErrnoException | undefined;
+  // Without this listener a missing binary is an unhandled 'error' event (spawn ENOENT).
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
   const started = Date.now();
@@ -48,6 +53,10 @@ export async function startRedisServer(
       );
     probe.disconnect();
     if (ok) break;
+    if (spawnError?.code === 'ENOENT')
+      throw new Error(
+        'redis-server is not on PATH: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)',
+      );
     if (Date.now() - started > startTimeoutMs)
       throw new Error('redis-server did not start (is it installed? .ci/run installs it)');
     await new Promise((r) => setTimeout(r, 50));

@@ -177,10 +177,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   return stack;
 }
 
+/** How long a test waits for a condition before calling it failed (a loaded machine is slow). */
+export const patienceMs = 90_000;
+
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 20_000,
+  timeoutMs = patienceMs,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

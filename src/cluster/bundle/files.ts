@@ -92,8 +92,12 @@ export abstract class BundleFiles {
 }
 
 export class BundleDir extends BundleFiles {
-  constructor(readonly root: string) {
+  /** Absolute: a relative root would make every file look like it leaves the bundle. */
+  readonly root: string;
+
+  constructor(root: string) {
     super();
+    this.root = path.resolve(root);
   }
 
   private resolve(rel: string): string {
