@@ -72,7 +72,9 @@ describe('--logging-format=json (k8s.io/component-base/logs/json)', () => {
       '{"ts":1771326734212.635,"caller":"iptables/proxier.go:1432","msg":"Failed to execute iptables-restore","err":"exit status 4: Another app is currently holding the xtables lock. Stopped waiting after 5s.\\n"}',
     );
     expect(error?.severity).toBe('E');
-    expect(error?.message).toMatch(/^"Failed to execute iptables-restore" err="exit status 4: .*xtables lock/);
+    expect(error?.message).toMatch(
+      /^"Failed to execute iptables-restore" err="exit status 4: .*xtables lock/,
+    );
     expect(klogValue(error?.message ?? '', 'err')).toContain('Stopped waiting after 5s.');
   });
 

@@ -6,9 +6,12 @@ import { finding } from './types.js';
 /** A reflector's list/watch failure, in any client-go release's wording. */
 const listWatchFailure =
   /[Ff]ailed to (?:list|watch) \*v1(?:beta1)?\.(?:Service|EndpointSlice|Endpoints|Node|ServiceCIDR)|"Failed to watch"|Failed to retrieve node info/;
-/** Evidence that the watch caches are (re)established, or a sync with fresh data. */
-const recovered =
-  /Caches are synced|"SyncProxyRules complete"|"Reloading service (?:iptables|nftables) data"/;
+/**
+ * Evidence that the watch caches are (re)established. A sync is not: kube-proxy keeps
+ * resyncing its cached (stale) state while the watch fails, and "SyncProxyRules complete"
+ * closes failed syncs too (pkg/proxy/iptables/proxier.go, syncProxyRules' defers).
+ */
+const recovered = /Caches are synced/;
 /** Errors newer than this before the observation are an ongoing outage (reflectors retry within seconds). */
 const currentWindowMs = 5 * 60 * 1000;
 

@@ -1,12 +1,11 @@
+import type { Healthz } from '../cluster/parse/healthz.js';
+import type { Metrics } from '../cluster/parse/prometheus.js';
 import type { Facts } from './lib/facts.js';
-import { firstAndLast, splitErrors } from './lib/log-history.js';
+import { firstAndLast } from './lib/log-history.js';
+import { type SyncAttempt, syncHistory } from './lib/sync-attempts.js';
 import type { Check, NodeVerdict, Suspect } from './types.js';
 import { finding } from './types.js';
 
-const syncFailure =
-  /Failed to execute iptables-restore|"Sync failed"|Sync failed; retrying|nftables sync failed|Failed to ensure that .* chain|holding the xtables lock|Could not check for iptables canary|Failed to execute iptables-save/;
-const syncSuccess =
-  /"SyncProxyRules complete"|syncProxyRules complete|"Reloading service (?:iptables|nftables) data"/;
 const lockText = /xtables lock/;
 /** healthz stays 200 until a queued change waits longer than 2 × syncPeriod (60 s by default). */
 const hungAfterSeconds = 60;
@@ -76,109 +75,38 @@ export const ruleSync: Check = {
   },
 };
 
+interface Part {
+  evidence: string[];
+  problems: string[];
+  warnings: string[];
+  lock: boolean;
+}
+
 function checkNode(node: string, observedAt: Date, facts: Facts): NodeResult {
-  const evidence: string[] = [];
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  const part: Part = { evidence: [], problems: [], warnings: [], lock: false };
   let sources = 0;
-  let lock = false;
-
-  const pod = facts.kubeProxyPodsByNode.get(node)?.[0];
-  const log = pod ? facts.kubeProxyLog(pod.metadata.name, 'current') : undefined;
-  if (pod && log?.state === 'collected') {
-    sources++;
-    const split = splitErrors(
-      log.value,
-      (l) => syncFailure.test(l.message),
-      (l) => syncSuccess.test(l.message),
-    );
-    if (split.current.length > 0) {
-      lock = split.current.some((l) => lockText.test(l.raw));
-      problems.push(
-        `${split.current.length} sync failure(s) since the last successful sync${lock ? ' (xtables lock held by another process)' : ''}`,
-      );
-      evidence.push(...firstAndLast(split.current).map((l) => `${pod.metadata.name} log: ${l.raw}`));
-    }
-    if (split.history.length > 0 && split.current.length === 0) {
-      evidence.push(
-        `${pod.metadata.name}: ${split.history.length} sync error(s) before the last successful sync at ${split.lastSuccess?.time.toISOString()} (history, not cause)`,
-      );
-    }
-  }
-
   const captures = facts.captures(node);
+  const metrics = captures?.metrics;
+  let lastSynced: Date | undefined;
+  if (metrics?.state === 'collected') {
+    sources++;
+    lastSynced = metricsPart(node, metrics.value, observedAt, part);
+  }
+  if (logPart(node, facts, lastSynced, part)) sources++;
   const healthz = captures?.healthz;
   if (healthz?.state === 'collected') {
     sources++;
-    const h = healthz.value;
-    if ('error' in h) warnings.push(h.error);
-    else if (!h.healthy) {
-      if (h.nodeEligible === false && h.staleSeconds === 0) {
-        warnings.push('healthz 503 because the node is being deleted (nodeEligible=false)');
-      } else if (h.staleSeconds >= hungAfterSeconds) {
-        problems.push(
-          `healthz unhealthy: last successful sync ${Math.round(h.staleSeconds)}s before the check`,
-        );
-      }
-      evidence.push(
-        `${node} healthz: lastUpdated=${h.lastUpdated.toISOString()} currentTime=${h.currentTime.toISOString()}${h.nodeEligible === undefined ? '' : ` nodeEligible=${h.nodeEligible}`}`,
-      );
-    }
+    healthzPart(node, healthz.value, part);
   }
-
-  const metrics = captures?.metrics;
-  if (metrics?.state === 'collected') {
-    sources++;
-    const m = metrics.value;
-    const last = m.max('kubeproxy_sync_proxy_rules_last_timestamp_seconds');
-    const queued = m.max('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds');
-    if (last !== undefined) {
-      evidence.push(
-        `${node} metrics: last successful sync ${Math.round(observedAt.getTime() / 1000 - last)}s before the check`,
-      );
-    }
-    if (
-      last !== undefined &&
-      queued !== undefined &&
-      queued - last > hungAfterSeconds &&
-      observedAt.getTime() / 1000 - queued > hungAfterSeconds
-    ) {
-      problems.push(
-        `sync hung: a change queued ${Math.round(queued - last)}s after the last successful sync is still pending`,
-      );
-      evidence.push(
-        `${node} metrics: kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds ${queued} > last_timestamp_seconds ${last}`,
-      );
-    }
-    const failures = m.sum('kubeproxy_sync_proxy_rules_iptables_restore_failures_total') ?? 0;
-    const nftFailures = m.sum('kubeproxy_sync_proxy_rules_nftables_sync_failures_total') ?? 0;
-    if (failures + nftFailures > 0)
-      evidence.push(`${node} metrics: restore/sync failures since start = ${failures + nftFailures}`);
-    const mean = m.histogramMean('kubeproxy_sync_proxy_rules_duration_seconds');
-    const p99 = m.histogramQuantile('kubeproxy_sync_proxy_rules_duration_seconds', 0.99);
-    if (mean !== undefined) {
-      evidence.push(`${node} metrics: sync duration mean ${mean.toFixed(3)}s, p99 ≤ ${p99 ?? '?'}s`);
-      if (mean >= verySlowSyncSeconds)
-        problems.push(`syncs take ${mean.toFixed(1)}s on average: endpoint changes reach the node late`);
-      else if (mean >= slowSyncSeconds)
-        warnings.push(
-          `syncs take ${mean.toFixed(2)}s on average (> 1 s: too many rules; IPVS scales better)`,
-        );
-    }
-    const rules = (m.sum('kubeproxy_sync_proxy_rules_iptables_total') ?? 0) || undefined;
-    if (rules !== undefined && rules > ruleExplosion)
-      warnings.push(`${rules} iptables rules owned by kube-proxy (> ${ruleExplosion})`);
-  }
-
   const iptables = captures?.iptables;
   if (iptables?.state === 'collected' && facts.mode.mode === 'iptables') {
     const count = iptables.value.ruleCount;
-    if (count > ruleExplosion) warnings.push(`iptables-save holds ${count} rules (> ${ruleExplosion})`);
+    if (count > ruleExplosion) part.warnings.push(`iptables-save holds ${count} rules (> ${ruleExplosion})`);
   }
-
+  const { evidence, problems, warnings, lock } = part;
   if (sources === 0)
     return {
-      verdict: { status: 'unknown', summary: 'no logs, healthz or metrics' },
+      verdict: { status: 'unknown', summary: 'no readable logs, healthz or metrics' },
       evidence,
       failing: false,
       lock,
@@ -189,4 +117,111 @@ function checkNode(node: string, observedAt: Date, facts: Facts): NodeResult {
   if (warnings.length > 0)
     return { verdict: { status: 'warn', summary: warnings.join('; ') }, evidence, failing: false, lock };
   return { verdict: { status: 'pass', summary: 'syncing' }, evidence, failing: false, lock };
+}
+
+/**
+ * Failed syncs since the last good one, each counted once (a restore error and its
+ * "Sync failed" are one failure). The last good sync is the later of the log's and the
+ * last-sync metric's. Returns whether a readable log was there.
+ */
+function logPart(node: string, facts: Facts, lastSynced: Date | undefined, part: Part): boolean {
+  const pod = facts.kubeProxyPodsByNode.get(node)?.[0];
+  const log = pod ? facts.kubeProxyLog(pod.metadata.name, 'current') : undefined;
+  if (!pod || !log) return false;
+  if (log.state === 'missing') {
+    part.evidence.push(`${pod.metadata.name}: ${log.reason}`);
+    return false;
+  }
+  const split = syncHistory(log.value, lastSynced);
+  if (split.current.length > 0) {
+    const lines = split.current.map(firstLine);
+    part.lock ||= split.current.some((a) => a.failures.some((l) => lockText.test(l.raw)));
+    part.problems.push(
+      `${split.current.length} failed sync(s) ${split.lastSuccess ? `since the last successful sync at ${split.lastSuccess.toISOString()}` : 'and no successful sync in the log'}${part.lock ? ' (xtables lock held by another process)' : ''}`,
+    );
+    part.evidence.push(...firstAndLast(lines).map((l) => `${pod.metadata.name} log: ${l.raw}`));
+  } else if (split.history.length > 0) {
+    part.evidence.push(
+      `${pod.metadata.name}: ${split.history.length} failed sync(s) before the last successful sync at ${split.lastSuccess?.toISOString()} (history, not cause)`,
+    );
+  }
+  return true;
+}
+
+function firstLine(a: SyncAttempt) {
+  return (
+    a.failures.find((l) => !/Sync failed/.test(l.message)) ??
+    (a.failures[0] as SyncAttempt['failures'][number])
+  );
+}
+
+function healthzPart(node: string, h: Healthz | { error: string }, part: Part): void {
+  if ('error' in h) {
+    part.warnings.push(h.error);
+    return;
+  }
+  if (h.healthy) return;
+  const never = h.lastUpdated.getUTCFullYear() < 1971;
+  if (h.nodeEligible === false && h.staleSeconds === 0) {
+    part.warnings.push('healthz 503 because the node is being deleted (nodeEligible=false)');
+  } else if (never) {
+    part.problems.push('healthz unhealthy: kube-proxy has never synced (lastUpdated is the zero time)');
+  } else if (h.staleSeconds >= hungAfterSeconds) {
+    part.problems.push(
+      `healthz unhealthy: last successful sync ${Math.round(h.staleSeconds)}s before the check`,
+    );
+  }
+  part.evidence.push(
+    `${node} healthz: lastUpdated=${never ? 'never (zero time)' : h.lastUpdated.toISOString()} currentTime=${h.currentTime.toISOString()}${h.nodeEligible === undefined ? '' : ` nodeEligible=${h.nodeEligible}`}`,
+  );
+}
+
+/** Returns when the rules were last synced successfully, by kubeproxy_sync_proxy_rules_last_timestamp_seconds. */
+function metricsPart(node: string, m: Metrics, observedAt: Date, part: Part): Date | undefined {
+  const last = m.max('kubeproxy_sync_proxy_rules_last_timestamp_seconds');
+  const queued = m.max('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds');
+  const failures =
+    (m.sum('kubeproxy_sync_proxy_rules_iptables_restore_failures_total') ?? 0) +
+    (m.sum('kubeproxy_sync_proxy_rules_nftables_sync_failures_total') ?? 0);
+  const now = observedAt.getTime() / 1000;
+  // The gauge starts at 0 and is set only by a successful sync: 0 is "never", not 1970.
+  const never = last === 0;
+  if (never) {
+    part.evidence.push(`${node} metrics: kubeproxy_sync_proxy_rules_last_timestamp_seconds 0 (never synced)`);
+    if (failures > 0)
+      part.problems.push(`never synced since kube-proxy started (${failures} restore/sync failure(s))`);
+    else part.warnings.push('never synced since kube-proxy started');
+  } else if (last !== undefined) {
+    part.evidence.push(`${node} metrics: last successful sync ${Math.round(now - last)}s before the check`);
+  }
+  if (
+    !never &&
+    last !== undefined &&
+    queued !== undefined &&
+    queued - last > hungAfterSeconds &&
+    now - queued > hungAfterSeconds
+  ) {
+    part.problems.push(
+      `sync hung: a change queued ${Math.round(queued - last)}s after the last successful sync is still pending`,
+    );
+    part.evidence.push(
+      `${node} metrics: kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds ${queued} > last_timestamp_seconds ${last}`,
+    );
+  }
+  if (failures > 0) part.evidence.push(`${node} metrics: restore/sync failures since start = ${failures}`);
+  const mean = m.histogramMean('kubeproxy_sync_proxy_rules_duration_seconds');
+  const p99 = m.histogramQuantile('kubeproxy_sync_proxy_rules_duration_seconds', 0.99);
+  if (mean !== undefined) {
+    part.evidence.push(`${node} metrics: sync duration mean ${mean.toFixed(3)}s, p99 ≤ ${p99 ?? '?'}s`);
+    if (mean >= verySlowSyncSeconds)
+      part.problems.push(`syncs take ${mean.toFixed(1)}s on average: endpoint changes reach the node late`);
+    else if (mean >= slowSyncSeconds)
+      part.warnings.push(
+        `syncs take ${mean.toFixed(2)}s on average (> 1 s: too many rules; IPVS scales better)`,
+      );
+  }
+  const rules = (m.sum('kubeproxy_sync_proxy_rules_iptables_total') ?? 0) || undefined;
+  if (rules !== undefined && rules > ruleExplosion)
+    part.warnings.push(`${rules} iptables rules owned by kube-proxy (> ${ruleExplosion})`);
+  return last ? new Date(last * 1000) : undefined;
 }
