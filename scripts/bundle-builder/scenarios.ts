@@ -341,6 +341,13 @@ export const scenarios: Scenario[] = [
             source: 'proxier.go:810',
             message: '"Sync failed" retryingTime="30s"',
           },
+          // syncProxyRules' timing defer runs last, after failed syncs too (pkg/proxy/iptables/proxier.go).
+          {
+            at: ago(t - 5.031),
+            severity: 'I',
+            source: 'proxier.go:799',
+            message: '"SyncProxyRules complete" elapsed="5.031207s"',
+          },
         );
       }
       const c = captureOf(m, n2);
@@ -461,7 +468,8 @@ export const scenarios: Scenario[] = [
     name: 'version-skew',
     summary:
       'The control plane was upgraded to 1.30 but the kube-proxy add-on was left at 1.26: four minors behind, outside the skew policy.',
-    expected: { category: 'version_skew', nodes: [], evidence: ['v1.26.15-eksbuild.2'] },
+    // Every node runs the old image: the blast radius is the whole cluster.
+    expected: { category: 'version_skew', nodes: [n1, n2, n3], evidence: ['v1.26.15-eksbuild.2'] },
     build() {
       const m = baseModel('version-skew');
       m.kubeProxy.image =

@@ -1,4 +1,5 @@
 import type { KlogLine } from '../cluster/parse/klog.js';
+import type { Facts } from './lib/facts.js';
 import { firstAndLast, splitErrors } from './lib/log-history.js';
 import type { Check, NodeVerdict } from './types.js';
 import { finding } from './types.js';
@@ -36,50 +37,24 @@ export const apiConnectivity: Check = {
     const failing: string[] = [];
     const causeLabels = new Set<string>();
     let unknown = 0;
+    const record = (node: string, r: NodeApi) => {
+      verdicts[node] = r.verdict;
+      evidence.push(...r.evidence);
+      if (r.cause) causeLabels.add(r.cause);
+      if (r.verdict.status === 'fail') failing.push(node);
+    };
     for (const node of facts.nodesInScope) {
-      const pods = facts.kubeProxyPodsByNode.get(node) ?? [];
-      const pod = pods[0];
-      if (!pod) {
-        verdicts[node] = { status: 'unknown', summary: 'no kube-proxy pod' };
-        unknown++;
-        continue;
+      const r = nodeApi(node, view.observedAt, facts);
+      if (r.verdict.status === 'unknown') unknown++;
+      record(node, r);
+    }
+    if (failing.length > 0 && view.target.node) {
+      // Blast radius: every node whose kube-proxy log shows the same watch failure.
+      for (const node of facts.nodeNames) {
+        if (node in verdicts) continue;
+        const r = nodeApi(node, view.observedAt, facts);
+        if (r.verdict.status === 'fail') record(node, r);
       }
-      const log = facts.kubeProxyLog(pod.metadata.name, 'current');
-      if (log.state === 'missing') {
-        verdicts[node] = { status: 'unknown', summary: log.reason };
-        unknown++;
-        continue;
-      }
-      const split = splitErrors(
-        log.value,
-        (l) => listWatchFailure.test(l.message),
-        (l) => recovered.test(l.message),
-      );
-      const lastError = split.current.at(-1) ?? split.history.at(-1);
-      const ongoing =
-        lastError !== undefined &&
-        view.observedAt.getTime() - lastError.time.getTime() <= currentWindowMs &&
-        !hasRecoveryAfter(log.value, lastError);
-      if (!ongoing) {
-        const old = split.current.length + split.history.length;
-        verdicts[node] = {
-          status: 'pass',
-          summary: old ? `${old} old list/watch error(s), recovered` : 'no list/watch errors',
-        };
-        if (old)
-          evidence.push(
-            `${pod.metadata.name}: ${old} list/watch error(s) before ${split.lastSuccess?.time.toISOString() ?? 'recovery'} (history, not cause)`,
-          );
-        continue;
-      }
-      const errors = [...split.history, ...split.current].filter(
-        (l) => l.time.getTime() >= view.observedAt.getTime() - currentWindowMs,
-      );
-      const cause = classify(errors);
-      causeLabels.add(cause);
-      verdicts[node] = { status: 'fail', summary: `${errors.length} list/watch failure(s): ${cause}` };
-      evidence.push(...firstAndLast(errors).map((l) => `${pod.metadata.name} log: ${l.raw}`));
-      failing.push(node);
     }
     if (failing.length > 0) {
       const causeText = [...causeLabels].join(', ');
@@ -106,6 +81,52 @@ export const apiConnectivity: Check = {
     });
   },
 };
+
+interface NodeApi {
+  readonly verdict: NodeVerdict;
+  readonly evidence: string[];
+  readonly cause?: string;
+}
+
+function nodeApi(node: string, observedAt: Date, facts: Facts): NodeApi {
+  const pod = facts.kubeProxyPodsByNode.get(node)?.[0];
+  if (!pod) return { verdict: { status: 'unknown', summary: 'no kube-proxy pod' }, evidence: [] };
+  const log = facts.kubeProxyLog(pod.metadata.name, 'current');
+  if (log.state === 'missing') return { verdict: { status: 'unknown', summary: log.reason }, evidence: [] };
+  const split = splitErrors(
+    log.value,
+    (l) => listWatchFailure.test(l.message),
+    (l) => recovered.test(l.message),
+  );
+  const lastError = split.current.at(-1) ?? split.history.at(-1);
+  const ongoing =
+    lastError !== undefined &&
+    observedAt.getTime() - lastError.time.getTime() <= currentWindowMs &&
+    !hasRecoveryAfter(log.value, lastError);
+  if (!ongoing) {
+    const old = split.current.length + split.history.length;
+    return {
+      verdict: {
+        status: 'pass',
+        summary: old ? `${old} old list/watch error(s), recovered` : 'no list/watch errors',
+      },
+      evidence: old
+        ? [
+            `${pod.metadata.name}: ${old} list/watch error(s) before ${split.lastSuccess?.time.toISOString() ?? 'recovery'} (history, not cause)`,
+          ]
+        : [],
+    };
+  }
+  const errors = [...split.history, ...split.current].filter(
+    (l) => l.time.getTime() >= observedAt.getTime() - currentWindowMs,
+  );
+  const cause = classify(errors);
+  return {
+    verdict: { status: 'fail', summary: `${errors.length} list/watch failure(s): ${cause}` },
+    evidence: firstAndLast(errors).map((l) => `${pod.metadata.name} log: ${l.raw}`),
+    cause,
+  };
+}
 
 function hasRecoveryAfter(lines: readonly KlogLine[], error: KlogLine): boolean {
   const i = lines.indexOf(error);

@@ -37,7 +37,12 @@ export const phases: readonly Phase[] = [
     checks: [endpointsReady, backendPods, nodeConditions],
     stopsOn: ['no_endpoints'],
   },
-  { name: 'Prerequisite: kube-proxy running', checks: [kubeProxyPods], stopsOn: ['pod_crash'] },
+  // kube-proxy not running is the first stop, whichever domain its crash names.
+  {
+    name: 'Prerequisite: kube-proxy running',
+    checks: [kubeProxyPods],
+    stopsOn: ['pod_crash', 'ipvs_modules', 'api_connectivity'],
+  },
   { name: '2A kube-proxy version and mode', checks: [kubeProxyVersion, proxyMode], stopsOn: [] },
   { name: '2B API connectivity', checks: [apiConnectivity], stopsOn: [] },
   { name: '2C/2D rule sync and IPVS', checks: [ruleSync, ipvs], stopsOn: [] },

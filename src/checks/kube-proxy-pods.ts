@@ -1,4 +1,5 @@
 import type { Pod } from '../cluster/kube-types.js';
+import { type CrashReason, crashReason } from './lib/crash-reason.js';
 import type { Facts } from './lib/facts.js';
 import { isPodReady, lastTermination, podProblems, restartCount } from './lib/pods.js';
 import type { Check, NodeVerdict } from './types.js';
@@ -47,31 +48,20 @@ export const kubeProxyPods: Check = {
       );
     }
     const verdicts: Record<string, NodeVerdict> = {};
+    const reasons = new Map<string, CrashReason>();
     const down: string[] = [];
     const restarted: string[] = [];
     for (const node of facts.nodesInScope) {
-      const verdict = nodeVerdict(node, facts, evidence);
+      const verdict = nodeVerdict(node, facts, evidence, reasons);
       verdicts[node] = verdict;
       if (verdict.status === 'fail') down.push(node);
       else if (verdict.status === 'warn') restarted.push(node);
     }
     if (down.length > 0) {
-      const all = down.length === facts.nodesInScope.length && facts.nodesInScope.length > 1;
-      return finding(
-        this,
-        'fail',
-        `kube-proxy not running on ${all ? `all ${down.length} nodes` : down.slice(0, 5).join(', ')}${down.length > 5 ? ` and ${down.length - 5} more` : ''}`,
-        {
-          evidence: evidence.slice(0, 20),
-          nodes: verdicts,
-          suspect: {
-            category: 'pod_crash',
-            score: 0.95,
-            detail: `kube-proxy not running on ${down.length === 1 ? `node ${down[0]}` : `${down.length} nodes`} (${summarizeReasons(down, verdicts)}): Service rules are not synced there`,
-            nodes: down,
-          },
-        },
-      );
+      // Blast radius: kube-proxy pods are read cluster-wide, so every node with the same
+      // failure is named, not only the node in question.
+      const elsewhere = sameFailureElsewhere(facts, evidence, verdicts, reasons);
+      return crashFinding(this, [...down, ...elsewhere].sort(), facts, evidence, verdicts, reasons);
     }
     if (restarted.length > 0) {
       return finding(
@@ -90,7 +80,68 @@ export const kubeProxyPods: Check = {
   },
 };
 
-function nodeVerdict(node: string, facts: Facts, evidence: string[]): NodeVerdict {
+function sameFailureElsewhere(
+  facts: Facts,
+  evidence: string[],
+  verdicts: Record<string, NodeVerdict>,
+  reasons: Map<string, CrashReason>,
+): string[] {
+  const scope = new Set(facts.nodesInScope);
+  const out: string[] = [];
+  for (const node of facts.nodeNames) {
+    if (scope.has(node) || !facts.kubeProxyPodsByNode.has(node)) continue;
+    const extra: string[] = [];
+    const verdict = nodeVerdict(node, facts, extra, reasons);
+    if (verdict.status !== 'fail') continue;
+    verdicts[node] = verdict;
+    evidence.push(...extra);
+    out.push(node);
+  }
+  return out;
+}
+
+function crashFinding(
+  check: Pick<Check, 'id' | 'domain'>,
+  down: readonly string[],
+  facts: Facts,
+  evidence: readonly string[],
+  verdicts: Record<string, NodeVerdict>,
+  reasons: ReadonlyMap<string, CrashReason>,
+) {
+  const total = facts.nodeNames.length;
+  const all = down.length === total && total > 1;
+  const crashLooping = down.every((n) => /CrashLoopBackOff/.test(verdicts[n]?.summary ?? ''));
+  const where = all
+    ? `all ${down.length} nodes`
+    : `${down.slice(0, 5).join(', ')}${down.length > 5 ? ` and ${down.length - 5} more` : ''}`;
+  const headline = all
+    ? `kube-proxy ${crashLooping ? 'CrashLoopBackOff' : 'not running'} on all nodes — cluster-wide service outage`
+    : `kube-proxy not running on ${where}`;
+  // The crash's own reason decides the domain: the node in question first, then any.
+  const reason =
+    facts.nodesInScope.map((n) => reasons.get(n)).find((r) => r !== undefined) ??
+    down.map((n) => reasons.get(n)).find((r) => r !== undefined);
+  const nodesText =
+    down.length === 1 ? `node ${down[0]}` : all ? `all ${down.length} nodes` : `${down.length} nodes`;
+  const because = reason ? `: its previous log says ${reason.label}` : ': Service rules are not synced there';
+  return finding(check, 'fail', headline, {
+    evidence: [...(reason ? [`${reason.label}: ${reason.line.raw}`] : []), ...evidence].slice(0, 20),
+    nodes: verdicts,
+    suspect: {
+      category: reason?.category ?? 'pod_crash',
+      score: 0.95,
+      detail: `${all ? `${headline}. ` : ''}kube-proxy not running on ${nodesText} (${summarizeReasons(down, verdicts)})${because}`,
+      nodes: down,
+    },
+  });
+}
+
+function nodeVerdict(
+  node: string,
+  facts: Facts,
+  evidence: string[],
+  reasons: Map<string, CrashReason>,
+): NodeVerdict {
   const pods = facts.kubeProxyPodsByNode.get(node) ?? [];
   if (pods.length === 0) {
     evidence.push(`Node ${node}: no kube-proxy pod scheduled`);
@@ -114,6 +165,9 @@ function nodeVerdict(node: string, facts: Facts, evidence: string[]): NodeVerdic
   const problems = podProblems(pod);
   evidence.push(...problems.map((p) => `${p.evidence} (node ${node})`));
   evidence.push(...previousLogReason(pod, facts));
+  const previous = facts.kubeProxyLog(pod.metadata.name, 'previous');
+  const why = previous.state === 'collected' ? crashReason(previous.value) : undefined;
+  if (why) reasons.set(node, why);
   const reason =
     problems.find((p) => crashReasons.has(p.reason))?.reason ?? problems[0]?.reason ?? 'not Ready';
   const last = lastTermination(pod);
@@ -131,7 +185,7 @@ function previousLogReason(pod: Pod, facts: Facts): string[] {
   return errors.slice(-3).map((l) => `${pod.metadata.name} previous log: ${l.raw}`);
 }
 
-function summarizeReasons(nodes: string[], verdicts: Record<string, NodeVerdict>): string {
+function summarizeReasons(nodes: readonly string[], verdicts: Record<string, NodeVerdict>): string {
   const reasons = [...new Set(nodes.map((n) => verdicts[n]?.summary ?? '?'))];
   return reasons.slice(0, 3).join(', ');
 }

@@ -1,4 +1,5 @@
-import { parseMinorVersion } from './lib/versions.js';
+import type { Facts } from './lib/facts.js';
+import { imageTag, parseMinorVersion } from './lib/versions.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
 
@@ -35,6 +36,11 @@ export const kubeProxyVersion: Check = {
     const behind = (server.major - proxy.major) * 100 + (server.minor - proxy.minor);
     const allowed = proxy.major === 1 && proxy.minor < 25 ? 2 : 3;
     const pair = `kube-proxy ${proxyInfo.version} vs API server ${view.version.value.gitVersion}`;
+    const skewed = (v: { major: number; minor: number }) => {
+      const b = (server.major - v.major) * 100 + (server.minor - v.minor);
+      return b < 0 || b > (v.major === 1 && v.minor < 25 ? 2 : 3);
+    };
+    const oldNodes = nodesRunning(facts, skewed);
     if (behind < 0) {
       return finding(
         this,
@@ -45,8 +51,8 @@ export const kubeProxyVersion: Check = {
           suspect: {
             category: 'version_skew',
             score: 0.75,
-            detail: `${pair}: kube-proxy must not be newer than kube-apiserver`,
-            nodes: [],
+            detail: `${pair}: kube-proxy must not be newer than kube-apiserver${onNodes(oldNodes)}`,
+            nodes: oldNodes,
           },
         },
       );
@@ -61,8 +67,8 @@ export const kubeProxyVersion: Check = {
           suspect: {
             category: 'version_skew',
             score: 0.75,
-            detail: `${pair}: ${behind} minors behind (policy allows ${allowed})`,
-            nodes: [],
+            detail: `${pair}: ${behind} minors behind (policy allows ${allowed})${onNodes(oldNodes)}`,
+            nodes: oldNodes,
           },
         },
       );
@@ -77,3 +83,22 @@ export const kubeProxyVersion: Check = {
     return finding(this, 'pass', `${pair}: within supported skew`, { evidence });
   },
 };
+
+/** Blast radius: every node whose kube-proxy pod runs an image out of policy (pods are read cluster-wide). */
+function nodesRunning(facts: Facts, outOfPolicy: (v: { major: number; minor: number }) => boolean): string[] {
+  const out: string[] = [];
+  for (const [node, pods] of facts.kubeProxyPodsByNode) {
+    const images = pods.flatMap((p) =>
+      p.spec.containers.filter((c) => c.name === 'kube-proxy').map((c) => c.image),
+    );
+    const versions = images.map((i) => parseMinorVersion(imageTag(i) ?? '')).filter((v) => v !== undefined);
+    if (versions.some(outOfPolicy)) out.push(node);
+  }
+  return out.sort();
+}
+
+function onNodes(nodes: readonly string[]): string {
+  return nodes.length === 0
+    ? ''
+    : `; running on ${nodes.length} node(s): ${nodes.slice(0, 5).join(', ')}${nodes.length > 5 ? ', …' : ''}`;
+}

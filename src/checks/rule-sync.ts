@@ -42,6 +42,18 @@ export const ruleSync: Check = {
       if (result.verdict.status === 'warn') warned++;
       lock ||= result.lock;
     }
+    if (failing.length > 0 && view.target.node) {
+      // Blast radius: the same failure on nodes whose data was read too (bundles hold every
+      // kube-proxy log); a lock failure counts only where the lock shows as well.
+      for (const node of facts.nodeNames) {
+        if (node in verdicts) continue;
+        const other = checkNode(node, view.observedAt, facts);
+        if (!other.failing || (lock && !other.lock)) continue;
+        verdicts[node] = other.verdict;
+        evidence.push(...other.evidence.slice(0, 2));
+        failing.push(node);
+      }
+    }
     if (known === 0)
       return finding(this, 'unknown', 'no kube-proxy logs, healthz or metrics for the nodes in scope', {
         nodes: verdicts,

@@ -1,5 +1,6 @@
 /** What to do about a root cause, in the runbooks' remediation order. */
 import { type ActionId, actionCatalog } from '../approvals/actions.js';
+import { configDecodeError } from '../checks/lib/crash-reason.js';
 import type { Finding, RootCauseCategory } from '../checks/types.js';
 import type { Diagnosis, SuggestedAction } from './diagnosis.js';
 
@@ -14,9 +15,6 @@ interface MitigationInput {
 }
 
 const maxNodeActions = 3;
-/** kube-proxy refusing its configuration (not other fatal startup errors). */
-const configDecodeError =
-  /failed validate|failed complete|Invalid value|strict decoding error|unknown proxy mode/;
 
 function action(id: ActionId, when: string, node?: string): SuggestedAction {
   const spec = actionCatalog[id];
@@ -49,25 +47,8 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
           'Alert on Services with zero ready endpoints; keep readiness probes honest and selectors under review.',
         actions: [],
       };
-    case 'pod_crash': {
-      const oom = findings.some((f) => f.check === 'kube-proxy.pods' && /OOMKilled/.test(JSON.stringify(f)));
-      const config = findings.some(
-        (f) => configDecodeError.test(f.evidence.join('\n')) || /does not parse/.test(f.summary),
-      );
-      const why = oom
-        ? 'kube-proxy is OOMKilled: raise its memory limit (large clusters in iptables mode) or move to IPVS.'
-        : config
-          ? 'kube-proxy exits on its configuration: fix the kube-proxy ConfigMap (see the previous log line quoted), then recreate the pod.'
-          : 'read why it stops (kubectl -n kube-system logs <pod> --previous), fix that, then recreate the pod.';
-      return {
-        immediate: `kube-proxy is not running on ${nodeText}: ${why}`,
-        longTerm: `${longTermDefault} Alert on kube-proxy CrashLoopBackOff.`,
-        actions: [
-          ...perNode('delete-kube-proxy-pod', nodes, 'first: recreate the pod on the node'),
-          action('restart-kube-proxy', 'when several nodes are affected'),
-        ],
-      };
-    }
+    case 'pod_crash':
+      return podCrash(input, nodeText);
     case 'api_connectivity':
       return {
         immediate: `kube-proxy on ${nodeText} cannot list/watch the API server: check the node → API endpoint path (security groups on 443, NACLs, private endpoint access) for refused/timeouts, or the kube-proxy service account and its ClusterRoleBinding (system:node-proxier) for Unauthorized/Forbidden. Rules there are stale until it reconnects.`,
@@ -180,6 +161,35 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
         ],
       };
   }
+}
+
+function podCrash(input: MitigationInput, nodeText: string): Diagnosis['mitigation'] {
+  const { nodes, findings } = input;
+  const oom = findings.some((f) => f.check === 'kube-proxy.pods' && /OOMKilled/.test(JSON.stringify(f)));
+  const config = findings.some(
+    (f) => configDecodeError.test(f.evidence.join('\n')) || /does not parse/.test(f.summary),
+  );
+  const longTerm = `${longTermDefault} Alert on kube-proxy CrashLoopBackOff.`;
+  if (config) {
+    // Every kube-proxy pod reads the same ConfigMap: a DaemonSet-wide restart before it is
+    // fixed would crash kube-proxy on every node. So: the ConfigMap first, then this pod.
+    return {
+      immediate: `Fix the kube-proxy ConfigMap first: kube-proxy on ${nodeText} exits on its configuration (see the previous log line quoted). Do not restart the kube-proxy DaemonSet before it is fixed: every pod would read the broken configuration and crash. Then recreate the pod.`,
+      longTerm: `${longTerm} Decode KubeProxyConfiguration changes in CI before they reach the ConfigMap, and roll kube-proxy out with maxUnavailable 1.`,
+      actions: perNode('delete-kube-proxy-pod', nodes, 'after the ConfigMap is fixed: recreate the pod'),
+    };
+  }
+  const why = oom
+    ? 'kube-proxy is OOMKilled: raise its memory limit (large clusters in iptables mode) or move to IPVS.'
+    : 'read why it stops (kubectl -n kube-system logs <pod> --previous), fix that, then recreate the pod.';
+  return {
+    immediate: `kube-proxy is not running on ${nodeText}: ${why}`,
+    longTerm,
+    actions: [
+      ...perNode('delete-kube-proxy-pod', nodes, 'first: recreate the pod on the node'),
+      action('restart-kube-proxy', 'when several nodes are affected'),
+    ],
+  };
 }
 
 export const crossReferences: Readonly<Partial<Record<RootCauseCategory, string[]>>> = {
