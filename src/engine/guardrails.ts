@@ -18,7 +18,35 @@ export function applyGuardrails(findings: readonly Finding[]): AdjustedSuspect[]
   const suspects: AdjustedSuspect[] = findings
     .filter((f) => f.status === 'fail' && f.suspect)
     .map((f) => ({ ...(f.suspect as Suspect), check: f.check, notes: [] }));
-  return suspects.map((s) => staleIsSymptom(s, suspects)).map((s) => cniNeverOwnsKubeServices(s, findings));
+  return suspects
+    .map((s) => staleIsSymptom(s, suspects))
+    .map((s) => syncFailsBecauseOf(s, suspects))
+    .map((s) => cniNeverOwnsKubeServices(s, findings));
+}
+
+/**
+ * Cause outranks symptom for sync failures too: without kube-ipvs0 or the IPVS modules
+ * every IPVS sync fails or returns early ("Failed to create dummy interface" ends the
+ * sync, pkg/proxy/ipvs/proxier.go), and a kube-proxy that cannot list/watch the API has
+ * nothing fresh to program: rules missing where the watch fails are its consequence.
+ */
+function syncFailsBecauseOf(s: AdjustedSuspect, all: readonly AdjustedSuspect[]): AdjustedSuspect {
+  if (s.category !== 'iptables_sync') return s;
+  const ipvs = all.find((o) => o.category === 'ipvs_modules' && overlaps(o.nodes, s.nodes));
+  const api =
+    s.check === 'dataplane.rules'
+      ? all.find(
+          (o) =>
+            (o.category === 'api_connectivity' || o.category === 'pod_crash') && overlaps(o.nodes, s.nodes),
+        )
+      : undefined;
+  const cause = ipvs ?? api;
+  if (!cause) return s;
+  return {
+    ...s,
+    score: s.score * 0.6,
+    notes: [...s.notes, `consequence of ${cause.category} on the same node(s)`],
+  };
 }
 
 function overlaps(a: readonly string[], b: readonly string[]): boolean {
