@@ -16,10 +16,12 @@ export const rootCauseCategories = [
   'network_policy',
   'node_network',
   'none',
+  'inconclusive',
 ] as const;
 
 export type RootCauseCategory = (typeof rootCauseCategories)[number];
-export type FaultCategory = Exclude<RootCauseCategory, 'none'>;
+/** `none`: the data shows no fault. `inconclusive`: the data to decide is missing. */
+export type FaultCategory = Exclude<RootCauseCategory, 'none' | 'inconclusive'>;
 
 /**
  * `unknown`: the data needed was not collected or not readable; never a pass.

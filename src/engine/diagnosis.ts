@@ -6,7 +6,23 @@ import type { ActionId, SafetyRating } from '../approvals/actions.js';
 import type { ProxyMode } from '../checks/lib/facts.js';
 import type { CheckStatus, Finding, RootCauseCategory } from '../checks/types.js';
 
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NONE';
+/** `UNKNOWN`: an inconclusive diagnosis (the data that decides is missing). */
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NONE' | 'UNKNOWN';
+
+/**
+ * `decisive`: the data shows a fault, or shows there is none. `inconclusive`: the data
+ * that decides the Service path is missing or unreadable and nothing shows a fault.
+ */
+export type Verdict = 'decisive' | 'inconclusive';
+
+/** A deciding check that lacked its data, and how to collect it. */
+export interface MissingData {
+  readonly check: string;
+  /** What was missing or unreadable (the check's own summary). */
+  readonly what: string;
+  /** The command or bundle file that provides it. */
+  readonly how: string;
+}
 
 export interface RankedCause {
   readonly category: RootCauseCategory;
@@ -41,6 +57,9 @@ export interface Diagnosis {
   readonly ranking: readonly RankedCause[];
   readonly kubeProxy: { mode: ProxyMode; version: string | null };
   readonly severity: Severity;
+  readonly verdict: Verdict;
+  /** Deciding checks without their data (also on a decisive diagnosis, for completeness). */
+  readonly missing: readonly MissingData[];
   /** Where the runbook order stopped the investigation, when it did. */
   readonly stoppedAfter: { phase: string; reason: string } | null;
   readonly findings: readonly Finding[];

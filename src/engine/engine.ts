@@ -14,6 +14,7 @@ import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.j
 import { applyGuardrails } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
 import { rankCauses } from './ranking.js';
+import { assertTargetNode, inconclusiveDetail, inconclusiveMitigation, missingData } from './verdict.js';
 
 export interface DiagnoseOptions {
   readonly onProgress?: (progress: Progress) => void;
@@ -22,6 +23,7 @@ export interface DiagnoseOptions {
 const checkOrder = allChecks.map((c) => c.id);
 
 export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diagnosis {
+  assertTargetNode(view);
   const facts = deriveFacts(view);
   const findings: Finding[] = [];
   const total = allChecks.length;
@@ -50,14 +52,29 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
 
   const ranking = rankCauses(applyGuardrails(findings), checkOrder);
   const top = ranking[0];
-  const rootCause = top
-    ? { category: top.category, detail: top.detail, nodes: top.nodes }
-    : { category: 'none' as const, detail: noFaultDetail(findings), nodes: [] };
   const target = {
     namespace: view.target.service ? (view.target.namespace ?? 'default') : null,
     service: view.target.service ?? null,
     node: view.target.node ?? null,
   };
+  const missing = missingData(findings, target);
+  const verdict = !top && missing.length > 0 ? ('inconclusive' as const) : ('decisive' as const);
+  const rootCause = top
+    ? { category: top.category, detail: top.detail, nodes: top.nodes }
+    : verdict === 'inconclusive'
+      ? { category: 'inconclusive' as const, detail: inconclusiveDetail(missing), nodes: [] }
+      : { category: 'none' as const, detail: noFaultDetail(findings), nodes: [] };
+  const mitigation =
+    verdict === 'inconclusive'
+      ? inconclusiveMitigation(missing)
+      : mitigationFor({
+          category: rootCause.category,
+          nodes: rootCause.nodes,
+          detail: rootCause.detail,
+          findings,
+          target,
+          ipvsModuleGaps: ipvsModuleGaps(view),
+        });
   return {
     cluster: view.cluster,
     target,
@@ -67,17 +84,12 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
     ranking,
     kubeProxy: { mode: facts.mode.mode, version: facts.kubeProxyVersion?.version ?? null },
     severity: severityOf(rootCause.category, rootCause.nodes, facts, findings),
+    verdict,
+    missing,
     stoppedAfter,
     findings,
     nodes: nodeBreakdown(findings),
-    mitigation: mitigationFor({
-      category: rootCause.category,
-      nodes: rootCause.nodes,
-      detail: rootCause.detail,
-      findings,
-      target,
-      ipvsModuleGaps: ipvsModuleGaps(view),
-    }),
+    mitigation,
     crossReference: crossReferences[rootCause.category] ?? [],
   };
 }
@@ -135,6 +147,7 @@ function severityOf(
   facts: Facts,
   findings: readonly Finding[],
 ): Severity {
+  if (category === 'inconclusive') return 'UNKNOWN';
   if (category === 'none') return findings.some((f) => f.status === 'warn') ? 'LOW' : 'NONE';
   if (category === 'version_skew') return 'MEDIUM';
   if (category === 'dns') return 'CRITICAL';

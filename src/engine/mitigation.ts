@@ -33,6 +33,12 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
   const nodeText = nodes.length > 0 ? nodes.slice(0, maxNodeActions).join(', ') : 'the affected nodes';
   const svc = target.service ? `${target.namespace}/${target.service}` : 'the Service';
   switch (category) {
+    case 'inconclusive':
+      return {
+        immediate: 'Collect the missing data (see the diagnosis) and diagnose again.',
+        longTerm: longTermDefault,
+        actions: [],
+      };
     case 'none':
       return {
         immediate:

@@ -52,7 +52,12 @@ const section = (text: string): Block => ({
 
 export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text: string; blocks: Block[] } {
   const perFinding = options.evidencePerFinding ?? 4;
-  const cause = d.rootCause.category === 'none' ? 'no fault found' : d.rootCause.category;
+  const inconclusive = d.verdict === 'inconclusive';
+  const cause = inconclusive
+    ? 'INCONCLUSIVE'
+    : d.rootCause.category === 'none'
+      ? 'no fault found'
+      : d.rootCause.category;
   const text = truncate(
     `kproxy: ${cause} — ${targetLabel(d.target)} on ${d.cluster} (${d.severity})`,
     blockKitLimits.sectionText,
@@ -63,13 +68,22 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
       text: {
         type: 'plain_text',
         text: truncate(
-          `${d.rootCause.category === 'none' ? '✅' : '🔴'} ${cause} · ${d.cluster}`,
+          `${inconclusive ? '❔' : d.rootCause.category === 'none' ? '✅' : '🔴'} ${cause} · ${d.cluster}`,
           blockKitLimits.headerText,
         ),
         emoji: true,
       },
     },
-    section(`*Root cause:* \`${d.rootCause.category}\`\n${escapeMrkdwn(d.rootCause.detail)}`),
+    section(
+      `*Root cause:* \`${d.rootCause.category}\` · verdict *${d.verdict}*\n${escapeMrkdwn(d.rootCause.detail)}`,
+    ),
+    ...(inconclusive && d.missing.length > 0
+      ? [
+          section(
+            `*To decide, collect*\n${d.missing.map((m) => `• \`${m.check}\`: ${escapeMrkdwn(m.how)}`).join('\n')}`,
+          ),
+        ]
+      : []),
     {
       type: 'section',
       fields: [

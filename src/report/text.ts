@@ -35,9 +35,17 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
   out.push(c.dim(`observed ${d.observedAt} from ${d.origin}`));
   out.push('');
   const cause =
-    d.rootCause.category === 'none' ? c.green('none — no fault found') : c.red(d.rootCause.category);
-  out.push(`${c.bold('ROOT CAUSE')}  ${cause}   severity ${c.bold(d.severity)}`);
+    d.verdict === 'inconclusive'
+      ? c.magenta('INCONCLUSIVE — the data that decides is missing')
+      : d.rootCause.category === 'none'
+        ? c.green('none — no fault found')
+        : c.red(d.rootCause.category);
+  out.push(`${c.bold('ROOT CAUSE')}  ${cause}   severity ${c.bold(d.severity)}   verdict ${d.verdict}`);
   out.push(`  ${d.rootCause.detail}`);
+  if (d.verdict === 'inconclusive') {
+    out.push('', c.bold('TO DECIDE, COLLECT'));
+    for (const m of d.missing) out.push(`  ${m.check}: ${m.what}`, c.dim(`      → ${m.how}`));
+  }
   if (d.rootCause.nodes.length > 0) out.push(`  nodes: ${d.rootCause.nodes.join(', ')}`);
   out.push(`  kube-proxy: mode ${d.kubeProxy.mode}, version ${d.kubeProxy.version ?? 'unknown'}`);
   if (d.stoppedAfter)

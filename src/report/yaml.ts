@@ -36,6 +36,10 @@ export function renderSopYaml(d: Diagnosis): string {
     affected_nodes: d.rootCause.nodes,
     evidence,
     severity: d.severity,
+    verdict: d.verdict,
+    ...(d.missing.length > 0
+      ? { missing_data: d.missing.map((m) => ({ check: m.check, what: m.what, how: m.how })) }
+      : {}),
     mitigation: {
       immediate: `Operator: ${d.mitigation.immediate}`,
       long_term: d.mitigation.longTerm,

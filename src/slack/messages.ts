@@ -23,9 +23,11 @@ export function progressLine(done: number, total: number, phase: string): string
 
 export function doneLine(d: Diagnosis): string {
   const cause =
-    d.rootCause.category === 'none'
-      ? ':white_check_mark: no fault found'
-      : `:red_circle: \`${d.rootCause.category}\` (${d.severity})`;
+    d.verdict === 'inconclusive'
+      ? ':grey_question: inconclusive: data missing'
+      : d.rootCause.category === 'none'
+        ? ':white_check_mark: no fault found'
+        : `:red_circle: \`${d.rootCause.category}\` (${d.severity})`;
   return `${cause} — findings in the thread`;
 }
 

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bullmq';
+import { type ConnectionOptions, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EksAccess } from '../cluster/eks/eks-access.js';
 import { LiveSource } from '../cluster/live/live-source.js';
@@ -15,7 +15,7 @@ import type { ClusterSource } from '../cluster/source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { diagnoseSource } from '../engine/engine.js';
-import { describeError, errorMessage } from '../errors.js';
+import { describeError, errorMessage, KproxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ActionRef,
@@ -81,14 +81,21 @@ export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterS
 }
 
 export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
-  const worker = new Worker(diagnoseQueueName, (job, _token, signal) => processDiagnose(deps, job, signal), {
+  // A request naming what does not exist (a node) fails the same way every time: no retry.
+  const run = (job: Job, signal?: AbortSignal) =>
+    processDiagnose(deps, job, signal).catch((error: unknown) => {
+      if (error instanceof KproxyError && error.code === 'usage') throw new UnrecoverableError(error.message);
+      throw error;
+    });
+  const worker = new Worker(diagnoseQueueName, (job, _token, signal) => run(job, signal), {
     connection: deps.connection,
     concurrency: deps.config.worker.concurrency,
     ...deps.workerOptions,
   });
   worker.on('failed', (job, error) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    const unrecoverable = error instanceof UnrecoverableError;
+    const final = unrecoverable || job.attemptsMade >= (job.opts.attempts ?? 1);
     deps.logger.warn('diagnose job failed', {
       jobId: job.id,
       attempt: job.attemptsMade,
@@ -96,7 +103,7 @@ export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
       error: errorMessage(error),
     });
     if (final)
-      reportFailure(deps, job, describeError(error)).catch((failure) =>
+      reportFailure(deps, job, unrecoverable ? error.message : describeError(error)).catch((failure) =>
         deps.logger.error('could not record a failed diagnosis', {
           jobId: job.id,
           error: errorMessage(failure),
@@ -185,6 +192,7 @@ async function postReport(
       target: `${data.target.namespace ?? ''}/${data.target.service ?? ''}${data.target.node ? `@${data.target.node}` : ''}`,
       root_cause: d.rootCause.category,
       severity: d.severity,
+      verdict: d.verdict,
     },
   };
   const posted: string[] = [];
@@ -204,9 +212,11 @@ async function postReport(
 async function tellVerification(deps: DiagnoseWorkerDeps, data: DiagnoseJob, d: Diagnosis): Promise<void> {
   const before = data.verifies?.category ?? '';
   const text =
-    d.rootCause.category === 'none' || d.rootCause.category !== before
-      ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
-      : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
+    d.verdict === 'inconclusive'
+      ? `:grey_question: Post-fix check: inconclusive, \`${before}\` could not be verified — ${d.rootCause.detail}`
+      : d.rootCause.category === 'none' || d.rootCause.category !== before
+        ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
+        : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
   await deps.poster.post(data.channel, { text, threadTs: data.threadTs });
 }
 

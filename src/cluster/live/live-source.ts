@@ -7,7 +7,7 @@
  * `kproxy collect` writes exactly what was read.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { KproxyError } from '../../errors.js';
+import { KproxyError, UsageError } from '../../errors.js';
 import { buildView, resolveTarget } from '../bundle/bundle-source.js';
 import { bundleLimits } from '../bundle/limits.js';
 import type { BundleManifest } from '../bundle/manifest.js';
@@ -118,6 +118,14 @@ export class LiveSource implements ClusterSource {
         `cannot use the Kubernetes API of ${this.description}: ${version.reason}`,
       );
     }
+    // Every kube-apiserver serves /version to anyone (system:public-info-viewer) as JSON with
+    // gitVersion (k8s.io/apimachinery pkg/version.Info): a 404 or another body is not one.
+    if ((!version.ok && version.status === 404) || (version.ok && !isVersionInfo(version.value))) {
+      throw new KproxyError(
+        'source_failed',
+        `${this.description} is not a Kubernetes API server: /version answered ${version.ok ? `"${version.value.trim().slice(0, 60)}"` : 'HTTP 404'}`,
+      );
+    }
     // Judge recency ("errors in the last minutes", "sync hung for 60 s") by the cluster's clock, not the bot's.
     manifest.collectedAt = (this.http.serverDate ?? new Date()).toISOString();
     bundle.set('bundle.json', { content: JSON.stringify(manifest, null, 2) });
@@ -175,8 +183,24 @@ export class LiveSource implements ClusterSource {
       {},
       call('get', 'nodes'),
     );
-    if (!got.ok && got.status !== 404) bundle.set('nodes.json', { missing: got.reason });
-    else bundle.set('nodes.json', { content: listDoc(got.ok ? [withKind(got.value, 'Node', 'v1')] : []) });
+    if (!got.ok && got.status === 404) throw await this.nodeNotFound(target.node);
+    if (!got.ok) bundle.set('nodes.json', { missing: got.reason });
+    else bundle.set('nodes.json', { content: listDoc([withKind(got.value, 'Node', 'v1')]) });
+  }
+
+  /** A node the API says does not exist: a mistake in the request, named with a few real ones. */
+  private async nodeNotFound(node: string): Promise<UsageError> {
+    const some = await this.http.getJson<{ items?: { metadata?: { name?: string } }[] }>(
+      '/api/v1/nodes',
+      { limit: '10' },
+      call('list', 'nodes'),
+    );
+    const names = some.ok ? (some.value.items ?? []).map((n) => n.metadata?.name).filter(Boolean) : [];
+    return new UsageError(
+      names.length > 0
+        ? `node ${node} not found; nodes are ${names.join(', ')}${names.length === 10 ? ', …' : ''}`
+        : `node ${node} not found`,
+    );
   }
 
   private async readEndpointSlices(bundle: MemoryBundle, target: Target): Promise<void> {
@@ -508,4 +532,13 @@ function loadKubeConfig(path: string | undefined, context: string | undefined): 
   else kc.loadFromDefault();
   if (context) kc.setCurrentContext(context);
   return kc;
+}
+
+function isVersionInfo(body: string): boolean {
+  try {
+    const doc = JSON.parse(body) as { gitVersion?: unknown } | null;
+    return typeof doc?.gitVersion === 'string';
+  } catch {
+    return false;
+  }
 }
