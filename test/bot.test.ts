@@ -282,6 +282,24 @@ describe('failures', () => {
   });
 });
 
+describe('a node that does not exist', () => {
+  it('is a clear reply in the thread, naming the nodes, and the job is not retried', async () => {
+    const s = await start('healthy');
+    await postCommand(s.botUrl, 'diagnose prod-east app/web-api --node ip-1-2-3-4');
+    const failure = await waitFor(
+      'the failure reply',
+      () => s.slack.messages.find((m) => m.thread_ts && m.text?.includes('failed')),
+      30_000,
+    );
+    expect(failure.text).toBe(
+      ':x: The diagnosis of app/web-api (node ip-1-2-3-4) on prod-east failed: node ip-1-2-3-4 not found; nodes are ip-10-0-1-23.ec2.internal, ip-10-0-2-45.ec2.internal, ip-10-0-3-67.ec2.internal',
+    );
+    const [job] = await s.queue.getJobs(['failed']);
+    expect(job?.attemptsMade).toBe(1);
+    expect(s.slack.reports()).toEqual([]);
+  });
+});
+
 describe('Redis outage', () => {
   it('the command is still acknowledged at once, with a clear ephemeral error, and nothing runs', async () => {
     const s = await start('healthy', { botRedisDown: true, worker: false });
