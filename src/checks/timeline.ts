@@ -10,8 +10,18 @@ interface Entry {
 }
 
 const maxEntries = 25;
+/**
+ * Timeouts as errors print them (`i/o timeout`, `Client.Timeout exceeded`, `TLS handshake
+ * timeout`, `context deadline exceeded`, `timed out`), not the word alone: start-up lines
+ * carry it in flags and sysctl names (`FLAG: --ipvs-tcp-timeout="0s"`,
+ * `"Set sysctl" entry="net/netfilter/nf_conntrack_tcp_timeout_established"`).
+ */
 const interestingLog =
-  /Failed|failed|error|Error|timeout|refused|Unauthorized|forbidden|xtables lock|"Using \w+ Proxier"|"Version info"|Caches are synced|Sync failed/;
+  /Failed|failed|error|Error|i\/o timeout|Client\.Timeout|handshake timeout|deadline exceeded|timed out|refused|Unauthorized|forbidden|xtables lock|"Using \w+ Proxier"|"Version info"|Caches are synced|Sync failed/;
+/** Start-up echo of configuration, never an event. */
+const startupEcho = /^FLAG: |^"Set sysctl"|^"Setting nf_conntrack_max"/;
+/** Log lines older than this before the observation are not "around the incident". */
+const logWindowMs = 6 * 3600 * 1000;
 
 /**
  * A timeline of the key events around the incident: Warning events, kube-proxy
@@ -25,7 +35,7 @@ export const timeline: Check = {
   run(view, facts) {
     const entries: Entry[] = [
       ...eventEntries(view),
-      ...logEntries(facts),
+      ...logEntries(facts, view.observedAt),
       ...podEntries(view),
       ...nodeEntries(view, facts),
     ];
@@ -61,9 +71,12 @@ function eventEntries(view: Parameters<Check['run']>[0]): Entry[] {
     .filter((e) => !Number.isNaN(e.at.getTime()) && e.at.getTime() > 0);
 }
 
-function logEntries(facts: Facts): Entry[] {
+function logEntries(facts: Facts, observedAt: Date): Entry[] {
   const out: Entry[] = [];
   const scope = new Set(facts.nodesInScope);
+  const since = observedAt.getTime() - logWindowMs;
+  const relevant = (l: KlogLine) =>
+    l.time.getTime() >= since && !startupEcho.test(l.message) && interestingLog.test(l.message);
   for (const [node, pods] of facts.kubeProxyPodsByNode) {
     if (!scope.has(node)) continue;
     for (const pod of pods) {
@@ -71,7 +84,7 @@ function logEntries(facts: Facts): Entry[] {
         const log = facts.kubeProxyLog(pod.metadata.name, which);
         if (log.state === 'missing') continue;
         out.push(
-          ...firstAndLastByMessage(log.value.filter((l) => interestingLog.test(l.message))).map((l) => ({
+          ...firstAndLastByMessage(log.value.filter(relevant)).map((l) => ({
             at: l.time,
             text: `${pod.metadata.name}${which === 'previous' ? ' (previous)' : ''}: ${l.message.slice(0, 240)}`,
           })),

@@ -67,6 +67,16 @@ export const trafficPolicy: Check = {
     const without = facts.nodeNames.filter((n) => !readyNodes.has(n));
     if (without.length === 0)
       return finding(this, 'pass', `${policy}, and every node has a local ready endpoint`, { evidence });
+    // A LoadBalancer with externalTrafficPolicy: Local gets a healthCheckNodePort that
+    // answers 503 on nodes without a local endpoint, so the load balancer sends them
+    // nothing: by design, not a warning (unless the internal policy is Local too).
+    if (type === 'LoadBalancer' && external && !internal)
+      return finding(
+        this,
+        'pass',
+        `${policy}: ${without.length} of ${facts.nodeNames.length} node(s) have no local endpoint; the load balancer's health check (healthCheckNodePort${service.spec.healthCheckNodePort ? ` ${service.spec.healthCheckNodePort}` : ''}) keeps traffic off them`,
+        { evidence },
+      );
     return finding(
       this,
       'warn',
