@@ -6,12 +6,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderBundle, writeBundle } from './bundle-builder/render.js';
 import { scenarios } from './bundle-builder/scenarios.js';
+import { type PostRenderScenario, verdictScenarios } from './bundle-builder/scenarios-verdicts.js';
 
 const root = path.resolve(import.meta.dirname, '..', 'examples');
 
 const expected: Record<string, unknown> = {};
-for (const scenario of scenarios) {
+const all: PostRenderScenario[] = [...scenarios, ...verdictScenarios];
+for (const scenario of all) {
   const files = renderBundle(scenario.build());
+  scenario.postRender?.(files);
   await writeBundle(path.join(root, 'bundles', scenario.name), files);
   expected[scenario.name] = { summary: scenario.summary, ...scenario.expected };
   console.log(`${scenario.name}: ${files.size} files → ${scenario.expected.category}`);

@@ -41,10 +41,12 @@ describe('example bundles', () => {
     expect([...d.rootCause.nodes]).toEqual(e.nodes);
     const text = JSON.stringify([d.rootCause, d.findings]);
     for (const quote of e.evidence) expect(text, `evidence "${quote}"`).toContain(quote);
-    if (e.category === 'none') {
+    if (e.category === 'none' || e.category === 'inconclusive') {
       expect(d.ranking).toEqual([]);
       expect(d.mitigation.actions).toEqual([]);
+      expect(d.verdict).toBe(e.category === 'none' ? 'decisive' : 'inconclusive');
     } else {
+      expect(d.verdict).toBe('decisive');
       expect(d.ranking[0]?.category).toBe(e.category);
       expect(d.severity).not.toBe('NONE');
     }
