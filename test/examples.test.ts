@@ -72,10 +72,14 @@ describe('example bundles', () => {
         'ranking',
         'kubeProxy',
         'severity',
+        'verdict',
+        'missing',
         'findings',
         'mitigation',
       ])
         expect(json).toHaveProperty(key);
+      expect(['decisive', 'inconclusive']).toContain(d.verdict);
+      if (d.verdict === 'inconclusive') expect(d.mitigation.actions).toEqual([]);
       expect(['iptables', 'ipvs', 'nftables', 'unknown']).toContain(d.kubeProxy.mode);
       for (const a of d.mitigation.actions) expect(['YELLOW', 'RED']).toContain(a.safety);
     }
