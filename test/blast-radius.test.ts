@@ -2,8 +2,11 @@
  * Issue 12 items 5, 6 and 7: the whole blast radius, the crash's own domain, and causes
  * ranked above the symptoms they produce. Log lines are real kube-proxy lines (sources named).
  */
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/cluster/kube-types.js';
+import { diagnoseSource } from '../src/engine/engine.js';
+import { bundlesDir } from './helpers/bundles.js';
 import {
   BundleCopies,
   type BundleEdit,
@@ -15,9 +18,14 @@ import {
   n2,
   n3,
 } from './helpers/edit-bundle.js';
+import { serve } from './helpers/live.js';
 
 const copies = new BundleCopies();
-afterEach(() => copies.cleanup());
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await copies.cleanup();
+  for (const c of cleanups.splice(0)) await c();
+});
 
 const collectedAt = Date.parse('2026-11-22T10:00:00Z');
 const podsFile = 'namespaces/kube-system/pods.json';
@@ -51,6 +59,22 @@ describe('blast radius (item 5)', () => {
     expect(d.mitigation.immediate).toMatch(/^Fix the kube-proxy ConfigMap first/);
     expect(d.mitigation.actions.map((a) => a.id)).not.toContain('restart-kube-proxy');
     expect(d.mitigation.actions.every((a) => a.when.startsWith('after the ConfigMap is fixed'))).toBe(true);
+  });
+
+  it('live: a DaemonSet with unavailable pods makes the source read every kube-proxy pod, and only then', async () => {
+    const s = await serve(path.join(bundlesDir, 'crashloop-all-nodes'));
+    cleanups.push(s.stop);
+    const target = { namespace: 'app', service: 'web-api', node: n2 };
+    const d = await diagnoseSource(s.source(), { target });
+    expect(d.rootCause.nodes).toEqual([n1, n2, n3]);
+    expect(d.severity).toBe('CRITICAL');
+    const everyKubeProxy = (r: { path: string; query: Record<string, string> }) =>
+      r.path === '/api/v1/namespaces/kube-system/pods' && r.query.labelSelector === 'k8s-app=kube-proxy';
+    expect(s.server.requests.filter(everyKubeProxy)).toHaveLength(1);
+    const healthy = await serve(path.join(bundlesDir, 'healthy'));
+    cleanups.push(healthy.stop);
+    await diagnoseSource(healthy.source(), { target });
+    expect(healthy.server.requests.filter(everyKubeProxy)).toHaveLength(0);
   });
 
   it('the same watch failure on other nodes is named too', async () => {

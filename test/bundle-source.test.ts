@@ -192,8 +192,10 @@ describe('BundleSource: missing is not empty', () => {
     const d = await diagnoseSource(new BundleSource(dir));
     const dataplane = d.findings.find((f) => f.check === 'dataplane.rules');
     expect(dataplane?.status).toBe('unknown');
-    expect(d.rootCause.category).toBe('none');
-    expect(d.rootCause.detail).toContain('not verifiable (data missing): dataplane.rules');
+    // The data that decides is missing and nothing else shows a fault: inconclusive, not none.
+    expect(d.rootCause.category).toBe('inconclusive');
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.rootCause.detail).toContain('dataplane.rules: no node captures');
   });
 
   it('a missing iptables-save on the node names the file', async () => {

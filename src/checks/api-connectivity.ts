@@ -50,7 +50,7 @@ export const apiConnectivity: Check = {
     }
     if (failing.length > 0 && view.target.node) {
       // Blast radius: every node whose kube-proxy log shows the same watch failure.
-      for (const node of facts.nodeNames) {
+      for (const node of facts.knownNodes) {
         if (node in verdicts) continue;
         const r = nodeApi(node, view.observedAt, facts);
         if (r.verdict.status === 'fail') record(node, r);

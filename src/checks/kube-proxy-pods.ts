@@ -88,7 +88,7 @@ function sameFailureElsewhere(
 ): string[] {
   const scope = new Set(facts.nodesInScope);
   const out: string[] = [];
-  for (const node of facts.nodeNames) {
+  for (const node of facts.knownNodes) {
     if (scope.has(node) || !facts.kubeProxyPodsByNode.has(node)) continue;
     const extra: string[] = [];
     const verdict = nodeVerdict(node, facts, extra, reasons);
@@ -108,7 +108,7 @@ function crashFinding(
   verdicts: Record<string, NodeVerdict>,
   reasons: ReadonlyMap<string, CrashReason>,
 ) {
-  const total = facts.nodeNames.length;
+  const total = facts.clusterSize;
   const all = down.length === total && total > 1;
   const crashLooping = down.every((n) => /CrashLoopBackOff/.test(verdicts[n]?.summary ?? ''));
   const where = all

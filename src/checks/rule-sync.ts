@@ -45,7 +45,7 @@ export const ruleSync: Check = {
     if (failing.length > 0 && view.target.node) {
       // Blast radius: the same failure on nodes whose data was read too (bundles hold every
       // kube-proxy log); a lock failure counts only where the lock shows as well.
-      for (const node of facts.nodeNames) {
+      for (const node of facts.knownNodes) {
         if (node in verdicts) continue;
         const other = checkNode(node, view.observedAt, facts);
         if (!other.failing || (lock && !other.lock)) continue;

@@ -151,8 +151,7 @@ function severityOf(
   if (category === 'none') return findings.some((f) => f.status === 'warn') ? 'LOW' : 'NONE';
   if (category === 'version_skew') return 'MEDIUM';
   if (category === 'dns') return 'CRITICAL';
-  if (nodeWide.has(category) && facts.nodeNames.length > 1 && nodes.length >= facts.nodeNames.length)
-    return 'CRITICAL';
+  if (nodeWide.has(category) && facts.clusterSize > 1 && nodes.length >= facts.clusterSize) return 'CRITICAL';
   return 'HIGH';
 }
 

@@ -55,6 +55,14 @@ export interface Facts {
   readonly nodeNames: readonly string[];
   /** The target node, or every node when the incident names none. */
   readonly nodesInScope: readonly string[];
+  /**
+   * Every node known from any cluster-wide data (the node list, kube-proxy pods): where
+   * the blast radius of a failure is looked for. A live target-scoped view lists only the
+   * target node, but may hold every kube-proxy pod.
+   */
+  readonly knownNodes: readonly string[];
+  /** How many nodes the cluster has, as far as the data tells (node list, DaemonSet desired count). */
+  readonly clusterSize: number;
   readonly selectedPods: Collected<readonly Pod[]>;
   /** Endpoints of the target Service's slices, deduplicated by IP. */
   readonly endpoints: Collected<readonly EndpointAddress[]>;
@@ -101,9 +109,13 @@ export function deriveFacts(view: ClusterView): Facts {
 
   const selectedPods = selectPods(view);
   const service = view.service.state === 'collected' ? view.service.value : undefined;
+  const knownNodes = [...new Set([...nodeNames, ...kubeProxyPodsByNode.keys()])].sort();
+  const ds = view.kubeProxy.daemonSet.state === 'collected' ? view.kubeProxy.daemonSet.value : undefined;
   const facts: Facts = {
     nodeNames,
     nodesInScope: view.target.node ? [view.target.node] : nodeNames,
+    knownNodes,
+    clusterSize: Math.max(knownNodes.length, ds?.status?.desiredNumberScheduled ?? 0),
     selectedPods,
     endpoints: endpointsOf(view.endpointSlices),
     slicePorts: slicePortsOf(view.endpointSlices),

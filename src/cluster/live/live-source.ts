@@ -16,6 +16,7 @@ import type { DaemonSet, Pod } from '../kube-types.js';
 import { cniAgentNames, kubeProxyConfigMapNames, serviceNameLabel } from '../selectors.js';
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, Target } from '../view.js';
+import { needsEveryKubeProxyPod } from './blast-radius.js';
 import { type ApiCall, type Fetched, KubeHttp, type KubeHttpOptions } from './kube-http.js';
 import {
   captureByDebugPod,
@@ -138,7 +139,7 @@ export class LiveSource implements ClusterSource {
     progress('Backend pods, kube-proxy pods and configuration');
     const [, systemPods] = await Promise.all([
       this.readBackendPods(bundle, target, service),
-      this.readSystemPods(bundle, target),
+      this.readSystemPods(bundle, target, needsEveryKubeProxyPod(kubeProxyDs, version)),
       this.readConfigMaps(bundle, kubeProxyDs),
     ]);
 
@@ -319,12 +320,22 @@ export class LiveSource implements ClusterSource {
    * agents (on the target node, or all), CoreDNS. With a target node, one field-selected
    * list returns both kube-proxy and the CNI agent there.
    */
-  private async readSystemPods(bundle: MemoryBundle, target: Target): Promise<Pod[]> {
+  private async readSystemPods(
+    bundle: MemoryBundle,
+    target: Target,
+    everyKubeProxy: boolean,
+  ): Promise<Pod[]> {
     const path = `/api/v1/namespaces/${ks}/pods`;
     const podsCall = call('list', 'pods', ks);
     const lists = await Promise.all(
       target.node
-        ? [this.http.listAll(path, { fieldSelector: `spec.nodeName=${target.node}` }, podsCall)]
+        ? [
+            this.http.listAll(path, { fieldSelector: `spec.nodeName=${target.node}` }, podsCall),
+            // The blast radius: every kube-proxy pod, only when the DaemonSet shows trouble.
+            ...(everyKubeProxy
+              ? [this.http.listAll(path, { labelSelector: 'k8s-app=kube-proxy' }, podsCall)]
+              : []),
+          ]
         : [
             this.http.listAll(path, { labelSelector: 'k8s-app=kube-proxy' }, podsCall),
             this.http.listAll(
