@@ -93,6 +93,32 @@ describe('blast radius (item 5)', () => {
     expect(d.severity).toBe('HIGH');
   });
 
+  it('the same xtables-lock failure on another node is named too (k3s-io/k3s#11098 lines)', async () => {
+    const dir = await copies.edit('iptables-xtables-lock', async (b) => {
+      const lines: string[] = [];
+      for (let t = 600; t > 10; t -= 30)
+        lines.push(
+          `${klogAt('E', at(t), 'proxier.go:1552')} "Failed to execute iptables-restore" err=<`,
+          '\texit status 4: Ignoring deprecated --wait-interval option.',
+          "\tCan't lock /run/xtables.lock: Resource temporarily unavailable",
+          '\tAnother app is currently holding the xtables lock. Stopped waiting after 5s.',
+          ' >',
+          `${klogAt('I', at(t - 0.001), 'proxier.go:810')} "Sync failed" retryingTime="30s"`,
+          `${klogAt('I', at(t - 0.002), 'proxier.go:799')} "SyncProxyRules complete" elapsed="5.031207s"`,
+        );
+      await b.append('logs/kube-system/kube-proxy-zr5hq/kube-proxy.log', lines);
+      // The last good sync on that node was before the failures began.
+      await b.metrics(n3, {
+        kubeproxy_sync_proxy_rules_last_timestamp_seconds: collectedAt / 1000 - 630,
+        kubeproxy_sync_proxy_rules_iptables_restore_failures_total: lines.length / 7,
+      });
+    });
+    const d = await diagnoseDir(dir);
+    expect(d.rootCause.category).toBe('iptables_sync');
+    expect(d.rootCause.nodes).toEqual([n2, n3]);
+    expect(findingOf(d, 'kube-proxy.sync').nodes?.[n3]?.summary).toContain('xtables lock');
+  });
+
   it('version skew names every node running the old image', async () => {
     const d = await diagnoseDir(await copies.edit('version-skew', async () => {}));
     expect(d.rootCause.category).toBe('version_skew');
