@@ -42,14 +42,14 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
         : c.red(d.rootCause.category);
   out.push(`${c.bold('ROOT CAUSE')}  ${cause}   severity ${c.bold(d.severity)}   verdict ${d.verdict}`);
   out.push(`  ${d.rootCause.detail}`);
-  if (d.verdict === 'inconclusive') {
-    out.push('', c.bold('TO DECIDE, COLLECT'));
-    for (const m of d.missing) out.push(`  ${m.check}: ${m.what}`, c.dim(`      → ${m.how}`));
-  }
   if (d.rootCause.nodes.length > 0) out.push(`  nodes: ${d.rootCause.nodes.join(', ')}`);
   out.push(`  kube-proxy: mode ${d.kubeProxy.mode}, version ${d.kubeProxy.version ?? 'unknown'}`);
   if (d.stoppedAfter)
     out.push(c.dim(`  runbook order stopped after "${d.stoppedAfter.phase}": ${d.stoppedAfter.reason}`));
+  if (d.verdict === 'inconclusive') {
+    out.push('', c.bold('TO DECIDE, COLLECT'));
+    for (const m of d.missing) out.push(`  ${m.check}: ${m.what}`, c.dim(`      → ${m.how}`));
+  }
   if (d.ranking.length > 1) {
     out.push('', c.bold('RANKING'));
     for (const r of d.ranking) out.push(`  ${r.score.toFixed(2)}  ${r.category.padEnd(17)} ${r.detail}`);
