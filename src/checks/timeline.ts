@@ -144,7 +144,13 @@ function nodeEntries(view: Parameters<Check['run']>[0], facts: Facts): Entry[] {
   }
   for (const node of facts.nodesInScope.slice(0, 20)) {
     const h = facts.captures(node)?.healthz;
-    if (h?.state === 'collected' && !('error' in h.value) && !h.value.healthy) {
+    // A zero lastUpdated (never synced) is no point in time.
+    if (
+      h?.state === 'collected' &&
+      !('error' in h.value) &&
+      !h.value.healthy &&
+      h.value.lastUpdated.getUTCFullYear() > 1970
+    ) {
       out.push({
         at: h.value.lastUpdated,
         text: `${node}: last successful kube-proxy sync (healthz lastUpdated)`,
