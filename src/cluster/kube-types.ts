@@ -123,6 +123,8 @@ export const serviceSchema = z.looseObject({
     type: z.string().nullish(),
     clusterIP: z.string().nullish(),
     clusterIPs: z.array(z.string()).nullish(),
+    ipFamilies: z.array(z.string()).nullish(),
+    ipFamilyPolicy: z.string().nullish(),
     selector: stringMap,
     ports: z.array(servicePortSchema).nullish(),
     externalName: z.string().nullish(),

@@ -49,6 +49,8 @@ export interface NodeCaptures {
   /** Body of :10249/proxyMode. */
   readonly proxyMode: Collected<string>;
   readonly iptablesSave: Collected<string>;
+  /** ip6tables-save: the IPv6 rules of the iptables mode (dual-stack and IPv6 clusters). */
+  readonly ip6tablesSave: Collected<string>;
   readonly ipvsadm: Collected<string>;
   readonly nft: Collected<string>;
   readonly conntrack: Collected<string>;

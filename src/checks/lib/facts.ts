@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { type Collected, mapCollected } from '../../cluster/collected.js';
 import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
 import { type Healthz, parseHealthz } from '../../cluster/parse/healthz.js';
+import { canonicalIp, type IpFamily } from '../../cluster/parse/ip-family.js';
 import { type IptablesSave, parseIptablesSave } from '../../cluster/parse/iptables.js';
 import { type IpvsTable, parseIpvsadm } from '../../cluster/parse/ipvsadm.js';
 import { type KlogLine, klogValue, parseKlog } from '../../cluster/parse/klog.js';
@@ -21,6 +22,13 @@ export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
 
 export interface EndpointAddress {
   readonly ip: string;
+  /** The slice's addressType (FQDN slices are left out: kube-proxy ignores them). */
+  readonly family: IpFamily;
+  /**
+   * The endpoint this address belongs to (`Pod ns/name`, or the address itself): a
+   * dual-stack pod has one endpoint in each family's slice and counts once.
+   */
+  readonly endpoint: string;
   readonly node: string | undefined;
   readonly pod: string | undefined;
   readonly ready: boolean;
@@ -45,8 +53,13 @@ export interface ParsedCaptures {
   readonly healthz: Collected<Healthz | { error: string }>;
   readonly metrics: Collected<Metrics>;
   readonly iptables: Collected<IptablesSave>;
+  /** ip6tables-save: the IPv6 family of the iptables mode. */
+  readonly ip6tables: Collected<IptablesSave>;
   readonly ipvs: Collected<IpvsTable>;
+  /** `table ip kube-proxy` of nft.txt. */
   readonly nft: Collected<NftKubeProxy>;
+  /** `table ip6 kube-proxy` of nft.txt. */
+  readonly nft6: Collected<NftKubeProxy>;
 }
 
 export interface Facts {
@@ -55,8 +68,10 @@ export interface Facts {
   /** The target node, or every node when the incident names none. */
   readonly nodesInScope: readonly string[];
   readonly selectedPods: Collected<readonly Pod[]>;
-  /** Endpoints of the target Service's slices, deduplicated by IP. */
+  /** Endpoints of the target Service's IPv4/IPv6 slices, one per address (FQDN slices left out). */
   readonly endpoints: Collected<readonly EndpointAddress[]>;
+  /** FQDN EndpointSlices of the target Service (kube-proxy ignores them). */
+  readonly fqdnSlices: readonly string[];
   readonly slicePorts: readonly { name: string; port: number; protocol: string }[];
   readonly servicePorts: readonly ServicePort[];
   readonly kubeProxyPodsByNode: ReadonlyMap<string, readonly Pod[]>;
@@ -105,6 +120,10 @@ export function deriveFacts(view: ClusterView): Facts {
     nodesInScope: view.target.node ? [view.target.node] : nodeNames,
     selectedPods,
     endpoints: endpointsOf(view.endpointSlices),
+    fqdnSlices:
+      view.endpointSlices.state === 'collected'
+        ? view.endpointSlices.value.filter((s) => s.addressType === 'FQDN').map((s) => s.metadata.name)
+        : [],
     slicePorts: slicePortsOf(view.endpointSlices),
     servicePorts: service?.spec.ports ?? [],
     kubeProxyPodsByNode,
@@ -150,15 +169,22 @@ function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<rea
   if (slices.state === 'missing') return slices;
   const byIp = new Map<string, EndpointAddress>();
   for (const slice of slices.value) {
+    // kube-proxy programs IPv4 and IPv6 slices only (pkg/proxy/endpointslicecache.go).
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+    const family: IpFamily = slice.addressType;
     for (const ep of slice.endpoints ?? []) {
       const terminating = ep.conditions?.terminating === true;
       // EndpointSlice semantics: a nil `ready` means ready, and terminating endpoints are never ready.
       const ready = ep.conditions?.ready !== false && !terminating;
-      for (const ip of ep.addresses) {
+      const pod = ep.targetRef?.kind === 'Pod' ? (ep.targetRef.name ?? undefined) : undefined;
+      for (const address of ep.addresses) {
+        const ip = canonicalIp(address);
         byIp.set(ip, {
           ip,
+          family,
+          endpoint: pod ? `Pod ${ep.targetRef?.namespace ?? slice.metadata.namespace ?? ''}/${pod}` : ip,
           node: ep.nodeName ?? undefined,
-          pod: ep.targetRef?.kind === 'Pod' ? (ep.targetRef.name ?? undefined) : undefined,
+          pod,
           ready,
           serving: ep.conditions?.serving ?? ready,
           terminating,
@@ -189,8 +215,10 @@ function parseCaptures(raw: NodeCaptures): ParsedCaptures {
     healthz: mapCollected(raw.healthz, parseHealthz),
     metrics: mapCollected(raw.metrics, parsePrometheus),
     iptables: mapCollected(raw.iptablesSave, parseIptablesSave),
+    ip6tables: mapCollected(raw.ip6tablesSave, parseIptablesSave),
     ipvs: mapCollected(raw.ipvsadm, parseIpvsadm),
-    nft: mapCollected(raw.nft, parseNftRuleset),
+    nft: mapCollected(raw.nft, (t) => parseNftRuleset(t, 'ip')),
+    nft6: mapCollected(raw.nft, (t) => parseNftRuleset(t, 'ip6')),
   };
 }
 

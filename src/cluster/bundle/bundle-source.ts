@@ -48,6 +48,7 @@ export const nodeCaptureFiles = {
   metrics: 'metrics.txt',
   proxyMode: 'proxy-mode.txt',
   iptablesSave: 'iptables-save.txt',
+  ip6tablesSave: 'ip6tables-save.txt',
   ipvsadm: 'ipvsadm.txt',
   nft: 'nft.txt',
   conntrack: 'conntrack.txt',
