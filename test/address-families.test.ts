@@ -8,6 +8,7 @@ import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import { parseNftRuleset, serviceBackends } from '../src/cluster/parse/nft.js';
 import type { Diagnosis } from '../src/engine/diagnosis.js';
 import { diagnoseSource } from '../src/engine/engine.js';
+import { serve } from './helpers/live.js';
 import { type Ns1Bundle, ns1Bundle, realCapture, targetNode } from './helpers/real-captures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -86,6 +87,29 @@ describe('address families (iptables-save and ip6tables-save)', () => {
     expect(f.nodes?.[targetNode]?.summary).toContain(
       `collect nodes/${targetNode}/ip6tables-save.txt with ip6tables-save`,
     );
+  });
+
+  it('live exec mode reads ip6tables-save too, and agrees with the bundle', async () => {
+    const bundle = await ns1Bundle({
+      clusterIPs: ['172.30.0.41', 'fd00:172:30::41'],
+      ipFamilies: ['IPv4', 'IPv6'],
+      slices: dualSlices('fd00:10:180::3'),
+      proxyMode: 'iptables',
+      captures: {
+        'iptables-save.txt': await realCapture('iptables-dual-stack', 'iptables-save.txt'),
+        'ip6tables-save.txt': await realCapture('iptables-dual-stack', 'ip6tables-save.txt'),
+      },
+    });
+    cleanups.push(bundle.cleanup);
+    const served = await serve(bundle.dir);
+    cleanups.push(served.stop);
+    const target = { namespace: 'ns1', service: 'svc1', node: targetNode };
+    const live = await diagnoseSource(served.source({ nodeCaptures: 'exec' }), { target });
+    const f = finding(live, 'dataplane.rules');
+    expect(f.status).toBe('fail');
+    expect(f.nodes?.[targetNode]?.summary).toContain('(IPv6): 1 stale backend(s) [fd00:10:180::2:1]:80');
+    const commands = served.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command);
+    expect(commands).toEqual(expect.arrayContaining(['ip6tables-save -t nat', 'ip6tables-save -t filter']));
   });
 
   it('endpoints.ready counts endpoints, not addresses: two dual-stack pods are two endpoints', async () => {

@@ -96,6 +96,7 @@ describe('live diagnosis through the test API server', () => {
     expect(s.server.count(/^EXEC /)).toBe(0);
     expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toEqual([
       'iptables-save',
+      'ip6tables-save',
       'ipvsadm -Ln',
       'nft list ruleset',
       'conntrack -S',

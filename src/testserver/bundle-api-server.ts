@@ -604,9 +604,8 @@ export class BundleApiServer {
         ? { ok: true as const, stdout: transform(text.value) }
         : { ok: false as const, stderr: `${command[0]}: not collected in this bundle (${file})`, code: 1 };
     };
-    if (line === 'iptables-save -t nat') return fromFile('iptables-save.txt', (t) => iptablesTable(t, 'nat'));
-    if (line === 'iptables-save -t filter')
-      return fromFile('iptables-save.txt', (t) => iptablesTable(t, 'filter'));
+    const table = /^(ip6?tables-save) -t (nat|filter)$/.exec(line);
+    if (table) return fromFile(`${table[1]}.txt`, (t) => iptablesTable(t, table[2] as string));
     if (line === 'nft list table ip kube-proxy') return fromFile('nft.txt');
     const capture = Object.entries(debugPodCaptures).find(([, cmd]) => cmd.join(' ') === line);
     if (capture) return fromFile(capture[0]);
