@@ -64,6 +64,7 @@ const resourceGroups: Readonly<Record<string, { group: string; kind: string }>> 
   configmaps: { group: 'v1', kind: 'ConfigMap' },
   daemonsets: { group: 'apps/v1', kind: 'DaemonSet' },
   deployments: { group: 'apps/v1', kind: 'Deployment' },
+  statefulsets: { group: 'apps/v1', kind: 'StatefulSet' },
   endpointslices: { group: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
   networkpolicies: { group: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 };
@@ -276,6 +277,12 @@ export class BundleApiServer {
         ? this.getOne('nodes.json', 'nodes', m[1], undefined)
         : this.list('nodes.json', 'Node', 'v1', 'nodes', undefined, query);
     if (path === '/api/v1/pods') return this.allNamespacePods(query);
+    // Namespaces are cluster-scoped (k8s.io/kubernetes pkg/registry/core/namespace): the bundle's namespaces.json.
+    m = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
+    if (m)
+      return m[1]
+        ? this.getOne('namespaces.json', 'namespaces', m[1], undefined)
+        : this.list('namespaces.json', 'Namespace', 'v1', 'namespaces', undefined, query);
     m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
     if (m) return this.log(m[1] as string, m[2] as string, query);
     m = /^\/(?:api\/v1|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);

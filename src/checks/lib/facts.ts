@@ -65,7 +65,10 @@ export interface ParsedCaptures {
 export interface Facts {
   /** Every node name known from the node list (or, failing that, from kube-proxy pods). */
   readonly nodeNames: readonly string[];
-  /** The target node, or every node when the incident names none. */
+  /**
+   * The target node; else the nodes of the named client's pods (`--from`), where its
+   * connections are DNATed; else every node.
+   */
   readonly nodesInScope: readonly string[];
   readonly selectedPods: Collected<readonly Pod[]>;
   /** Endpoints of the target Service's IPv4/IPv6 slices, one per address (FQDN slices left out). */
@@ -117,7 +120,7 @@ export function deriveFacts(view: ClusterView): Facts {
   const service = view.service.state === 'collected' ? view.service.value : undefined;
   const facts: Facts = {
     nodeNames,
-    nodesInScope: view.target.node ? [view.target.node] : nodeNames,
+    nodesInScope: view.target.node ? [view.target.node] : (clientNodes(view) ?? nodeNames),
     selectedPods,
     endpoints: endpointsOf(view.endpointSlices),
     fqdnSlices:
@@ -133,6 +136,12 @@ export function deriveFacts(view: ClusterView): Facts {
     captures,
   };
   return facts;
+}
+
+function clientNodes(view: ClusterView): string[] | undefined {
+  if (view.client?.state !== 'collected') return undefined;
+  const nodes = [...new Set(view.client.value.pods.map(podNode).filter((n): n is string => !!n))].sort();
+  return nodes.length > 0 ? nodes : undefined;
 }
 
 function deriveNodeNames(view: ClusterView): string[] {
