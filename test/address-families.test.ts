@@ -108,7 +108,9 @@ describe('address families (iptables-save and ip6tables-save)', () => {
     const f = finding(live, 'dataplane.rules');
     expect(f.status).toBe('fail');
     expect(f.nodes?.[targetNode]?.summary).toContain('(IPv6): 1 stale backend(s) [fd00:10:180::2:1]:80');
-    const commands = served.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command);
+    const commands = served.server.requests
+      .filter((r) => r.path.endsWith('/exec'))
+      .map((r) => r.query.command);
     expect(commands).toEqual(expect.arrayContaining(['ip6tables-save -t nat', 'ip6tables-save -t filter']));
   });
 
