@@ -29,13 +29,15 @@ const finding = (d: Diagnosis, check: string) => {
 };
 
 const v4 = (ip: string, pod: string) => ({ ip, pod });
-const dualSlices = (v6b = 'fd00:10:180::2:1') => [
+/** One dual-stack pod (the iptables captures' svc1), or an IPv6-only second one (the nft ip6 table's). */
+const dualSlices = (v6a = 'fd00:10:180::1', v6b?: string) => [
   { addressType: 'IPv4' as const, addresses: [v4('10.180.0.1', 'svc1-a')] },
   {
     addressType: 'IPv6' as const,
-    addresses: [v4('fd00:10:180::1', 'svc1-a'), v4(v6b, 'svc1-b')],
+    addresses: [v4(v6a, 'svc1-a'), ...(v6b ? [v4(v6b, 'svc1-b')] : [])],
   },
 ];
+const nftDualSlices = () => dualSlices('fd00:10:180::1', 'fd00:10:180::2:1');
 
 async function dualStackIptables(overrides: Partial<Ns1Bundle> = {}): Promise<Diagnosis> {
   return await diagnoseNs1({
@@ -64,7 +66,7 @@ describe('address families (iptables-save and ip6tables-save)', () => {
     const f = finding(d, 'dataplane.rules');
     expect(f.status).toBe('fail');
     expect(f.nodes?.[targetNode]?.summary).toContain(
-      'ns1/svc1:p80 (IPv6): 1 stale backend(s) [fd00:10:180::2:1]:80',
+      'ns1/svc1:p80 (IPv6): 1 stale backend(s) [fd00:10:180::1]:80',
     );
     expect(f.nodes?.[targetNode]?.summary).not.toContain('(IPv4): 1 stale');
     expect(d.rootCause.category).toBe('stale_endpoints');
@@ -107,16 +109,16 @@ describe('address families (iptables-save and ip6tables-save)', () => {
     const live = await diagnoseSource(served.source({ nodeCaptures: 'exec' }), { target });
     const f = finding(live, 'dataplane.rules');
     expect(f.status).toBe('fail');
-    expect(f.nodes?.[targetNode]?.summary).toContain('(IPv6): 1 stale backend(s) [fd00:10:180::2:1]:80');
+    expect(f.nodes?.[targetNode]?.summary).toContain('(IPv6): 1 stale backend(s) [fd00:10:180::1]:80');
     const commands = served.server.requests
       .filter((r) => r.path.endsWith('/exec'))
       .map((r) => r.query.command);
     expect(commands).toEqual(expect.arrayContaining(['ip6tables-save -t nat', 'ip6tables-save -t filter']));
   });
 
-  it('endpoints.ready counts endpoints, not addresses: two dual-stack pods are two endpoints', async () => {
+  it('endpoints.ready counts endpoints, not addresses: a dual-stack pod is one endpoint', async () => {
     const d = await dualStackIptables();
-    expect(finding(d, 'endpoints.ready').summary).toMatch(/^2 ready endpoint\(s\) of 2 /);
+    expect(finding(d, 'endpoints.ready').summary).toMatch(/^1 ready endpoint\(s\) of 1 /);
   });
 
   it('FQDN EndpointSlices are ignored, as kube-proxy ignores them', async () => {
@@ -142,7 +144,7 @@ describe('nftables: ip and ip6 tables, every layout', () => {
     const d = await diagnoseNs1({
       clusterIPs: ['fd00:172:30::41'],
       ipFamilies: ['IPv6'],
-      slices: [dualSlices()[1] as Ns1Bundle['slices'][number]],
+      slices: [nftDualSlices()[1] as Ns1Bundle['slices'][number]],
       proxyMode: 'nftables',
       captures: { 'nft.txt': await realCapture('nftables-ipv6', 'nft.txt') },
     });
@@ -154,7 +156,7 @@ describe('nftables: ip and ip6 tables, every layout', () => {
     const spec: Ns1Bundle = {
       clusterIPs: ['172.30.0.41', 'fd00:172:30::41'],
       ipFamilies: ['IPv4', 'IPv6'],
-      slices: dualSlices(),
+      slices: nftDualSlices(),
       proxyMode: 'nftables',
       captures: { 'nft.txt': await realCapture('nftables-dual-stack', 'nft.txt') },
     };
