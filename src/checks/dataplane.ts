@@ -45,6 +45,8 @@ export const dataplane: Check = {
       return finding(this, 'unknown', `EndpointSlices unknown: ${facts.endpoints.reason}`);
     const endpoints = usableEndpoints(service, facts.endpoints.value);
     if (endpoints.length === 0) return finding(this, 'skip', 'no ready endpoints to compare against');
+    // Endpoints, not addresses: a dual-stack pod has one address per family.
+    const endpointCount = new Set(endpoints.map((e) => e.endpoint)).size;
 
     const nodes = facts.nodesInScope.filter((n) => view.nodeCaptures.has(n));
     if (nodes.length === 0) {
@@ -75,7 +77,7 @@ export const dataplane: Check = {
       } else {
         verdicts[node] = {
           status: 'pass',
-          summary: `${mode} rules match ${endpoints.length} ready endpoint(s)`,
+          summary: `${mode} rules match ${endpointCount} ready endpoint(s)`,
         };
       }
     }
@@ -116,7 +118,7 @@ export const dataplane: Check = {
     return finding(
       this,
       'pass',
-      `rules for the Service match its ${endpoints.length} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`,
+      `rules for the Service match its ${endpointCount} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`,
       {
         evidence: evidence.slice(0, 6),
         nodes: verdicts,
