@@ -5,9 +5,9 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { type Collected, mapCollected } from '../../cluster/collected.js';
-import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
+import type { Pod, ServicePort } from '../../cluster/kube-types.js';
 import { type Healthz, parseHealthz } from '../../cluster/parse/healthz.js';
-import { canonicalIp, type IpFamily } from '../../cluster/parse/ip-family.js';
+import type { IpFamily } from '../../cluster/parse/ip-family.js';
 import { type IptablesSave, parseIptablesSave } from '../../cluster/parse/iptables.js';
 import { type IpvsTable, parseIpvsadm } from '../../cluster/parse/ipvsadm.js';
 import { type KlogLine, klogValue, parseKlog } from '../../cluster/parse/klog.js';
@@ -15,6 +15,7 @@ import { type NftKubeProxy, parseNftRuleset } from '../../cluster/parse/nft.js';
 import { type Metrics, parsePrometheus } from '../../cluster/parse/prometheus.js';
 import { matchesServiceSelector } from '../../cluster/selectors.js';
 import type { ClusterView, NodeCaptures } from '../../cluster/view.js';
+import { endpointsOf, slicePortsOf } from './endpoints.js';
 import { podNode } from './pods.js';
 import { imageTag } from './versions.js';
 
@@ -172,51 +173,6 @@ function selectPods(view: ClusterView): Collected<readonly Pod[]> {
     state: 'collected',
     value: view.namespacePods.value.filter((p) => matchesServiceSelector(p.metadata.labels, selector)),
   };
-}
-
-function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<readonly EndpointAddress[]> {
-  if (slices.state === 'missing') return slices;
-  const byIp = new Map<string, EndpointAddress>();
-  for (const slice of slices.value) {
-    // kube-proxy programs IPv4 and IPv6 slices only (pkg/proxy/endpointslicecache.go).
-    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-    const family: IpFamily = slice.addressType;
-    for (const ep of slice.endpoints ?? []) {
-      const terminating = ep.conditions?.terminating === true;
-      // EndpointSlice semantics: a nil `ready` means ready, and terminating endpoints are never ready.
-      const ready = ep.conditions?.ready !== false && !terminating;
-      const pod = ep.targetRef?.kind === 'Pod' ? (ep.targetRef.name ?? undefined) : undefined;
-      for (const address of ep.addresses) {
-        const ip = canonicalIp(address);
-        byIp.set(ip, {
-          ip,
-          family,
-          endpoint: pod ? `Pod ${ep.targetRef?.namespace ?? slice.metadata.namespace ?? ''}/${pod}` : ip,
-          node: ep.nodeName ?? undefined,
-          pod,
-          ready,
-          serving: ep.conditions?.serving ?? ready,
-          terminating,
-        });
-      }
-    }
-  }
-  return { state: 'collected', value: [...byIp.values()] };
-}
-
-function slicePortsOf(
-  slices: Collected<readonly EndpointSlice[]>,
-): { name: string; port: number; protocol: string }[] {
-  if (slices.state === 'missing') return [];
-  const seen = new Map<string, { name: string; port: number; protocol: string }>();
-  for (const slice of slices.value) {
-    for (const p of slice.ports ?? []) {
-      if (p.port == null) continue;
-      const entry = { name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' };
-      seen.set(`${entry.name}/${entry.protocol}`, entry);
-    }
-  }
-  return [...seen.values()];
 }
 
 function parseCaptures(raw: NodeCaptures): ParsedCaptures {
