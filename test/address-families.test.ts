@@ -196,6 +196,24 @@ describe('nftables: ip and ip6 tables, every layout', () => {
     expect(finding(ok, 'dataplane.rules').status).toBe('pass');
   });
 
+  it('an IPv6 service chain that DNATs through numgen … map { … : ip6 . port }', async () => {
+    const spec: Ns1Bundle = {
+      clusterIPs: ['fd00:172:30::41'],
+      ipFamilies: ['IPv6'],
+      slices: [nftDualSlices()[1] as Ns1Bundle['slices'][number]],
+      proxyMode: 'nftables',
+      captures: { 'nft.txt': await realCapture('nftables-ipv6-map-dnat', 'nft.txt') },
+    };
+    expect(finding(await diagnoseNs1(spec), 'dataplane.rules').status).toBe('pass');
+    const stale = await diagnoseNs1({
+      ...spec,
+      slices: [{ addressType: 'IPv6', addresses: [v4('fd00:10:180::1', 'a')] }],
+    });
+    expect(finding(stale, 'dataplane.rules').nodes?.[targetNode]?.summary).toContain(
+      '1 stale backend(s) [fd00:10:180::2:1]:80',
+    );
+  });
+
   it('parses the DNAT targets of both layouts and both families as nft prints them', async () => {
     const map = parseNftRuleset(await realCapture('nftables-map-dnat', 'nft.txt'));
     expect([...serviceBackends(map, 'service-LAUZTJTB-ns4/svc4/tcp/p80').keys()]).toEqual([
