@@ -116,6 +116,39 @@ describe('address families (iptables-save and ip6tables-save)', () => {
     expect(commands).toEqual(expect.arrayContaining(['ip6tables-save -t nat', 'ip6tables-save -t filter']));
   });
 
+  it('the test API server answers nft list table ip|ip6 as nft does, from nft.txt', async () => {
+    const bundle = await ns1Bundle({
+      clusterIPs: ['172.30.0.41'],
+      ipFamilies: ['IPv4'],
+      slices: [],
+      proxyMode: 'nftables',
+      captures: { 'nft.txt': await realCapture('nftables-overall', 'nft.txt') },
+    });
+    cleanups.push(bundle.cleanup);
+    const served = await serve(bundle.dir);
+    cleanups.push(served.stop);
+    const http = served.source().http;
+    const run = (family: string) =>
+      http.exec(
+        'kube-system',
+        'kube-proxy-k2v9d',
+        'kube-proxy',
+        ['nft', 'list', 'table', family, 'kube-proxy'],
+        {
+          verb: 'create',
+          resource: 'pods/exec',
+          namespace: 'kube-system',
+        },
+      );
+    const ip = await run('ip');
+    expect(ip.ok && ip.value.startsWith('table ip kube-proxy {') && ip.value.trimEnd().endsWith('}')).toBe(
+      true,
+    );
+    const ip6 = await run('ip6');
+    expect(ip6.ok).toBe(false);
+    if (!ip6.ok) expect(ip6.reason).toContain('Error: No such file or directory');
+  });
+
   it('endpoints.ready counts endpoints, not addresses: a dual-stack pod is one endpoint', async () => {
     const d = await dualStackIptables();
     expect(finding(d, 'endpoints.ready').summary).toMatch(/^1 ready endpoint\(s\) of 1 /);
