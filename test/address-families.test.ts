@@ -114,6 +114,10 @@ describe('address families (iptables-save and ip6tables-save)', () => {
       .filter((r) => r.path.endsWith('/exec'))
       .map((r) => r.query.command);
     expect(commands).toEqual(expect.arrayContaining(['ip6tables-save -t nat', 'ip6tables-save -t filter']));
+    // `kproxy collect` writes what the live source read: the IPv6 capture is part of the bundle.
+    const { bundle: written } = await served.source({ nodeCaptures: 'exec' }).collect({ target });
+    const ip6 = written.entries.get(`nodes/${targetNode}/ip6tables-save.txt`);
+    expect(ip6 && 'content' in ip6 ? ip6.content : '').toContain('--to-destination [fd00:10:180::1]:80');
   });
 
   it('the test API server answers nft list table ip|ip6 as nft does, from nft.txt', async () => {
