@@ -39,13 +39,24 @@ const targetOf = (d: Diagnosis) => ({
   node: d.target.node ?? undefined,
 });
 const statuses = (d: Diagnosis) => Object.fromEntries(d.findings.map((f) => [f.check, f.status]));
+/** The bundle's named client (`target.from`), which the diagnosis' own target does not echo. */
+async function clientOf(name: string): Promise<{ from?: { namespace: string; name: string } }> {
+  const manifest = JSON.parse(await readFile(path.join(bundlesDir, name, 'bundle.json'), 'utf8')) as {
+    target?: { from?: string };
+  };
+  const [namespace, client] = manifest.target?.from?.split('/') ?? [];
+  return namespace && client ? { from: { namespace, name: client } } : {};
+}
+
 const finding = (d: Diagnosis, check: string) => d.findings.find((f) => f.check === check);
 
 describe('live diagnosis through the test API server', () => {
   it.each(scenarioNames)('%s: same root cause, nodes and finding statuses as the bundle', async (name) => {
     const bundle = await fromBundle(name);
     const s = await served(name);
-    const live = await diagnoseSource(s.source(), { target: targetOf(bundle) });
+    const live = await diagnoseSource(s.source(), {
+      target: { ...targetOf(bundle), ...(await clientOf(name)) },
+    });
     expect(live.rootCause.category).toBe(bundle.rootCause.category);
     expect(live.rootCause.nodes).toEqual(bundle.rootCause.nodes);
     expect(statuses(live)).toEqual(statuses(bundle));
@@ -96,6 +107,7 @@ describe('live diagnosis through the test API server', () => {
     expect(s.server.count(/^EXEC /)).toBe(0);
     expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toEqual([
       'iptables-save',
+      'ip6tables-save',
       'ipvsadm -Ln',
       'nft list ruleset',
       'conntrack -S',

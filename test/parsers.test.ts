@@ -8,7 +8,7 @@ import { parseHealthz } from '../src/cluster/parse/healthz.js';
 import { parseIptablesSave } from '../src/cluster/parse/iptables.js';
 import { parseIpvsadm } from '../src/cluster/parse/ipvsadm.js';
 import { klogValue, parseKlogLine } from '../src/cluster/parse/klog.js';
-import { parseNftRuleset } from '../src/cluster/parse/nft.js';
+import { parseNftRuleset, serviceBackends } from '../src/cluster/parse/nft.js';
 import { parseConntrackStats, parseIpLink, parseLsmod, parseSysctl } from '../src/cluster/parse/node-text.js';
 import { parsePrometheus } from '../src/cluster/parse/prometheus.js';
 
@@ -155,9 +155,7 @@ describe('nft list ruleset', () => {
     expect(nft.serviceIps[0]).toMatchObject({ ip: '10.96.0.10', protocol: 'udp', port: '53' });
     expect(nft.noEndpointServices[0]).toMatchObject({ ip: '10.96.0.20', verdict: 'reject-chain' });
     const chain = nft.serviceIps[0]?.verdict ?? '';
-    expect((nft.chainTargets.get(chain) ?? []).map((c) => nft.endpointTargets.get(c))).toEqual([
-      '10.1.0.4:53',
-    ]);
+    expect([...serviceBackends(nft, chain).keys()]).toEqual(['10.1.0.4:53']);
     expect(parseNftRuleset('table inet filter {\n}\n').present).toBe(false);
   });
 });

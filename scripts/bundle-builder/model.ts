@@ -70,11 +70,24 @@ export interface NodeCaptureState {
   omit: string[];
 }
 
+/** Captures of scripts/real-captures (real tool output) that replace a node's generated ones. */
+export interface RealCaptures {
+  readonly node: string;
+  /** The case directory under scripts/real-captures/captures/. */
+  readonly source: string;
+  /** Capture files to copy (`iptables-save.txt`, `ip6tables-save.txt`, `nft.txt`). */
+  readonly files: readonly string[];
+}
+
 export interface Model {
   scenario: string;
   cluster: string;
   collectedAt: string;
-  target: { namespace?: string; service?: string; node?: string };
+  target: { namespace?: string; service?: string; node?: string; from?: string };
+  /** Real captures copied verbatim over the generated ones. */
+  realCaptures?: RealCaptures[];
+  /** A last edit of the rendered files (extra slices, client workloads, namespaces.json). */
+  postRender?: (files: Map<string, string>) => void;
   apiServerVersion: string;
   eksVersion: string;
   kubeProxy: {

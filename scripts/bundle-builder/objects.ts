@@ -380,6 +380,9 @@ export interface ServiceSpecInput {
   name: string;
   namespace: string;
   clusterIP: string;
+  /** Dual-stack or IPv6: `spec.clusterIPs` and `spec.ipFamilies` (default: the IPv4 clusterIP). */
+  clusterIPs?: string[];
+  ipFamilies?: string[];
   type?: string;
   ports: { name?: string; port: number; targetPort: number | string; protocol?: string; nodePort?: number }[];
   selector?: Record<string, string>;
@@ -400,12 +403,12 @@ export function service(spec: ServiceSpecInput, created: string): Json {
     metadata: meta('Service', spec.name, spec.namespace, created, { labels: spec.labels }),
     spec: {
       clusterIP: spec.clusterIP,
-      clusterIPs: [spec.clusterIP],
+      clusterIPs: spec.clusterIPs ?? [spec.clusterIP],
       ...(external ? { externalTrafficPolicy: spec.externalTrafficPolicy ?? 'Cluster' } : {}),
       ...(spec.healthCheckNodePort ? { healthCheckNodePort: spec.healthCheckNodePort } : {}),
       internalTrafficPolicy: spec.internalTrafficPolicy ?? 'Cluster',
-      ipFamilies: ['IPv4'],
-      ipFamilyPolicy: 'SingleStack',
+      ipFamilies: spec.ipFamilies ?? ['IPv4'],
+      ipFamilyPolicy: (spec.ipFamilies?.length ?? 1) > 1 ? 'RequireDualStack' : 'SingleStack',
       ports: spec.ports.map((p) => ({
         ...(p.name ? { name: p.name } : {}),
         ...(p.nodePort ? { nodePort: p.nodePort } : {}),

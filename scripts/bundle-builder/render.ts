@@ -1,4 +1,5 @@
 /** Model → bundle files (path → content), consistent across objects, logs and captures. */
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -28,6 +29,8 @@ import {
 } from './objects.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
+
+const realCapturesDir = path.resolve(import.meta.dirname, '..', 'real-captures');
 
 export function renderBundle(model: Model): Map<string, string> {
   const files = new Map<string, string>();
@@ -456,6 +459,15 @@ export function renderBundle(model: Model): Map<string, string> {
     );
   });
 
+  for (const real of model.realCaptures ?? []) {
+    for (const file of real.files) {
+      files.set(
+        `nodes/${real.node}/${file}`,
+        readFileSync(path.join(realCapturesDir, 'captures', real.source, file), 'utf8'),
+      );
+    }
+  }
+
   // --- EKS
   files.set(
     'eks/cluster.json',
@@ -497,6 +509,7 @@ export function renderBundle(model: Model): Map<string, string> {
   files.set('eks/addons/vpc-cni.json', json(addon(model, 'vpc-cni', 'v1.18.5-eksbuild.1')));
   files.set('eks/addons/coredns.json', json(addon(model, 'coredns', 'v1.11.3-eksbuild.2')));
   for (const f of model.omitFiles) files.delete(f);
+  model.postRender?.(files);
   return files;
 }
 

@@ -7,6 +7,7 @@ import type { ProgrammedPort } from './captures.js';
 import { at } from './logs.js';
 import { baseModel, captureOf, collectedAt, kubeProxyPodOf, type Model, nodeNames } from './model.js';
 import { event } from './objects.js';
+import { realScenarios } from './real-scenarios.js';
 
 export interface Scenario {
   readonly name: string;
@@ -651,4 +652,5 @@ export const scenarios: Scenario[] = [
       return m;
     },
   },
+  ...realScenarios,
 ];

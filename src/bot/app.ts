@@ -145,6 +145,7 @@ export function createBot(deps: BotDeps): App {
       ...(cmd.namespace ? { namespace: cmd.namespace } : {}),
       ...(cmd.service ? { service: cmd.service } : {}),
       ...(cmd.node ? { node: cmd.node } : {}),
+      ...(cmd.from ? { from: cmd.from } : {}),
     };
     await startOrJoin(deps, {
       cluster: cmd.cluster,

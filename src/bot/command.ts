@@ -1,9 +1,9 @@
 /**
- * `/kproxy` command text: `diagnose <cluster> [<namespace>/<service>] [--node <node>]`,
+ * `/kproxy` command text: `diagnose <cluster> [<namespace>/<service> [from <namespace>/<name>]] [--node <node>]`,
  * `clusters`, `help`. Anything else is refused with a usage message naming the problem.
  */
 import { z } from 'zod';
-import { nodeNameSchema, serviceRefSchema } from '../cli/target.js';
+import { clientRefSchema, nodeNameSchema, serviceRefSchema } from '../cli/target.js';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 
@@ -15,6 +15,8 @@ export const commandSchema = z.discriminatedUnion('kind', [
     namespace: dnsLabel.optional(),
     service: dnsLabel.optional(),
     node: nodeNameSchema.optional(),
+    /** The failing client, `namespace/name` (a Pod, Deployment, StatefulSet or DaemonSet). */
+    from: clientRefSchema.optional(),
   }),
   z.strictObject({ kind: z.literal('clusters') }),
   z.strictObject({ kind: z.literal('audit'), count: z.number().int().min(1).max(50) }),
@@ -29,7 +31,7 @@ export type ParsedCommand =
 
 export const commandUsage = [
   '*Usage*',
-  '• `/kproxy diagnose <cluster> [<namespace>/<service>] [--node <node>]` — find why a Service is unreachable (without a Service: kube-proxy health across the cluster)',
+  '• `/kproxy diagnose <cluster> [<namespace>/<service> [from <namespace>/<name>]] [--node <node>]` — find why a Service is unreachable (without a Service: kube-proxy health across the cluster); `from` names the failing client (a Pod, Deployment, StatefulSet or DaemonSet)',
   '• `/kproxy clusters` — the clusters this channel may diagnose',
   '• `/kproxy audit [n]` — the last n approval events (approvers only)',
   '• `/kproxy help` — this message',
@@ -70,9 +72,18 @@ function parseWords(text: string): ParsedCommand {
 function parseDiagnose(args: string[]): ParsedCommand {
   const positional: string[] = [];
   let node: string | undefined;
+  let from: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--node') {
+    if (arg === 'from') {
+      const value = args[++i];
+      if (!value) return { ok: false, problem: '`from` needs the client as <namespace>/<name>' };
+      if (from) return { ok: false, problem: '`from` given twice' };
+      const valid = clientRefSchema.safeParse(value);
+      if (!valid.success)
+        return { ok: false, problem: `\`from ${clip(value)}\` ${valid.error.issues[0]?.message}` };
+      from = value;
+    } else if (arg === '--node') {
       const value = args[++i];
       if (!value) return { ok: false, problem: '`--node` needs a node name' };
       if (node) return { ok: false, problem: '`--node` given twice' };
@@ -89,6 +100,11 @@ function parseDiagnose(args: string[]): ParsedCommand {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster))
     return { ok: false, problem: `\`${clip(cluster)}\` is not a cluster name` };
   if (extra.length > 0) return { ok: false, problem: `unexpected \`${clip(extra.join(' '))}\`` };
+  if (service === undefined && from)
+    return {
+      ok: false,
+      problem: '`from` needs a Service: `diagnose <cluster> <namespace>/<service> from <namespace>/<name>`',
+    };
   if (service === undefined)
     return { ok: true, command: { kind: 'diagnose', cluster, ...(node ? { node } : {}) } };
   const ref = serviceRefSchema.safeParse(service);
@@ -96,7 +112,14 @@ function parseDiagnose(args: string[]): ParsedCommand {
   const [namespace, name] = service.split('/') as [string, string];
   return {
     ok: true,
-    command: { kind: 'diagnose', cluster, namespace, service: name, ...(node ? { node } : {}) },
+    command: {
+      kind: 'diagnose',
+      cluster,
+      namespace,
+      service: name,
+      ...(node ? { node } : {}),
+      ...(from ? { from } : {}),
+    },
   };
 }
 

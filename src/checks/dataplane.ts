@@ -1,11 +1,20 @@
-import type { Service, ServicePort } from '../cluster/kube-types.js';
+import type { Service } from '../cluster/kube-types.js';
+import type { IpFamily } from '../cluster/parse/ip-family.js';
 import type { IptablesSave } from '../cluster/parse/iptables.js';
 import type { IpvsTable } from '../cluster/parse/ipvsadm.js';
 import type { NftKubeProxy } from '../cluster/parse/nft.js';
-import type { EndpointAddress, Facts, ProxyMode } from './lib/facts.js';
+import {
+  comparePortIptables,
+  comparePortIpvs,
+  comparePortNft,
+  type PortCheck,
+  type PortResult,
+} from './lib/dataplane-compare.js';
+import type { EndpointAddress, Facts, ParsedCaptures, ProxyMode } from './lib/facts.js';
 import {
   expectedBackends,
   isHeadless,
+  serviceFamilies,
   servicePortName,
   serviceUnavailable,
   targetService,
@@ -14,20 +23,13 @@ import {
 import type { Check, NodeVerdict, Suspect } from './types.js';
 import { finding } from './types.js';
 
-interface PortResult {
-  /** Problems that mean the rules disagree with EndpointSlices. */
-  stale: string[];
-  evidence: string[];
-  /** No Service rules at all on the node: kube-proxy never synced. */
-  empty: boolean;
-  unknown?: string;
-}
-
 /**
  * SOP 2C/2E: the Service's programmed dataplane on each node against its ready
- * endpoints: KUBE-SVC/KUBE-SEP DNAT targets (iptables), real servers (IPVS) or endpoint
- * chains (nftables). Stale backends, missing chains, and "has no endpoints" rules for a
- * Service that has endpoints. Without captures the verdict is `unknown`, never `pass`.
+ * endpoints: KUBE-SVC/KUBE-SEP DNAT targets (iptables), real servers (IPVS) or the DNAT
+ * rules of the service chain (nftables). Stale backends, missing chains, and "has no
+ * endpoints" rules for a Service that has endpoints. Each address family of the Service
+ * is compared only with the capture of that family (iptables-save / ip6tables-save, nft
+ * `ip` / `ip6` table); without it the verdict is `unknown`, never `pass`.
  */
 export const dataplane: Check = {
   id: 'dataplane.rules',
@@ -43,6 +45,8 @@ export const dataplane: Check = {
       return finding(this, 'unknown', `EndpointSlices unknown: ${facts.endpoints.reason}`);
     const endpoints = usableEndpoints(service, facts.endpoints.value);
     if (endpoints.length === 0) return finding(this, 'skip', 'no ready endpoints to compare against');
+    // Endpoints, not addresses: a dual-stack pod has one address per family.
+    const endpointCount = new Set(endpoints.map((e) => e.endpoint)).size;
 
     const nodes = facts.nodesInScope.filter((n) => view.nodeCaptures.has(n));
     if (nodes.length === 0) {
@@ -73,7 +77,7 @@ export const dataplane: Check = {
       } else {
         verdicts[node] = {
           status: 'pass',
-          summary: `${mode} rules match ${endpoints.length} ready endpoint(s)`,
+          summary: `${mode} rules match ${endpointCount} ready endpoint(s)`,
         };
       }
     }
@@ -114,7 +118,7 @@ export const dataplane: Check = {
     return finding(
       this,
       'pass',
-      `rules for the Service match its ${endpoints.length} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`,
+      `rules for the Service match its ${endpointCount} ready endpoint(s) on ${nodes.length - unknown} node(s)${suffix}`,
       {
         evidence: evidence.slice(0, 6),
         nodes: verdicts,
@@ -123,16 +127,44 @@ export const dataplane: Check = {
   },
 };
 
-/** One Service port on one node: what to compare and where to record the verdict. */
-interface PortCheck {
-  readonly node: string;
-  /** `ns/svc:port` as kube-proxy names it. */
-  readonly name: string;
-  readonly vip: string;
-  readonly port: ServicePort;
-  /** Ready endpoints as `ip:port`. */
-  readonly expected: Set<string>;
-  readonly result: PortResult;
+/** The capture that holds `family`'s rules in `mode`, or why it cannot be read. */
+function familyCapture(
+  node: string,
+  mode: ProxyMode,
+  family: IpFamily,
+  captures: ParsedCaptures,
+):
+  | { kind: 'iptables'; value: IptablesSave }
+  | { kind: 'ipvs'; value: IpvsTable }
+  | { kind: 'nft'; value: NftKubeProxy }
+  | { unknown: string } {
+  const v6 = family === 'IPv6';
+  if (mode === 'iptables') {
+    const c = v6 ? captures.ip6tables : captures.iptables;
+    if (c.state === 'missing')
+      return {
+        unknown: v6
+          ? `IPv6 rules unknown: ${c.reason} (collect nodes/${node}/ip6tables-save.txt with ip6tables-save)`
+          : c.reason,
+      };
+    return { kind: 'iptables', value: c.value };
+  }
+  if (mode === 'ipvs') {
+    if (captures.ipvs.state === 'missing') return { unknown: captures.ipvs.reason };
+    return { kind: 'ipvs', value: captures.ipvs.value };
+  }
+  if (mode === 'nftables') {
+    const c = v6 ? captures.nft6 : captures.nft;
+    const other = v6 ? captures.nft : captures.nft6;
+    if (c.state === 'missing') return { unknown: c.reason };
+    // A capture of one table (`nft list table ip kube-proxy`) says nothing about the other family.
+    if (!c.value.present && other.state === 'collected' && other.value.present)
+      return {
+        unknown: `${family} rules unknown: nft.txt has no table ${c.value.family} kube-proxy (collect nodes/${node}/nft.txt with nft list ruleset)`,
+      };
+    return { kind: 'nft', value: c.value };
+  }
+  return { unknown: 'proxy mode unknown' };
 }
 
 function checkNode(
@@ -153,152 +185,29 @@ function checkNode(
       ...result,
       unknown: 'internalTrafficPolicy Local and no local endpoint (see service.traffic-policy)',
     };
-  for (const port of service.spec.ports ?? []) {
-    const expected = expectedBackends(port, facts, relevant);
-    const name = servicePortName(namespace, service.metadata.name, port);
-    const ctx: PortCheck = { node, name, vip: service.spec.clusterIP ?? '', port, expected, result };
-    if (mode === 'iptables') {
-      if (captures.iptables.state === 'missing') return { ...result, unknown: captures.iptables.reason };
-      comparePortIptables(ctx, captures.iptables.value);
-    } else if (mode === 'ipvs') {
-      if (captures.ipvs.state === 'missing') return { ...result, unknown: captures.ipvs.reason };
-      comparePortIpvs(ctx, captures.ipvs.value);
-    } else if (mode === 'nftables') {
-      if (captures.nft.state === 'missing') return { ...result, unknown: captures.nft.reason };
-      comparePortNft(ctx, captures.nft.value);
-    } else {
-      return { ...result, unknown: 'proxy mode unknown' };
+  const families = serviceFamilies(service);
+  const unknown: string[] = [];
+  for (const { family, vip } of families) {
+    const ofFamily = relevant.filter((e) => e.family === family);
+    // No ready endpoint of this family: nothing to compare (endpoints.ready speaks for it).
+    if (!vip || !ofFamily.some((e) => e.ready)) continue;
+    const capture = familyCapture(node, mode, family, captures);
+    if ('unknown' in capture) {
+      unknown.push(capture.unknown);
+      continue;
     }
-    if (result.empty) break;
+    for (const port of service.spec.ports ?? []) {
+      const portName = servicePortName(namespace, service.metadata.name, port);
+      const name = families.length > 1 || family === 'IPv6' ? `${portName} (${family})` : portName;
+      const expected = expectedBackends(port, facts, ofFamily);
+      const ctx: PortCheck = { node, family, name, vip, port, expected, result };
+      if (capture.kind === 'iptables') comparePortIptables(ctx, capture.value);
+      else if (capture.kind === 'ipvs') comparePortIpvs(ctx, capture.value);
+      else comparePortNft(ctx, capture.value);
+      if (result.empty) return result;
+    }
   }
+  // A family whose capture is missing leaves the node undecided unless another family already fails.
+  if (unknown.length > 0 && result.stale.length === 0) return { ...result, unknown: unknown.join('; ') };
   return result;
-}
-
-function compareSets(
-  node: string,
-  name: string,
-  expected: Set<string>,
-  actual: Map<string, string>,
-  result: PortResult,
-): void {
-  const stale = [...actual.keys()].filter((a) => !expected.has(a));
-  const absent = [...expected].filter((e) => !actual.has(e));
-  if (stale.length > 0) {
-    result.stale.push(
-      `${name}: ${stale.length} stale backend(s) ${stale.slice(0, 3).join(', ')} not in EndpointSlices`,
-    );
-    result.evidence.push(...stale.slice(0, 3).map((s) => `${node}: ${actual.get(s)}`));
-  }
-  if (absent.length > 0) {
-    result.stale.push(`${name}: ready endpoint(s) ${absent.slice(0, 3).join(', ')} not programmed`);
-    result.evidence.push(
-      `${node}: no backend rule for ${absent.slice(0, 3).join(', ')} (ready in EndpointSlices)`,
-    );
-  }
-}
-
-function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
-  const { node, name, vip, port, expected, result } = ctx;
-  const services = ipt.rules('nat', 'KUBE-SERVICES');
-  if (services.length === 0) {
-    result.empty = true;
-    result.evidence.push(
-      `${node} iptables-save: nat chain KUBE-SERVICES ${ipt.hasChain('nat', 'KUBE-SERVICES') ? 'is empty' : 'does not exist'}`,
-    );
-    return;
-  }
-  const proto = (port.protocol ?? 'TCP').toLowerCase();
-  const entry = services.find(
-    (r) =>
-      r.destination === `${vip}/32` &&
-      r.dport === String(port.port) &&
-      r.protocol === proto &&
-      (r.jump?.startsWith('KUBE-SVC-') || r.jump?.startsWith('KUBE-SVL-')),
-  );
-  const reject = ipt.rules('filter', 'KUBE-SERVICES').find((r) => r.comment === `${name} has no endpoints`);
-  if (reject) {
-    result.stale.push(`${name}: REJECT "has no endpoints" rule while ${expected.size} endpoint(s) are ready`);
-    result.evidence.push(`${node} iptables-save: ${reject.raw}`);
-  }
-  if (!entry) {
-    if (!reject) {
-      result.stale.push(
-        `${name}: no KUBE-SERVICES rule for ${vip}:${port.port}/${proto} (Service chain missing)`,
-      );
-      result.evidence.push(
-        `${node} iptables-save: no -A KUBE-SERVICES -d ${vip}/32 … --dport ${port.port} rule`,
-      );
-    }
-    return;
-  }
-  const svcChain = entry.jump as string;
-  if (!ipt.hasChain('nat', svcChain) || ipt.rules('nat', svcChain).length === 0) {
-    result.stale.push(`${name}: chain ${svcChain} referenced but empty or missing`);
-    result.evidence.push(`${node} iptables-save: ${entry.raw}`);
-    return;
-  }
-  const actual = new Map<string, string>();
-  for (const rule of ipt.rules('nat', svcChain)) {
-    if (!rule.jump?.startsWith('KUBE-SEP-')) continue;
-    const dnat = ipt.rules('nat', rule.jump).find((r) => r.toDestination);
-    if (dnat?.toDestination) actual.set(dnat.toDestination, `iptables-save: ${dnat.raw}`);
-    else actual.set(`${rule.jump} (no DNAT)`, `iptables-save: ${rule.raw}`);
-  }
-  compareSets(node, name, expected, actual, result);
-}
-
-function comparePortIpvs(ctx: PortCheck, table: IpvsTable): void {
-  const { node, name, vip, port, expected, result } = ctx;
-  if (table.error) {
-    result.empty = true;
-    result.evidence.push(`${node} ipvsadm: ${table.error}`);
-    return;
-  }
-  const proto = (port.protocol ?? 'TCP').toUpperCase();
-  const vs = table.virtualServers.find((v) => v.address === `${vip}:${port.port}` && v.protocol === proto);
-  if (!vs) {
-    if (table.virtualServers.length === 0) {
-      result.empty = true;
-      result.evidence.push(`${node} ipvsadm -Ln: no virtual servers at all`);
-    } else {
-      result.stale.push(`${name}: no IPVS virtual server for ${vip}:${port.port}/${proto}`);
-      result.evidence.push(`${node} ipvsadm -Ln: no "${proto}  ${vip}:${port.port}" entry`);
-    }
-    return;
-  }
-  const actual = new Map(vs.realServers.map((rs) => [rs.address, `ipvsadm: ${vs.raw} ${rs.raw}`]));
-  compareSets(node, name, expected, actual, result);
-}
-
-function comparePortNft(ctx: PortCheck, nft: NftKubeProxy): void {
-  const { node, name, vip, port, expected, result } = ctx;
-  if (!nft.present) {
-    result.empty = true;
-    result.evidence.push(`${node} nft list ruleset: no table ip kube-proxy`);
-    return;
-  }
-  const proto = (port.protocol ?? 'TCP').toLowerCase();
-  const noEndpoints = nft.noEndpointServices.find(
-    (e) => e.ip === vip && e.protocol === proto && e.port === String(port.port),
-  );
-  if (noEndpoints) {
-    result.stale.push(`${name}: listed in no-endpoint-services while ${expected.size} endpoint(s) are ready`);
-    result.evidence.push(`${node} nft: no-endpoint-services element ${noEndpoints.raw}`);
-  }
-  const entry = nft.serviceIps.find(
-    (e) => e.ip === vip && e.protocol === proto && e.port === String(port.port),
-  );
-  if (!entry) {
-    if (!noEndpoints) {
-      result.stale.push(`${name}: no service-ips element for ${vip} . ${proto} . ${port.port}`);
-      result.evidence.push(`${node} nft: service-ips has no element for ${vip} . ${proto} . ${port.port}`);
-    }
-    return;
-  }
-  const actual = new Map<string, string>();
-  for (const chain of nft.chainTargets.get(entry.verdict) ?? []) {
-    const target = nft.endpointTargets.get(chain);
-    if (target) actual.set(target, `nft chain ${chain}: dnat to ${target}`);
-  }
-  compareSets(node, name, expected, actual, result);
 }

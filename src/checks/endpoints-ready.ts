@@ -25,16 +25,26 @@ export const endpointsReady: Check = {
     const ref = serviceRef(view);
     const all = facts.endpoints.value;
     const ready = all.filter((e) => e.ready);
+    const fqdn = facts.fqdnSlices.map(
+      (s) => `EndpointSlice ${s}: addressType FQDN, ignored by kube-proxy (no rules are programmed from it)`,
+    );
     if (ready.length > 0) {
       const nodes = [...new Set(ready.map((e) => e.node ?? '?'))].sort();
+      // A dual-stack pod is one endpoint with an address in each family's slice.
+      const count = (list: readonly { endpoint: string }[]) => new Set(list.map((e) => e.endpoint)).size;
       return finding(
         this,
         'pass',
-        `${ready.length} ready endpoint(s) of ${all.length} on ${nodes.length} node(s)`,
+        `${count(ready)} ready endpoint(s) of ${count(all)} on ${nodes.length} node(s)`,
         {
-          evidence: ready
-            .slice(0, maxListed)
-            .map((e) => `EndpointSlice ${ref}: ${e.ip} ready=true node=${e.node ?? '?'} pod=${e.pod ?? '?'}`),
+          evidence: [
+            ...ready
+              .slice(0, maxListed)
+              .map(
+                (e) => `EndpointSlice ${ref}: ${e.ip} ready=true node=${e.node ?? '?'} pod=${e.pod ?? '?'}`,
+              ),
+            ...fqdn,
+          ],
         },
       );
     }
@@ -73,6 +83,9 @@ function explainNoEndpoints(
     );
     if (facts.endpoints.value.length === 0)
       evidence.push(`EndpointSlices of ${serviceRef(view)}: no endpoints`);
+    evidence.push(
+      ...facts.fqdnSlices.map((s) => `EndpointSlice ${s}: addressType FQDN, ignored by kube-proxy`),
+    );
   }
   if (facts.selectedPods.state === 'missing')
     return { why: `selected pods unknown (${facts.selectedPods.reason})`, evidence };

@@ -1,13 +1,17 @@
 import type { NetworkPolicy, Pod, Service } from '../cluster/kube-types.js';
 import { matchesLabelSelector } from '../cluster/selectors.js';
-import { serviceUnavailable, targetService } from './lib/service.js';
+import { admitsPort, admittedPeers } from './lib/policy-eval.js';
+import { serviceRef, serviceUnavailable, targetService } from './lib/service.js';
+import { clientVerdict } from './network-policy-client.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
 
 /**
- * NetworkPolicies that select the backend pods for Ingress. Without knowing the client,
- * kproxy can prove a deny only when no rule admits the target port from anywhere; rules
- * that admit some peers are reported, not blamed.
+ * NetworkPolicies that select the backend pods for Ingress. With the failing client named
+ * (`--from`), the verdict is decisive for it: which policy denies it (ingress of the
+ * backends or egress of the client) and which peers it admits. Without it, kproxy can
+ * prove a deny only when no rule admits the target port from anywhere; rules that admit
+ * some peers are reported with those peers, not blamed.
  */
 export const networkPolicy: Check = {
   id: 'network-policy.ingress',
@@ -23,6 +27,17 @@ export const networkPolicy: Check = {
     const pods = facts.selectedPods.value;
     if (pods.length === 0) return finding(this, 'skip', 'no selected pods');
     const service = targetService(view) as Service;
+    if (view.client) {
+      if (view.client.state === 'missing') return finding(this, 'unknown', view.client.reason);
+      return clientVerdict(
+        this,
+        view.client.value,
+        pods,
+        view.networkPolicies.value,
+        resolveTargetPorts(service, pods),
+        serviceRef(view),
+      );
+    }
     const applying = view.networkPolicies.value.filter(
       (p) =>
         appliesToIngress(p) &&
@@ -58,10 +73,11 @@ export const networkPolicy: Check = {
         `${applying.length} NetworkPolic(ies) admit the Service port from any source`,
         { evidence },
       );
+    const peers = admittedPeers(applying, targetPorts);
     return finding(
       this,
       'warn',
-      `${applying.length} NetworkPolic(ies) admit the Service port only from listed peers; other clients are denied`,
+      `${applying.length} NetworkPolic(ies) admit the Service port only from ${peers.join('; ')}; other clients are denied (name the failing client with --from to decide)`,
       { evidence },
     );
   },
@@ -104,18 +120,4 @@ function resolveTargetPorts(service: Service, pods: readonly Pod[]): Set<string>
     }
   }
   return out;
-}
-
-function admitsPort(
-  ports: readonly { port?: number | string | null | undefined; endPort?: number | null | undefined }[],
-  targets: Set<string>,
-): boolean {
-  if (ports.length === 0) return true;
-  return ports.some((p) => {
-    if (p.port == null) return true;
-    if (targets.has(String(p.port))) return true;
-    if (typeof p.port === 'number' && p.endPort)
-      return [...targets].some((t) => Number(t) >= (p.port as number) && Number(t) <= (p.endPort as number));
-    return false;
-  });
 }

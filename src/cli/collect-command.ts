@@ -14,6 +14,8 @@ incident bundle (format v1), to attach to a ticket or diagnose later with --bund
 Options:
   --service NS/NAME    the Service clients cannot reach
   --node NODE          a node where clients fail (its logs and captures are collected)
+  --from NS/NAME       the failing client (Pod, Deployment, StatefulSet or DaemonSet): its pods,
+                       namespace labels and NetworkPolicies are collected, and its node's captures
   --cluster-wide       no Service: kube-proxy health across the cluster
   --out PATH           a new directory, or a file ending in .tar.gz
 ${liveOptionsUsage}
@@ -31,7 +33,7 @@ export async function collectCommand(
   if (!values.out) throw new UsageError(`collect needs --out\n\n${collectUsage}`);
   if (!values.service && !values['cluster-wide'])
     throw new UsageError('collect needs --service NS/NAME (or --cluster-wide)');
-  const target = parseTarget(values.service, values.node);
+  const target = parseTarget(values.service, values.node, values.from);
   const progress = progressReporter(io.stderr);
   const source = liveSourceFrom(values, progress.step);
   const { bundle } = await source.collect({

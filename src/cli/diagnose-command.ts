@@ -16,7 +16,9 @@ Options:
   --bundle PATH        incident bundle: a directory or a .tar.gz (format v1)
 ${liveOptionsUsage}
   --service NS/NAME    the Service clients cannot reach (default: the bundle's target)
-  --node NODE          a node where clients fail (default: the bundle's target)
+  --node NODE          a node where clients fail (default: the bundle's target, else the client's node)
+  --from NS/NAME       the failing client (Pod, Deployment, StatefulSet or DaemonSet): NetworkPolicies
+                       are evaluated for it, and its node scopes the per-node checks
   --cluster-wide       ignore the bundle's target: kube-proxy health on every node (or --node)
   --format FORMAT      text (default), json, yaml (the SOP output format), blocks (Slack Block Kit)
   --verbose            text format: show the evidence of passing checks too
@@ -47,7 +49,9 @@ export async function diagnoseCommand(argv: string[], io: CommandIO): Promise<nu
     throw new UsageError(`--format "${values.format}": expected one of ${formats.join(', ')}`);
   if (values['cluster-wide'] && values.service)
     throw new UsageError('--cluster-wide and --service exclude each other');
-  const target = parseTarget(values.service, values.node);
+  if (values['cluster-wide'] && values.from)
+    throw new UsageError('--cluster-wide and --from exclude each other');
+  const target = parseTarget(values.service, values.node, values.from);
   const request = { ...(target ? { target } : {}), clusterWide: values['cluster-wide'] ?? false };
   const source = values.bundle ? new BundleSource(values.bundle) : liveSourceFrom(values);
   const diagnosis = await diagnoseSource(source, request);

@@ -16,9 +16,33 @@ export const serviceRefSchema = z
 
 export const nodeNameSchema = z.string().regex(dnsSubdomain, 'must be a node name (a DNS subdomain)');
 
-export function parseTarget(service: string | undefined, node: string | undefined): Target | undefined {
-  if (service === undefined && node === undefined) return undefined;
-  const out: { namespace?: string; service?: string; node?: string } = {};
+/** `NAMESPACE/NAME` of the failing client: a Pod, Deployment, StatefulSet or DaemonSet. */
+export const clientRefSchema = z
+  .string()
+  .regex(/^[^/]+\/[^/]+$/, 'must be NAMESPACE/NAME (a Pod, Deployment, StatefulSet or DaemonSet)')
+  .refine((s) => {
+    const [ns = '', name = ''] = s.split('/');
+    return dnsLabel.test(ns) && dnsSubdomain.test(name);
+  }, 'namespace must be a DNS label and name a DNS subdomain');
+
+export function parseTarget(
+  service: string | undefined,
+  node: string | undefined,
+  from?: string | undefined,
+): Target | undefined {
+  if (service === undefined && node === undefined && from === undefined) return undefined;
+  const out: {
+    namespace?: string;
+    service?: string;
+    node?: string;
+    from?: { namespace: string; name: string };
+  } = {};
+  if (from !== undefined) {
+    const parsed = clientRefSchema.safeParse(from);
+    if (!parsed.success) throw new UsageError(`--from "${from}": ${parsed.error.issues[0]?.message}`);
+    const [namespace, name] = from.split('/') as [string, string];
+    out.from = { namespace, name };
+  }
   if (service !== undefined) {
     const parsed = serviceRefSchema.safeParse(service);
     if (!parsed.success) throw new UsageError(`--service "${service}": ${parsed.error.issues[0]?.message}`);
@@ -34,9 +58,10 @@ export function parseTarget(service: string | undefined, node: string | undefine
   return out;
 }
 
-/** `--service NS/NAME`, `--node NAME`, `--cluster-wide`: what diagnose and collect look at. */
+/** `--service NS/NAME`, `--node NAME`, `--from NS/NAME`, `--cluster-wide`: what diagnose and collect look at. */
 export const targetOptionSpecs = {
   service: { type: 'string' },
+  from: { type: 'string' },
   node: { type: 'string' },
   'cluster-wide': { type: 'boolean' },
 } as const;

@@ -123,6 +123,8 @@ export const serviceSchema = z.looseObject({
     type: z.string().nullish(),
     clusterIP: z.string().nullish(),
     clusterIPs: z.array(z.string()).nullish(),
+    ipFamilies: z.array(z.string()).nullish(),
+    ipFamilyPolicy: z.string().nullish(),
     selector: stringMap,
     ports: z.array(servicePortSchema).nullish(),
     externalName: z.string().nullish(),
@@ -240,7 +242,7 @@ export const daemonSetSchema = z.looseObject({
 export const deploymentSchema = z.looseObject({
   kind: z.literal('Deployment').optional(),
   metadata: objectMetaSchema,
-  spec: z.looseObject({ replicas: z.number().nullish() }).nullish(),
+  spec: z.looseObject({ replicas: z.number().nullish(), selector: labelSelectorSchema.nullish() }).nullish(),
   status: z
     .looseObject({
       replicas: z.number().nullish(),
@@ -282,8 +284,27 @@ export const networkPolicySchema = z.looseObject({
         }),
       )
       .nullish(),
-    egress: z.array(z.looseObject({})).nullish(),
+    egress: z
+      .array(
+        z.looseObject({
+          to: z.array(networkPolicyPeerSchema).nullish(),
+          ports: z.array(networkPolicyPortSchema).nullish(),
+        }),
+      )
+      .nullish(),
   }),
+});
+
+/** A Deployment, StatefulSet or DaemonSet as far as naming a client goes: its pod selector. */
+export const workloadSchema = z.looseObject({
+  kind: z.string().optional(),
+  metadata: objectMetaSchema,
+  spec: z.looseObject({ selector: labelSelectorSchema.nullish() }).nullish(),
+});
+
+export const namespaceSchema = z.looseObject({
+  kind: z.literal('Namespace').optional(),
+  metadata: objectMetaSchema,
 });
 
 export const eventSchema = z.looseObject({
@@ -340,3 +361,4 @@ export type KubeEvent = z.infer<typeof eventSchema>;
 export type VersionInfo = z.infer<typeof versionInfoSchema>;
 export type EksCluster = z.infer<typeof eksClusterSchema>;
 export type EksAddon = z.infer<typeof eksAddonSchema>;
+export type Workload = z.infer<typeof workloadSchema>;

@@ -2,6 +2,7 @@
  * ClusterView: the read-only slice of one cluster that a diagnosis needs, fetched once
  * by a source (bundle files or the live API) and then only read by the checks.
  */
+import type { ClientRef, ClientView } from './client.js';
 import type { Collected } from './collected.js';
 import type {
   ConfigMap,
@@ -23,6 +24,8 @@ export interface Target {
   readonly namespace?: string | undefined;
   readonly service?: string | undefined;
   readonly node?: string | undefined;
+  /** The failing client (`--from NS/NAME`): a Pod, Deployment, StatefulSet or DaemonSet. */
+  readonly from?: ClientRef | undefined;
 }
 
 /** The last lines of a container log, read with bounded memory. */
@@ -49,6 +52,8 @@ export interface NodeCaptures {
   /** Body of :10249/proxyMode. */
   readonly proxyMode: Collected<string>;
   readonly iptablesSave: Collected<string>;
+  /** ip6tables-save: the IPv6 rules of the iptables mode (dual-stack and IPv6 clusters). */
+  readonly ip6tablesSave: Collected<string>;
   readonly ipvsadm: Collected<string>;
   readonly nft: Collected<string>;
   readonly conntrack: Collected<string>;
@@ -82,6 +87,8 @@ export interface ClusterView {
   readonly endpointSlices: Collected<readonly EndpointSlice[]>;
   /** Pods in the target namespace (the checks apply the Service selector themselves). */
   readonly namespacePods: Collected<readonly Pod[]>;
+  /** The client named by `target.from` (undefined when none is named). */
+  readonly client: Collected<ClientView> | undefined;
   /** NetworkPolicies in the target namespace. */
   readonly networkPolicies: Collected<readonly NetworkPolicy[]>;
   /** Events of the target namespace, kube-system and default (node events live there). */

@@ -2,6 +2,7 @@
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { ActionId } from '../approvals/actions.js';
+import type { Target } from '../cluster/view.js';
 
 export const diagnoseQueueName = 'kproxy-diagnose';
 
@@ -12,6 +13,11 @@ export const diagnoseJobSchema = z.strictObject({
     namespace: z.string().optional(),
     service: z.string().optional(),
     node: z.string().optional(),
+    /** The failing client, `namespace/name` (a Pod, Deployment, StatefulSet or DaemonSet). */
+    from: z
+      .string()
+      .regex(/^[^/]+\/[^/]+$/)
+      .optional(),
   }),
   channel: z.string().min(1),
   /** The parent message of the thread (its `ts`). */
@@ -25,6 +31,17 @@ export const diagnoseJobSchema = z.strictObject({
 });
 
 export type DiagnoseJob = z.infer<typeof diagnoseJobSchema>;
+
+/** The engine's target for a job (`from` is `namespace/name` in the job, a reference in the engine). */
+export function jobTarget(target: DiagnoseJob['target']): Target {
+  const [namespace, name] = target.from?.split('/') ?? [];
+  return {
+    namespace: target.namespace,
+    service: target.service,
+    node: target.node,
+    from: namespace && name ? { namespace, name } : undefined,
+  };
+}
 
 /** Enqueues a diagnosis under its request id (a read-only job: one retry is safe). */
 export async function enqueueDiagnosis(queue: Queue, job: DiagnoseJob): Promise<string> {
@@ -42,7 +59,7 @@ export async function enqueueDiagnosis(queue: Queue, job: DiagnoseJob): Promise<
 export const keys = {
   /** The diagnosis running for a cluster and target: `{jobId, channel, threadTs}`. */
   running: (cluster: string, target: DiagnoseJob['target']) =>
-    `kproxy:running:${cluster}:${target.namespace ?? '-'}/${target.service ?? '-'}:${target.node ?? '-'}`,
+    `kproxy:running:${cluster}:${target.namespace ?? '-'}/${target.service ?? '-'}:${target.node ?? '-'}${target.from ? `:from:${target.from}` : ''}`,
   /** The report message(s) already posted for a job: retried jobs edit them instead. */
   report: (jobId: string) => `kproxy:report:${jobId}`,
   /** A slash-command delivery already handled (Slack retries carry the same trigger id). */
@@ -81,5 +98,5 @@ export interface RunningDiagnosis {
 
 export function targetLabel(cluster: string, target: DiagnoseJob['target']): string {
   const what = target.service ? `${target.namespace}/${target.service}` : 'kube-proxy health';
-  return `${what}${target.node ? ` (node ${target.node})` : ''} on ${cluster}`;
+  return `${what}${target.from ? ` from ${target.from}` : ''}${target.node ? ` (node ${target.node})` : ''} on ${cluster}`;
 }

@@ -64,6 +64,7 @@ const resourceGroups: Readonly<Record<string, { group: string; kind: string }>> 
   configmaps: { group: 'v1', kind: 'ConfigMap' },
   daemonsets: { group: 'apps/v1', kind: 'DaemonSet' },
   deployments: { group: 'apps/v1', kind: 'Deployment' },
+  statefulsets: { group: 'apps/v1', kind: 'StatefulSet' },
   endpointslices: { group: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
   networkpolicies: { group: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 };
@@ -276,6 +277,12 @@ export class BundleApiServer {
         ? this.getOne('nodes.json', 'nodes', m[1], undefined)
         : this.list('nodes.json', 'Node', 'v1', 'nodes', undefined, query);
     if (path === '/api/v1/pods') return this.allNamespacePods(query);
+    // Namespaces are cluster-scoped (k8s.io/kubernetes pkg/registry/core/namespace): the bundle's namespaces.json.
+    m = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
+    if (m)
+      return m[1]
+        ? this.getOne('namespaces.json', 'namespaces', m[1], undefined)
+        : this.list('namespaces.json', 'Namespace', 'v1', 'namespaces', undefined, query);
     m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
     if (m) return this.log(m[1] as string, m[2] as string, query);
     m = /^\/(?:api\/v1|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
@@ -604,10 +611,23 @@ export class BundleApiServer {
         ? { ok: true as const, stdout: transform(text.value) }
         : { ok: false as const, stderr: `${command[0]}: not collected in this bundle (${file})`, code: 1 };
     };
-    if (line === 'iptables-save -t nat') return fromFile('iptables-save.txt', (t) => iptablesTable(t, 'nat'));
-    if (line === 'iptables-save -t filter')
-      return fromFile('iptables-save.txt', (t) => iptablesTable(t, 'filter'));
-    if (line === 'nft list table ip kube-proxy') return fromFile('nft.txt');
+    const table = /^(ip6?tables-save) -t (nat|filter)$/.exec(line);
+    if (table) return fromFile(`${table[1]}.txt`, (t) => iptablesTable(t, table[2] as string));
+    const nft = /^nft list table (ip6?) kube-proxy$/.exec(line);
+    if (nft) {
+      const text = await this.files.readText(`nodes/${node}/nft.txt`);
+      if (text.state === 'missing')
+        return { ok: false, stderr: 'nft: not collected in this bundle (nft.txt)', code: 1 };
+      const table = nftTable(text.value, nft[1] as string);
+      // What nft 1.0.6 prints for an absent table (checked in a fresh network namespace).
+      return table === undefined
+        ? {
+            ok: false,
+            stderr: `Error: No such file or directory\n${line.slice(4)}\n${' '.repeat(line.length - 4 - 'kube-proxy'.length)}^^^^^^^^^^\n`,
+            code: 1,
+          }
+        : { ok: true, stdout: table };
+    }
     const capture = Object.entries(debugPodCaptures).find(([, cmd]) => cmd.join(' ') === line);
     if (capture) return fromFile(capture[0]);
     return { ok: false, stderr: `${command[0] ?? ''}: command not allowed by the bundle server`, code: 126 };
@@ -622,6 +642,15 @@ function forbidden(verb: string, resource: string, namespace: string | undefined
     'Forbidden',
     `${plural} is forbidden: User "system:serviceaccount:kproxy:kproxy" cannot ${verb} resource "${plural}" in API group "${group}" ${where}`,
   );
+}
+
+/** One table of `nft list ruleset` (`table ip kube-proxy { … }`), as `nft list table` prints it. */
+function nftTable(text: string, family: string): string | undefined {
+  const lines = text.split('\n');
+  const start = lines.indexOf(`table ${family} kube-proxy {`);
+  if (start < 0) return undefined;
+  const end = lines.indexOf('}', start);
+  return `${lines.slice(start, end < 0 ? lines.length : end + 1).join('\n')}\n`;
 }
 
 /** One table of an iptables-save dump, with its header and footer comments, as `-t TABLE` prints it. */

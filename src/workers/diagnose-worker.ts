@@ -22,6 +22,7 @@ import {
   type DiagnoseJob,
   diagnoseJobSchema,
   diagnoseQueueName,
+  jobTarget,
   keys,
   targetLabel,
 } from '../queue/jobs.js';
@@ -145,7 +146,11 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
 
   const source = await (deps.sourceFor ?? defaultSourceFor)(cluster);
   const diagnosis = await withDeadline(
-    diagnoseSource(source, { target: data.target, clusterWide: !data.target.service }, { onProgress }),
+    diagnoseSource(
+      source,
+      { target: jobTarget(data.target), clusterWide: !data.target.service },
+      { onProgress },
+    ),
     config.worker.timeoutSeconds * 1000,
     signal,
   );

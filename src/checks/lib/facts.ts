@@ -5,8 +5,9 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Collected } from '../../cluster/collected.js';
-import type { EndpointSlice, Pod, ServicePort } from '../../cluster/kube-types.js';
+import type { Pod, ServicePort } from '../../cluster/kube-types.js';
 import type { Healthz } from '../../cluster/parse/healthz.js';
+import type { IpFamily } from '../../cluster/parse/ip-family.js';
 import type { IptablesSave } from '../../cluster/parse/iptables.js';
 import type { IpvsTable } from '../../cluster/parse/ipvsadm.js';
 import { type KlogLine, klogValue } from '../../cluster/parse/klog.js';
@@ -14,6 +15,7 @@ import type { NftKubeProxy } from '../../cluster/parse/nft.js';
 import type { Metrics } from '../../cluster/parse/prometheus.js';
 import { matchesServiceSelector } from '../../cluster/selectors.js';
 import type { ClusterView } from '../../cluster/view.js';
+import { endpointsOf, slicePortsOf } from './endpoints.js';
 import { podNode } from './pods.js';
 import { parseCaptures, readableLog } from './readable.js';
 import { imageTag } from './versions.js';
@@ -22,6 +24,13 @@ export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
 
 export interface EndpointAddress {
   readonly ip: string;
+  /** The slice's addressType (FQDN slices are left out: kube-proxy ignores them). */
+  readonly family: IpFamily;
+  /**
+   * The endpoint this address belongs to (`Pod ns/name`, or the address itself): a
+   * dual-stack pod has one endpoint in each family's slice and counts once.
+   */
+  readonly endpoint: string;
   readonly node: string | undefined;
   readonly pod: string | undefined;
   readonly ready: boolean;
@@ -46,14 +55,22 @@ export interface ParsedCaptures {
   readonly healthz: Collected<Healthz | { error: string }>;
   readonly metrics: Collected<Metrics>;
   readonly iptables: Collected<IptablesSave>;
+  /** ip6tables-save: the IPv6 family of the iptables mode. */
+  readonly ip6tables: Collected<IptablesSave>;
   readonly ipvs: Collected<IpvsTable>;
+  /** `table ip kube-proxy` of nft.txt. */
   readonly nft: Collected<NftKubeProxy>;
+  /** `table ip6 kube-proxy` of nft.txt. */
+  readonly nft6: Collected<NftKubeProxy>;
 }
 
 export interface Facts {
   /** Every node name known from the node list (or, failing that, from kube-proxy pods). */
   readonly nodeNames: readonly string[];
-  /** The target node, or every node when the incident names none. */
+  /**
+   * The target node; else the nodes of the named client's pods (`--from`), where its
+   * connections are DNATed; else every node.
+   */
   readonly nodesInScope: readonly string[];
   /**
    * Every node known from any cluster-wide data (the node list, kube-proxy pods): where
@@ -64,8 +81,10 @@ export interface Facts {
   /** How many nodes the cluster has, as far as the data tells (node list, DaemonSet desired count). */
   readonly clusterSize: number;
   readonly selectedPods: Collected<readonly Pod[]>;
-  /** Endpoints of the target Service's slices, deduplicated by IP. */
+  /** Endpoints of the target Service's IPv4/IPv6 slices, one per address (FQDN slices left out). */
   readonly endpoints: Collected<readonly EndpointAddress[]>;
+  /** FQDN EndpointSlices of the target Service (kube-proxy ignores them). */
+  readonly fqdnSlices: readonly string[];
   readonly slicePorts: readonly { name: string; port: number; protocol: string }[];
   readonly servicePorts: readonly ServicePort[];
   readonly kubeProxyPodsByNode: ReadonlyMap<string, readonly Pod[]>;
@@ -113,11 +132,15 @@ export function deriveFacts(view: ClusterView): Facts {
   const ds = view.kubeProxy.daemonSet.state === 'collected' ? view.kubeProxy.daemonSet.value : undefined;
   const facts: Facts = {
     nodeNames,
-    nodesInScope: view.target.node ? [view.target.node] : nodeNames,
+    nodesInScope: view.target.node ? [view.target.node] : (clientNodes(view) ?? nodeNames),
     knownNodes,
     clusterSize: Math.max(knownNodes.length, ds?.status?.desiredNumberScheduled ?? 0),
     selectedPods,
     endpoints: endpointsOf(view.endpointSlices),
+    fqdnSlices:
+      view.endpointSlices.state === 'collected'
+        ? view.endpointSlices.value.filter((s) => s.addressType === 'FQDN').map((s) => s.metadata.name)
+        : [],
     slicePorts: slicePortsOf(view.endpointSlices),
     servicePorts: service?.spec.ports ?? [],
     kubeProxyPodsByNode,
@@ -127,6 +150,12 @@ export function deriveFacts(view: ClusterView): Facts {
     captures,
   };
   return facts;
+}
+
+function clientNodes(view: ClusterView): string[] | undefined {
+  if (view.client?.state !== 'collected') return undefined;
+  const nodes = [...new Set(view.client.value.pods.map(podNode).filter((n): n is string => !!n))].sort();
+  return nodes.length > 0 ? nodes : undefined;
 }
 
 function deriveNodeNames(view: ClusterView): string[] {
@@ -157,44 +186,6 @@ function selectPods(view: ClusterView): Collected<readonly Pod[]> {
     state: 'collected',
     value: view.namespacePods.value.filter((p) => matchesServiceSelector(p.metadata.labels, selector)),
   };
-}
-
-function endpointsOf(slices: Collected<readonly EndpointSlice[]>): Collected<readonly EndpointAddress[]> {
-  if (slices.state === 'missing') return slices;
-  const byIp = new Map<string, EndpointAddress>();
-  for (const slice of slices.value) {
-    for (const ep of slice.endpoints ?? []) {
-      const terminating = ep.conditions?.terminating === true;
-      // EndpointSlice semantics: a nil `ready` means ready, and terminating endpoints are never ready.
-      const ready = ep.conditions?.ready !== false && !terminating;
-      for (const ip of ep.addresses) {
-        byIp.set(ip, {
-          ip,
-          node: ep.nodeName ?? undefined,
-          pod: ep.targetRef?.kind === 'Pod' ? (ep.targetRef.name ?? undefined) : undefined,
-          ready,
-          serving: ep.conditions?.serving ?? ready,
-          terminating,
-        });
-      }
-    }
-  }
-  return { state: 'collected', value: [...byIp.values()] };
-}
-
-function slicePortsOf(
-  slices: Collected<readonly EndpointSlice[]>,
-): { name: string; port: number; protocol: string }[] {
-  if (slices.state === 'missing') return [];
-  const seen = new Map<string, { name: string; port: number; protocol: string }>();
-  for (const slice of slices.value) {
-    for (const p of slice.ports ?? []) {
-      if (p.port == null) continue;
-      const entry = { name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' };
-      seen.set(`${entry.name}/${entry.protocol}`, entry);
-    }
-  }
-  return [...seen.values()];
 }
 
 function asMode(text: string | undefined | null): ProxyMode | undefined {

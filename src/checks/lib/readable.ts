@@ -72,12 +72,17 @@ export function parseCaptures(raw: NodeCaptures, node: string): ParsedCaptures {
   const ipvs = readableCapture(raw.ipvsadm, 'ipvsadm.txt', node, 'ipvsadm -Ln', (t) =>
     /IP Virtual Server version/.test(t),
   );
+  const ip6tables = readableCapture(raw.ip6tablesSave, 'ip6tables-save.txt', node, 'ip6tables-save', (t) =>
+    /^\*(nat|filter|mangle|raw)$/m.test(t),
+  );
   const nft = readableCapture(raw.nft, 'nft.txt', node, 'nft list ruleset', (t) => /^table /m.test(t));
   return {
     healthz: mapCollected(raw.healthz, parseHealthz),
     metrics: mapCollected(raw.metrics, parsePrometheus),
     iptables: mapCollected(iptables, parseIptablesSave),
+    ip6tables: mapCollected(ip6tables, parseIptablesSave),
     ipvs: mapCollected(ipvs, parseIpvsadm),
-    nft: mapCollected(nft, parseNftRuleset),
+    nft: mapCollected(nft, (t) => parseNftRuleset(t, 'ip')),
+    nft6: mapCollected(nft, (t) => parseNftRuleset(t, 'ip6')),
   };
 }

@@ -1,5 +1,6 @@
 /** Service helpers: naming as kube-proxy does, shape, and expected backends. Pure. */
 import type { Service, ServicePort } from '../../cluster/kube-types.js';
+import { canonicalIp, familyOf, hostPort, type IpFamily } from '../../cluster/parse/ip-family.js';
 import type { ClusterView } from '../../cluster/view.js';
 import type { EndpointAddress, Facts } from './facts.js';
 
@@ -59,8 +60,24 @@ export function expectedBackends(
     (facts.slicePorts.length === 1 ? facts.slicePorts[0] : undefined);
   const out = new Set<string>();
   if (!slicePort) return out;
-  for (const ep of endpoints) if (ep.ready) out.add(`${ep.ip}:${slicePort.port}`);
+  for (const ep of endpoints) if (ep.ready) out.add(hostPort(ep.ip, slicePort.port));
   return out;
+}
+
+/**
+ * The Service's families with the cluster IP of each, primary first: `spec.ipFamilies`
+ * and `spec.clusterIPs` (dual-stack, either family primary), or the family of
+ * `spec.clusterIP` for objects written before dual-stack.
+ */
+export function serviceFamilies(service: Service): { family: IpFamily; vip: string }[] {
+  const ips = (service.spec.clusterIPs ?? [service.spec.clusterIP ?? '']).filter((ip) => ip && ip !== 'None');
+  const families = (service.spec.ipFamilies ?? ips.map(familyOf)).filter(
+    (f): f is IpFamily => f === 'IPv4' || f === 'IPv6',
+  );
+  return [...new Set(families)].map((family) => ({
+    family,
+    vip: canonicalIp(ips.find((ip) => familyOf(ip) === family) ?? ''),
+  }));
 }
 
 /** Ready endpoints, or all serving ones when the Service publishes not-ready addresses. */

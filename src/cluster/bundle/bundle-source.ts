@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ZodType, z } from 'zod';
 import { BundleError, KproxyError } from '../../errors.js';
+import { readClient } from '../client.js';
 import { type Collected, collected, mapCollected, missing } from '../collected.js';
 import {
   type ConfigMap,
@@ -48,6 +49,7 @@ export const nodeCaptureFiles = {
   metrics: 'metrics.txt',
   proxyMode: 'proxy-mode.txt',
   iptablesSave: 'iptables-save.txt',
+  ip6tablesSave: 'ip6tables-save.txt',
   ipvsadm: 'ipvsadm.txt',
   nft: 'nft.txt',
   conntrack: 'conntrack.txt',
@@ -122,10 +124,12 @@ export async function readManifest(dir: BundleFiles): Promise<BundleManifest> {
 }
 
 export function resolveTarget(manifest: BundleManifest, override: Target | undefined): Target {
+  const from = manifest.target.from?.split('/') as [string, string] | undefined;
   const own: Target = {
     namespace: manifest.target.namespace ?? undefined,
     service: manifest.target.service ?? undefined,
     node: manifest.target.node ?? undefined,
+    from: from ? { namespace: from[0], name: from[1] } : undefined,
   };
   if (!override) return own;
   const serviceGiven = override.service !== undefined;
@@ -133,6 +137,7 @@ export function resolveTarget(manifest: BundleManifest, override: Target | undef
     namespace: serviceGiven ? override.namespace : own.namespace,
     service: serviceGiven ? override.service : own.service,
     node: override.node ?? own.node,
+    from: override.from ?? (serviceGiven ? undefined : own.from),
   };
 }
 
@@ -189,6 +194,7 @@ export async function buildView(
         )
       : missing('no target Service'),
     namespacePods: nsPods,
+    client: target.from ? await readClient(dir, target.from, ns) : undefined,
     networkPolicies: policies,
     events: await readEvents(dir, [...new Set([ns, kubeSystem, 'default'].filter((n): n is string => !!n))]),
     kubeProxy: {

@@ -10,6 +10,11 @@ export const bundleManifestSchema = z.object({
       namespace: z.string().min(1).nullish(),
       service: z.string().min(1).nullish(),
       node: z.string().min(1).nullish(),
+      /** The failing client, `NAMESPACE/NAME` (a Pod, Deployment, StatefulSet or DaemonSet). */
+      from: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be NAMESPACE/NAME')
+        .nullish(),
     })
     .default({}),
 });

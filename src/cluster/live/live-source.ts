@@ -17,7 +17,9 @@ import { cniAgentNames, kubeProxyConfigMapNames, serviceNameLabel } from '../sel
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, Target } from '../view.js';
 import { needsEveryKubeProxyPod } from './blast-radius.js';
+import { readClientInto } from './client-reader.js';
 import { type ApiCall, type Fetched, KubeHttp, type KubeHttpOptions } from './kube-http.js';
+import { call, listDoc, withKind } from './list-docs.js';
 import {
   captureByDebugPod,
   captureByExec,
@@ -86,6 +88,7 @@ export class LiveSource implements ClusterSource {
         namespace: target.namespace ?? null,
         service: target.service ?? null,
         node: target.node ?? null,
+        from: target.from ? `${target.from.namespace}/${target.from.name}` : null,
       },
     };
     const bundle = new MemoryBundle();
@@ -143,7 +146,13 @@ export class LiveSource implements ClusterSource {
       this.readConfigMaps(bundle, kubeProxyDs),
     ]);
 
-    const affected = this.affectedNodes(target, systemPods);
+    const clientNodes = target.from
+      ? await readClientInto(this.http, bundle, target.from, target.namespace)
+      : [];
+    const affected =
+      target.node || clientNodes.length === 0
+        ? this.affectedNodes(target, systemPods)
+        : clientNodes.slice(0, this.options.maxAffectedNodes ?? 3);
     for (const node of affected) {
       progress(`Node ${node}: kube-proxy logs, health, metrics and captures`);
       await this.readNode(bundle, node, systemPods);
@@ -507,23 +516,6 @@ export class LiveSource implements ClusterSource {
     bundle.set(rel, { content: listDoc(items) });
     return { ok: true, value: items };
   }
-}
-
-function call(verb: string, resource: string, namespace?: string): ApiCall {
-  return { verb, resource, ...(namespace ? { namespace } : {}) };
-}
-
-/** Items of an API list lack kind/apiVersion; kubectl adds them, and so does kproxy. */
-function withKind(item: unknown, kind: string, apiVersion: string): unknown {
-  return { apiVersion, kind, ...(item as Record<string, unknown>) };
-}
-
-function listDoc(items: unknown[]): string {
-  return JSON.stringify(
-    { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } },
-    null,
-    4,
-  );
 }
 
 function setOneOrNone(

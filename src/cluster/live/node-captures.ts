@@ -2,7 +2,9 @@
  * Node captures on the live path (the `nodes/<node>/…` files of a bundle), for the
  * affected nodes only:
  * - `exec`: read-only commands in the node's kube-proxy pod (needs `create pods/exec`
- *   in kube-system): `iptables-save -t nat` and `-t filter`, or `nft list table ip kube-proxy`.
+ *   in kube-system): `iptables-save -t nat` and `-t filter` and the same of
+ *   `ip6tables-save` (the IPv6 family of dual-stack and IPv6 clusters), or
+ *   `nft list ruleset` (both the `ip` and the `ip6` kube-proxy tables).
  * - `debug-pod`: the operator's explicit opt-in to a short-lived privileged host-network
  *   pod on the node that runs every capture of the bundle format, labelled as kproxy's,
  *   with a deadline, and deleted afterwards even on failure.
@@ -36,6 +38,7 @@ export const debugPodLabels = {
 /** Every capture of the bundle format: file → command. */
 export const debugPodCaptures: Readonly<Record<string, string[]>> = {
   'iptables-save.txt': ['iptables-save'],
+  'ip6tables-save.txt': ['ip6tables-save'],
   'ipvsadm.txt': ['ipvsadm', '-Ln'],
   'nft.txt': ['nft', 'list', 'ruleset'],
   'conntrack.txt': ['conntrack', '-S'],
@@ -48,7 +51,10 @@ export const debugPodCaptures: Readonly<Record<string, string[]>> = {
 const put = (bundle: MemoryBundle, rel: string, fetched: Fetched<string>) =>
   bundle.set(rel, fetched.ok ? { content: fetched.value } : { missing: fetched.reason });
 
-/** iptables-save of nat and filter ("has no endpoints" rules live in filter), or the nft table. */
+/**
+ * iptables-save and ip6tables-save of nat and filter ("has no endpoints" rules live in
+ * filter), or the whole nft ruleset (kube-proxy's `ip` and `ip6` tables).
+ */
 export async function captureByExec(
   http: KubeHttp,
   bundle: MemoryBundle,
@@ -58,30 +64,17 @@ export async function captureByExec(
   mode: string,
 ): Promise<void> {
   const call = { verb: 'create', resource: 'pods/exec', namespace: 'kube-system' };
+  const exec = (command: string[]) => http.exec('kube-system', kubeProxyPod, container, command, call);
   if (mode === 'nftables') {
-    put(
-      bundle,
-      `nodes/${node}/nft.txt`,
-      await http.exec(
-        'kube-system',
-        kubeProxyPod,
-        container,
-        ['nft', 'list', 'table', 'ip', 'kube-proxy'],
-        call,
-      ),
-    );
+    put(bundle, `nodes/${node}/nft.txt`, await exec(['nft', 'list', 'ruleset']));
     return;
   }
-  const [nat, filter] = await Promise.all([
-    http.exec('kube-system', kubeProxyPod, container, ['iptables-save', '-t', 'nat'], call),
-    http.exec('kube-system', kubeProxyPod, container, ['iptables-save', '-t', 'filter'], call),
-  ]);
-  if (!nat.ok) put(bundle, `nodes/${node}/iptables-save.txt`, nat);
-  else
-    put(bundle, `nodes/${node}/iptables-save.txt`, {
-      ok: true,
-      value: filter.ok ? `${filter.value}${nat.value}` : nat.value,
-    });
+  for (const tool of ['iptables-save', 'ip6tables-save']) {
+    const [nat, filter] = await Promise.all([exec([tool, '-t', 'nat']), exec([tool, '-t', 'filter'])]);
+    const file = `nodes/${node}/${tool}.txt`;
+    if (!nat.ok) put(bundle, file, nat);
+    else put(bundle, file, { ok: true, value: filter.ok ? `${filter.value}${nat.value}` : nat.value });
+  }
 }
 
 export function debugPodManifest(node: string, options: DebugPodOptions): Record<string, unknown> {
