@@ -50,7 +50,13 @@ export interface NodeBreakdown {
 
 export interface Diagnosis {
   readonly cluster: string;
-  readonly target: { namespace: string | null; service: string | null; node: string | null };
+  /** `from`: the failing client (`--from NS/NAME`), when one was named. */
+  readonly target: {
+    namespace: string | null;
+    service: string | null;
+    node: string | null;
+    from?: string | null;
+  };
   readonly observedAt: string;
   readonly origin: string;
   readonly rootCause: { category: RootCauseCategory; detail: string; nodes: readonly string[] };

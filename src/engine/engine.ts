@@ -56,6 +56,7 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
     namespace: view.target.service ? (view.target.namespace ?? 'default') : null,
     service: view.target.service ?? null,
     node: view.target.node ?? null,
+    from: view.target.from ? `${view.target.from.namespace}/${view.target.from.name}` : null,
   };
   const missing = missingData(findings, target);
   const verdict = !top && missing.length > 0 ? ('inconclusive' as const) : ('decisive' as const);

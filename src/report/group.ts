@@ -41,8 +41,10 @@ export function targetLabel(t: {
   namespace: string | null;
   service: string | null;
   node: string | null;
+  from?: string | null;
 }): string {
   const parts = [t.service ? `${t.namespace}/${t.service}` : 'cluster-wide kube-proxy health'];
+  if (t.from) parts.push(`from ${t.from}`);
   if (t.node) parts.push(`node ${t.node}`);
   return parts.join(', ');
 }
