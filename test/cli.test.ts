@@ -61,7 +61,12 @@ describe('kproxy diagnose', () => {
     expect(r.code).toBe(0);
     const d = JSON.parse(r.stdout) as { rootCause: { category: string }; target: unknown };
     expect(d.rootCause.category).toBe('none');
-    expect(d.target).toEqual({ namespace: 'app', service: 'web-api', node: 'ip-10-0-1-23.ec2.internal' });
+    expect(d.target).toEqual({
+      namespace: 'app',
+      service: 'web-api',
+      node: 'ip-10-0-1-23.ec2.internal',
+      from: null,
+    });
   });
 
   it('--cluster-wide ignores the bundle target', async () => {
@@ -74,7 +79,7 @@ describe('kproxy diagnose', () => {
       'json',
     );
     const d = JSON.parse(r.stdout) as { rootCause: { category: string; nodes: string[] }; target: unknown };
-    expect(d.target).toEqual({ namespace: null, service: null, node: null });
+    expect(d.target).toEqual({ namespace: null, service: null, node: null, from: null });
     expect(d.rootCause).toMatchObject({ category: 'pod_crash', nodes: ['ip-10-0-1-23.ec2.internal'] });
   });
 

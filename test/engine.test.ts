@@ -132,7 +132,7 @@ describe('targets', () => {
   it('a cluster-wide diagnosis (no Service, no node) still finds kube-proxy down where it is', async () => {
     const dir = path.join(bundlesDir, 'kube-proxy-crashloop');
     const d = await diagnoseSource(new BundleSource(dir), { clusterWide: true });
-    expect(d.target).toEqual({ namespace: null, service: null, node: null });
+    expect(d.target).toEqual({ namespace: null, service: null, node: null, from: null });
     expect(d.rootCause).toMatchObject({ category: 'pod_crash', nodes: [n2] });
     expect(finding(d, 'endpoints.ready').status).toBe('skip');
     expect(finding(d, 'kube-proxy.pods').nodes?.['ip-10-0-1-23.ec2.internal']?.status).toBe('pass');
