@@ -222,10 +222,22 @@ function pagerDutyRoutes(
 }
 
 export async function runFromCommandLine(mode: Mode): Promise<void> {
-  guardProcess(logRepeatsOnce(createLogger(mode)));
+  const logger = createLogger(mode);
+  guardProcess(logRepeatsOnce(logger));
+  // The handlers come first: a SIGTERM that arrives while (or right after) kproxy starts
+  // must stop it cleanly, and without a handler the OS would kill the process outright.
+  let starting: Promise<Running> | undefined;
+  stopOnSignals(
+    async () => {
+      const running = await starting?.catch(() => undefined);
+      await running?.stop();
+    },
+    logger,
+    shutdownBoundMs,
+  );
   try {
-    const running = await start(mode);
-    stopOnSignals(() => running.stop(), createLogger(mode), shutdownBoundMs);
+    starting = start(mode);
+    await starting;
   } catch (error) {
     process.stderr.write(`kproxy ${mode}: ${describeError(error)}\n`);
     process.exit(2);
