@@ -111,25 +111,33 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
     poster,
     logger,
   });
-  const workers: Worker[] = [
-    startDiagnoseWorker({
-      ...workerDeps('diagnose worker'),
-      onJobDone: (outcome, seconds) => {
-        metrics.inc('kproxy_jobs_finished_total', { outcome });
-        metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
-      },
-      afterReport: (job, diagnosis) => notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),
-    }),
-  ];
+  // KPROXY_WORKER_QUEUES: approved actions can run in a process of their own, under the one
+  // identity that holds the write permissions (deploy/base/action-worker.yaml).
+  const serves = new Set(env.KPROXY_WORKER_QUEUES);
+  const workers: Worker[] = [];
+  if (serves.has('diagnose'))
+    workers.push(
+      startDiagnoseWorker({
+        ...workerDeps('diagnose worker'),
+        onJobDone: (outcome, seconds) => {
+          metrics.inc('kproxy_jobs_finished_total', { outcome });
+          metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
+        },
+        afterReport: (job, diagnosis) =>
+          notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),
+      }),
+    );
   const diagnoseQueue = connections.watch(
     new Queue(diagnoseQueueName, {
       connection: connections.open('diagnose queue', { maxRetriesPerRequest: 3 }),
     }),
     'queue error (diagnose)',
   );
-  workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
-  if (config.pagerduty)
+  if (serves.has('execute'))
+    workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
+  if (serves.has('pagerduty') && config.pagerduty)
     workers.push(...startPagerDutyWorkers({ ...workerDeps('pagerduty worker'), diagnoseQueue, rest }));
+  logger.info('worker queues', { queues: [...serves] });
   closers.unshift({
     name: 'workers',
     boundMs: shutdownGraceMs + shutdownStepMs,

@@ -4,10 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
 import { start } from '../src/main.js';
+import { diagnoseQueueName, executeQueueName } from '../src/queue/jobs.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { startAll } from './helpers/entry.js';
 import { FakeSlack } from './helpers/fake-slack.js';
@@ -95,6 +97,30 @@ describe('start("all")', () => {
     expect((await fetch(`${url}/metrics`)).headers.get('content-type')).toBe('text/plain; version=0.0.4');
     await running.stop();
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it('KPROXY_WORKER_QUEUES chooses the queues a worker serves, so actions can run under their own identity', async () => {
+    const config = await tempConfig(
+      undefined,
+      'clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0INCIDENT1]\n',
+    );
+    const env = { SLACK_BOT_TOKEN: 'xoxb-test-token', REDIS_URL: redisUrl, KPROXY_CONFIG: config, PORT: '0' };
+    const connection = new Redis(redisUrl);
+    const queues = [diagnoseQueueName, executeQueueName].map((name) => new Queue(name, { connection }));
+    cleanups.push(async () => {
+      await Promise.all(queues.map((q) => q.close()));
+      await connection.quit();
+    });
+    const served = async () => Promise.all(queues.map(async (q) => (await q.getWorkers()).length));
+    const actions = await start('worker', { ...env, KPROXY_WORKER_QUEUES: 'execute' });
+    cleanups.push(() => actions.stop());
+    await waitFor('the execute worker only', async () => (await served()).join() === '0,1');
+    const diagnosis = await start('worker', { ...env, KPROXY_WORKER_QUEUES: 'diagnose, pagerduty' });
+    cleanups.push(() => diagnosis.stop());
+    await waitFor('one worker on each queue', async () => (await served()).join() === '1,1');
+    await expect(start('worker', { ...env, KPROXY_WORKER_QUEUES: 'execute,deploy' })).rejects.toThrow(
+      /KPROXY_WORKER_QUEUES\.1: each must be one of diagnose, execute, pagerduty/,
+    );
   });
 
   it('refuses to start on a bad environment or configuration, naming each problem', async () => {

@@ -165,6 +165,10 @@ export type ApprovalPolicy = z.infer<typeof approvalsSchema>['yellow'];
 export type PagerDutyConfig = NonNullable<Config['pagerduty']>;
 export type PagerDutyServiceConfig = PagerDutyConfig['services'][number];
 
+/** What a worker process can serve (KPROXY_WORKER_QUEUES). */
+export const workerQueues = ['diagnose', 'execute', 'pagerduty'] as const;
+export type WorkerQueue = (typeof workerQueues)[number];
+
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
@@ -180,6 +184,19 @@ export const envSchema = z.object({
   PAGERDUTY_WEBHOOK_SECRETS: z.string().min(1).optional(),
   /** REST API token: reads alert custom_details and posts notes. */
   PAGERDUTY_API_TOKEN: z.string().min(1).optional(),
+  /**
+   * The queues a worker process serves, comma-separated. Approved actions (`execute`) can run
+   * in their own process under an identity that alone holds the write permissions.
+   */
+  KPROXY_WORKER_QUEUES: z
+    .string()
+    .transform((s) => s.split(',').map((q) => q.trim()))
+    .pipe(
+      z
+        .array(z.enum(workerQueues, { error: `each must be one of ${workerQueues.join(', ')}` }))
+        .min(1),
+    )
+    .default([...workerQueues]),
 });
 
 export type Env = z.infer<typeof envSchema>;
