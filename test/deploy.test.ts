@@ -3,11 +3,18 @@
  * would receive it: the workloads' probes, resources and locked-down pods, the identities
  * and their RBAC, the Secret reference, and a configuration kproxy itself accepts.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { parseConfig } from '../src/config/config.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { envSchema, parseConfig } from '../src/config/config.js';
+import { freePort } from './helpers/ports.js';
+import { waitFor } from './helpers/stack.js';
 
 const run = promisify(execFile);
 
@@ -46,6 +53,7 @@ interface Container {
     capabilities?: { drop?: string[] };
   };
   envFrom?: { secretRef?: { name: string }; configMapRef?: { name: string } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
 }
 interface PodSpec {
   serviceAccountName: string;
@@ -57,12 +65,13 @@ interface PodSpec {
 const podOf = (d: Manifest) => (d.spec as { template: { spec: PodSpec } }).template.spec;
 
 describe('deploy/base (kubectl kustomize)', () => {
-  it('renders bot and worker Deployments with probes, resources, a non-root read-only filesystem and the Secret reference', async () => {
+  it('renders the bot, worker and action worker Deployments with probes, resources, a non-root read-only filesystem and the Secret reference', async () => {
     const all = await render('deploy/base');
     const config = byName(all, 'ConfigMap', 'kproxy-config');
     for (const [name, command] of [
       ['kproxy-bot', 'dist/bot/main.js'],
       ['kproxy-worker', 'dist/workers/main.js'],
+      ['kproxy-action-worker', 'dist/workers/main.js'],
     ] as const) {
       const pod = podOf(byName(all, 'Deployment', name));
       expect(pod.securityContext?.runAsNonRoot).toBe(true);
@@ -88,6 +97,9 @@ describe('deploy/base (kubectl kustomize)', () => {
     expect(bot.serviceAccountName).toBe('kproxy-bot');
     expect(bot.automountServiceAccountToken).toBe(false);
     expect(podOf(byName(all, 'Deployment', 'kproxy-worker')).serviceAccountName).toBe('kproxy-worker');
+    expect(podOf(byName(all, 'Deployment', 'kproxy-action-worker')).serviceAccountName).toBe(
+      'kproxy-actions',
+    );
     expect(byName(all, 'Service', 'kproxy-bot').spec).toMatchObject({
       ports: [{ port: 80, targetPort: 'http' }],
     });
@@ -102,7 +114,7 @@ describe('deploy/base (kubectl kustomize)', () => {
     expect(env).toMatchObject({ KPROXY_CONFIG: '/config/kproxy.yaml', PORT: '3000' });
   });
 
-  it('binds the worker to the read-only role and to exactly the writes of the actions', async () => {
+  it('binds the diagnosis worker to the read-only role and only the action worker to exactly the writes of the actions', async () => {
     const all = await render('deploy/base');
     const rules = (kind: string, name: string) =>
       (byName(all, kind, name) as unknown as { rules: Rule[] }).rules;
@@ -124,34 +136,133 @@ describe('deploy/base (kubectl kustomize)', () => {
     expect(may(nodes, 'patch', 'nodes')).toBe(true);
     expect(may(nodes, 'create', 'pods/eviction')).toBe(true);
     expect(may([...actions, ...nodes], 'delete', 'nodes')).toBe(false);
-    for (const binding of [
-      'kproxy-reader',
-      'kproxy-actions',
-      'kproxy-actions-nodes',
-      'kproxy-node-capture-exec',
-    ]) {
-      const b = all.find((m) => m.kind.endsWith('Binding') && m.metadata.name === binding) as unknown as {
-        subjects: { name: string; namespace: string }[];
-      };
-      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kproxy-worker', namespace: 'kproxy' }]);
-    }
+    // Two identities: the diagnosis workers read (and exec read-only captures); only the
+    // action worker's identity holds the writes.
+    const subjects = (binding: string) =>
+      (
+        all.find((m) => m.kind.endsWith('Binding') && m.metadata.name === binding) as unknown as {
+          subjects: { name: string; namespace: string }[];
+        }
+      ).subjects;
+    const sa = (name: string) => ({ kind: 'ServiceAccount', name, namespace: 'kproxy' });
+    expect(subjects('kproxy-reader')).toEqual([sa('kproxy-worker'), sa('kproxy-actions')]);
+    expect(subjects('kproxy-node-capture-exec')).toEqual([sa('kproxy-worker')]);
+    expect(subjects('kproxy-actions')).toEqual([sa('kproxy-actions')]);
+    expect(subjects('kproxy-actions-nodes')).toEqual([sa('kproxy-actions')]);
     // Privileged debug pods and impersonation are opt-in: defined, never bound by the base.
     expect(all.some((m) => m.kind.endsWith('Binding') && m.metadata.name.includes('debug-pod'))).toBe(false);
     expect(all.some((m) => m.metadata.name === 'kproxy-impersonate-approvers')).toBe(false);
   });
+
+  it("runs approved actions only in the action worker, and kproxy accepts each worker's queue list", async () => {
+    const all = await render('deploy/base');
+    const queuesOf = (name: string) => {
+      const value = podOf(byName(all, 'Deployment', name)).containers[0]?.env?.find(
+        (e) => e.name === 'KPROXY_WORKER_QUEUES',
+      )?.value;
+      return envSchema.parse({ SLACK_BOT_TOKEN: 'xoxb-x', KPROXY_WORKER_QUEUES: value }).KPROXY_WORKER_QUEUES;
+    };
+    expect(queuesOf('kproxy-worker')).toEqual(['diagnose', 'pagerduty']);
+    expect(queuesOf('kproxy-action-worker')).toEqual(['execute']);
+  });
 });
 
 describe('deploy/overlays/with-redis', () => {
-  it('adds one Redis with AOF and noeviction at the address the pods use', async () => {
+  it('adds one Redis with AOF, a password, maxmemory below its limit with noeviction, a headless governing Service and a NetworkPolicy', async () => {
+    const kustomization = parse(await readFile('deploy/overlays/with-redis/kustomization.yaml', 'utf8'));
+    expect(kustomization).not.toHaveProperty('bases');
     const all = await render('deploy/overlays/with-redis');
-    const redis = podOf(byName(all, 'StatefulSet', 'kproxy-redis'));
-    const args = (redis.containers[0] as unknown as { args: string[] }).args.join(' ');
-    expect(args).toContain('--appendonly yes');
-    expect(args).toContain('--maxmemory-policy noeviction');
+    const set = byName(all, 'StatefulSet', 'kproxy-redis');
+    const redis = podOf(set);
+    const container = redis.containers[0] as Container;
+    const script = container.command.join(' ');
+    expect(script).toContain('--appendonly yes');
+    expect(script).toContain('--maxmemory-policy noeviction');
+    const maxmemory = /--maxmemory (\d+)mb/.exec(script)?.[1];
+    expect(Number(maxmemory) * 2 ** 20).toBeLessThan(bytes(container.resources?.limits?.memory));
+    expect(container.env?.map((e) => [e.name, e.valueFrom?.secretKeyRef?.name])).toEqual([
+      ['REDIS_PASSWORD', 'kproxy-redis-auth'],
+      ['REDISCLI_AUTH', 'kproxy-redis-auth'],
+    ]);
     expect(redis.securityContext?.runAsNonRoot).toBe(true);
-    byName(all, 'Service', 'kproxy-redis');
-    const env = byName(all, 'ConfigMap', 'kproxy-env').data as Record<string, string>;
-    expect(env.REDIS_URL).toBe('redis://kproxy-redis.kproxy.svc:6379');
-    expect(all.filter((m) => m.kind === 'Deployment')).toHaveLength(2);
+    const service = byName(all, 'Service', 'kproxy-redis');
+    expect((set.spec as { serviceName: string }).serviceName).toBe(service.metadata.name);
+    expect(service.spec).toMatchObject({ clusterIP: 'None' });
+    // Every kproxy pod connects with the password; the variable it expands is defined first.
+    const deployments = all.filter((m) => m.kind === 'Deployment');
+    expect(deployments).toHaveLength(3);
+    for (const d of deployments) {
+      const env = podOf(d).containers[0]?.env ?? [];
+      const names = env.map((e) => e.name);
+      expect(names.indexOf('REDIS_PASSWORD')).toBeLessThan(names.indexOf('REDIS_URL'));
+      expect(env.find((e) => e.name === 'REDIS_URL')?.value).toBe(
+        'redis://:$(REDIS_PASSWORD)@kproxy-redis.kproxy.svc:6379',
+      );
+    }
+    const policy = byName(all, 'NetworkPolicy', 'kproxy-redis').spec as {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: { from: { podSelector: { matchExpressions: { key: string; values: string[] }[] } }[] }[];
+      egress: unknown[];
+    };
+    expect(policy.podSelector.matchLabels).toEqual(
+      (set.spec as { selector: { matchLabels: unknown } }).selector.matchLabels,
+    );
+    expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.egress).toEqual([]);
+    const components = policy.ingress[0]?.from[0]?.podSelector.matchExpressions.find(
+      (e) => e.key === 'app.kubernetes.io/component',
+    )?.values;
+    const podComponents = deployments.map(
+      (d) =>
+        (d.metadata as unknown as { labels: Record<string, string> }).labels['app.kubernetes.io/component'],
+    );
+    expect([...(components ?? [])].sort()).toEqual([...podComponents].sort());
+  });
+
+  it("Redis's start command runs as written: the password from the environment (never in the process list), maxmemory and noeviction", async () => {
+    const all = await render('deploy/overlays/with-redis');
+    const container = podOf(byName(all, 'StatefulSet', 'kproxy-redis')).containers[0] as Container;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-redis-'));
+    const port = await freePort();
+    const password = randomBytes(16).toString('hex');
+    const [shell, flag, script] = container.command as [string, string, string];
+    const local = script.replace('--dir /data', `--dir ${dir} --port ${port} --bind 127.0.0.1`);
+    const child = spawn(shell, [flag, local], {
+      env: { PATH: process.env.PATH, REDIS_PASSWORD: password },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const authed = new Redis({ port, password, retryStrategy: () => 100 });
+    const anonymous = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+    for (const client of [authed, anonymous]) client.on('error', () => undefined);
+    try {
+      await waitFor('redis-server answers', () =>
+        authed.ping().then(
+          () => true,
+          () => false,
+        ),
+      );
+      await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/);
+      expect(await authed.config('GET', 'maxmemory')).toEqual(['maxmemory', String(300 * 2 ** 20)]);
+      expect(await authed.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+      expect(await authed.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      // `exec`: redis-server is the shell's process itself, and its arguments hold no password.
+      const cmdline = await readFile(`/proc/${child.pid}/cmdline`, 'utf8');
+      expect(cmdline).toContain('redis-server');
+      expect(cmdline).not.toContain(password);
+    } finally {
+      anonymous.disconnect();
+      authed.disconnect();
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
+
+function bytes(quantity: string | undefined): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
+  if (!m) throw new Error(`unexpected quantity ${quantity}`);
+  return Number(m[1]) * 2 ** (m[2] === 'Gi' ? 30 : 20);
+}

@@ -191,11 +191,7 @@ export const envSchema = z.object({
   KPROXY_WORKER_QUEUES: z
     .string()
     .transform((s) => s.split(',').map((q) => q.trim()))
-    .pipe(
-      z
-        .array(z.enum(workerQueues, { error: `each must be one of ${workerQueues.join(', ')}` }))
-        .min(1),
-    )
+    .pipe(z.array(z.enum(workerQueues, { error: `each must be one of ${workerQueues.join(', ')}` })).min(1))
     .default([...workerQueues]),
 });
 
