@@ -227,5 +227,12 @@ describe('small node captures', () => {
     ).toBe('v1.25.16-minimal-eksbuild.1');
     expect(imageTag('localhost:5000/kube-proxy')).toBeUndefined();
     expect(parseMinorVersion('v1.29.10-eksbuild.3')).toMatchObject({ major: 1, minor: 29 });
+    // gitVersion forms (EKS, k3s), EKS's patch-less cluster version.
+    expect(parseMinorVersion('v1.29.4-eks-036c24b')).toMatchObject({ major: 1, minor: 29 });
+    expect(parseMinorVersion('v1.30.2+k3s1')).toMatchObject({ major: 1, minor: 30 });
+    expect(parseMinorVersion('1.30')).toMatchObject({ major: 1, minor: 30 });
+    // Tags that are not versions give no version (the skew check says `unknown`), never a guess.
+    for (const tag of ['latest', '2024-01-build', 'v1', 'release-1.29.3', 'v1.29.3.4'])
+      expect(parseMinorVersion(tag), tag).toBeUndefined();
   });
 });

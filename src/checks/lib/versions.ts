@@ -1,4 +1,6 @@
 /** Kubernetes version strings: `v1.29.3-eksbuild.2`, `v1.25.16-minimal-eksbuild.1`, `1.30`. */
+import semver from 'semver';
+
 export interface MinorVersion {
   readonly major: number;
   readonly minor: number;
@@ -7,9 +9,11 @@ export interface MinorVersion {
 
 export function parseMinorVersion(text: string | undefined | null): MinorVersion | undefined {
   if (!text) return undefined;
-  const m = /v?(\d+)\.(\d+)/.exec(text);
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), text };
+  // Image tags, gitVersion and add-on versions are full semantic versions; EKS's cluster
+  // version has no patch (`1.30`). Nothing else counts: not `semver.coerce`, which would read
+  // a tag such as `2024-01-build` as version 2024 and report a skew that is not there.
+  const v = semver.parse(text.trim(), { loose: true }) ?? semver.parse(`${text.trim()}.0`, { loose: true });
+  return v ? { major: v.major, minor: v.minor, text } : undefined;
 }
 
 /** The tag of an image reference (`registry/eks/kube-proxy:v1.29.3-eksbuild.2` → `v1.29.3-eksbuild.2`). */
