@@ -10,6 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import { Exec, HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
 import { fetch } from 'undici';
 
 export interface ApiCall {
@@ -53,7 +54,7 @@ export class KubeHttp {
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.pageSize = options.pageSize ?? 500;
-    this.limit = semaphore(options.concurrency ?? 8);
+    this.limit = pLimit(options.concurrency ?? 8);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/$/, '');
@@ -272,19 +273,4 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function semaphore(max: number) {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async function limited<T>(task: () => Promise<T>): Promise<T> {
-    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
 }
