@@ -7,6 +7,7 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createBot, healthRoutes } from './bot/app.js';
+import { boltLogger } from './bot/bolt-logger.js';
 import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -67,6 +68,8 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const poster = new SlackPoster(redis, {
     token: env.SLACK_BOT_TOKEN,
     slackApiUrl: env.SLACK_API_URL,
+    // The poster's Web API client logs through the JSON logger too.
+    logger: boltLogger(logger),
     onRetry: (method, reason) => {
       metrics.inc('kproxy_slack_retries_total', { method: method.split('/').pop() ?? method });
       logger.warn('slack call retried', { method, reason });

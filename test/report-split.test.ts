@@ -1,4 +1,5 @@
 /** Block Kit splitting of long reports and secret redaction in logs. */
+
 import { describe, expect, it } from 'vitest';
 import { createLogger, redact } from '../src/log.js';
 import { type Block, blockKitLimits, splitForSlack } from '../src/report/blocks.js';
@@ -39,12 +40,26 @@ describe('logs', () => {
       nested: { authorization: '[redacted]', ok: 'fine' },
     });
     const lines: string[] = [];
-    createLogger('t', (l) => lines.push(l)).info('called with xapp-1-A-B', { signingSecret: 's3cr3t' });
-    expect(lines[0]).not.toMatch(/xapp-1|s3cr3t/);
+    const logger = createLogger('t', (l) => lines.push(l));
+    logger.info('called with xapp-1-A-B', { signingSecret: 's3cr3t' });
+    logger.warn('request', {
+      headers: { authorization: 'Basic dXNlcjpwYXNz' },
+      error: 'POST failed: Bearer abc.def',
+      env: { SLACK_BOT_TOKEN: 'xoxb-1-2-3', password: 'hunter2' },
+    });
+    expect(lines.join('\n')).not.toMatch(/xapp-1|s3cr3t|dXNlcjpwYXNz|abc\.def|xoxb-1|hunter2/);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
       level: 'info',
       component: 't',
       msg: 'called with [redacted]',
     });
+    expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({
+      level: 'warn',
+      headers: { authorization: '[redacted]' },
+      env: { password: '[redacted]' },
+    });
+    // One JSON object per line, with an ISO time.
+    expect(Date.parse(JSON.parse(lines[1] ?? '{}').time)).not.toBeNaN();
+  });
   });
 });

@@ -24,6 +24,8 @@ export interface SlackPosterOptions {
   readonly slackApiUrl?: string | undefined;
   /** @defaultValue 5 retries, 1 s doubling to 30 s */
   readonly retryConfig?: WebClientOptions['retryConfig'];
+  /** The Web API client's own messages (retries, warnings), as JSON lines (`boltLogger`). */
+  readonly logger?: WebClientOptions['logger'];
   /** Milliseconds between two posts into one channel. @defaultValue 1000 */
   readonly paceMs?: number;
   /** How long one call may keep waiting out 429s. @defaultValue 15 minutes */
@@ -45,6 +47,7 @@ export class SlackPoster {
       retryConfig: options.retryConfig ?? { retries: 5, factor: 2, minTimeout: 1000, maxTimeout: 30_000 },
       // 429s come back to `limited` below: the SDK would count them against `retries`.
       rejectRateLimitedCalls: true,
+      ...(options.logger ? { logger: options.logger } : {}),
     });
     this.rateLimitDeadlineMs = options.rateLimitDeadlineMs ?? 15 * 60_000;
     this.onRetry = options.onRetry;
