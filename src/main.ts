@@ -124,7 +124,7 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
         ...workerDeps('diagnose worker'),
         onJobDone: (outcome, seconds) => {
           metrics.inc('kproxy_jobs_finished_total', { outcome });
-          metrics.inc('kproxy_job_duration_seconds_sum', {}, seconds);
+          metrics.observe('kproxy_job_duration_seconds', seconds);
         },
         afterReport: (job, diagnosis) =>
           notePagerDuty({ config, redis, rest, poster, logger }, job, diagnosis),

@@ -61,5 +61,4 @@ describe('logs', () => {
     // One JSON object per line, with an ISO time.
     expect(Date.parse(JSON.parse(lines[1] ?? '{}').time)).not.toBeNaN();
   });
-  });
 });
