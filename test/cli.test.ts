@@ -94,7 +94,9 @@ describe('kproxy diagnose', () => {
 
   it.each([
     [['diagnose'], /^kproxy: diagnose needs --bundle/],
-    [['diagnose', '--bundle', 'x', '--bogus'], /^kproxy: Unknown option '--bogus'/],
+    [['diagnose', '--bundle', 'x', '--bogus'], /^kproxy diagnose: unknown option '--bogus'\n$/],
+    [['diagnose', '--bundle'], /^kproxy diagnose: option '--bundle <path>' argument missing\n$/],
+    [['config', 'check'], /^kproxy config check: missing required argument 'file'\n$/],
     [
       ['diagnose', '--bundle', bundle('healthy'), '--format', 'xml'],
       /^kproxy: --format "xml": expected one of text, json, yaml, blocks/,
@@ -112,7 +114,7 @@ describe('kproxy diagnose', () => {
       /^kproxy: --node "bad node": must be a node name/,
     ],
     [['diagnose', '--bundle', '/no/such/dir'], /^kproxy: \/no\/such\/dir: no such bundle directory or file/],
-    [['frobnicate'], /^kproxy: unknown command "frobnicate"/],
+    [['frobnicate'], /^kproxy: unknown command 'frobnicate'\n$/],
   ])('exits 2 with a one-line reason for %j', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
@@ -134,6 +136,11 @@ describe('kproxy diagnose', () => {
   it('help exits 0', async () => {
     expect((await cli('diagnose', '--help')).stdout).toContain('Usage: kproxy diagnose');
     expect((await cli('help')).code).toBe(0);
+    // `config check --help` is help, not a file named "--help".
+    const check = await cli('config', 'check', '--help');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^Usage: kproxy config check \[options\] <file>/);
+    expect((await cli('help', 'collect')).stdout).toContain('--out <path>');
   });
 
   it('as a real process: exit status 0 for a diagnosis, 2 for unreadable input', async () => {
@@ -240,7 +247,8 @@ describe('kproxy diagnose --context, collect and serve-bundle', () => {
     const stop = new AbortController();
     const running = serveBundleCommand(
       // Relative, as the README's recipe types it.
-      [path.relative(process.cwd(), bundle('version-skew')), '--kubeconfig-out', kubeconfig],
+      path.relative(process.cwd(), bundle('version-skew')),
+      { kubeconfigOut: kubeconfig },
       { stdout: out.stream, env: {} },
       stop.signal,
     );

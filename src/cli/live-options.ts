@@ -1,46 +1,28 @@
-/** Options shared by the commands that talk to a live cluster (diagnose --context, collect). */
+/** A live cluster from the shared options (diagnose --context, collect): checked, then connected. */
 import { KubeConfig } from '@kubernetes/client-node';
 import { LiveSource } from '../cluster/live/live-source.js';
 import { type NodeCaptureMode, nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { UsageError } from '../errors.js';
 
-export const liveOptionSpecs = {
-  context: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  'node-captures': { type: 'string' },
-  'debug-image': { type: 'string' },
-  'debug-namespace': { type: 'string' },
-  'request-timeout': { type: 'string' },
-} as const;
-
-export const liveOptionsUsage = `  --context CTX        kubeconfig context of the cluster
-  --kubeconfig FILE    kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-  --node-captures M    off | exec (default: iptables-save/nft in the node's kube-proxy pod)
-                       | debug-pod (a short-lived privileged pod on the node runs every capture)
-  --debug-image IMG    image of the capture pod (default: nicolaka/netshoot)
-  --debug-namespace NS namespace of the capture pod (default: kube-system)
-  --request-timeout S  seconds per API request (default: 10)`;
-
+/** What commander parsed from the live-cluster options (options.ts). */
 export interface LiveOptionValues {
   context?: string | undefined;
   kubeconfig?: string | undefined;
-  'node-captures'?: string | undefined;
-  'debug-image'?: string | undefined;
-  'debug-namespace'?: string | undefined;
-  'request-timeout'?: string | undefined;
+  nodeCaptures?: string | undefined;
+  debugImage?: string | undefined;
+  debugNamespace?: string | undefined;
+  requestTimeout?: string | undefined;
 }
 
 export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: string) => void): LiveSource {
-  const mode = (values['node-captures'] ?? 'exec') as NodeCaptureMode;
+  const mode = (values.nodeCaptures ?? 'exec') as NodeCaptureMode;
   if (!nodeCaptureModes.includes(mode))
     throw new UsageError(
-      `--node-captures "${values['node-captures']}": expected one of ${nodeCaptureModes.join(', ')}`,
+      `--node-captures "${values.nodeCaptures}": expected one of ${nodeCaptureModes.join(', ')}`,
     );
-  const timeout = values['request-timeout'] === undefined ? 10 : Number(values['request-timeout']);
+  const timeout = values.requestTimeout === undefined ? 10 : Number(values.requestTimeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300)
-    throw new UsageError(
-      `--request-timeout "${values['request-timeout']}": expected seconds between 1 and 300`,
-    );
+    throw new UsageError(`--request-timeout "${values.requestTimeout}": expected seconds between 1 and 300`);
   const kc = new KubeConfig();
   try {
     if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
@@ -63,8 +45,8 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
     clusterName: context,
     nodeCaptures: mode,
     debugPod: {
-      ...(values['debug-image'] ? { image: values['debug-image'] } : {}),
-      ...(values['debug-namespace'] ? { namespace: values['debug-namespace'] } : {}),
+      ...(values.debugImage ? { image: values.debugImage } : {}),
+      ...(values.debugNamespace ? { namespace: values.debugNamespace } : {}),
     },
     http: { timeoutMs: timeout * 1000 },
     ...(onProgress ? { onProgress } : {}),

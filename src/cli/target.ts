@@ -57,11 +57,3 @@ export function parseTarget(
   }
   return out;
 }
-
-/** `--service NS/NAME`, `--node NAME`, `--from NS/NAME`, `--cluster-wide`: what diagnose and collect look at. */
-export const targetOptionSpecs = {
-  service: { type: 'string' },
-  from: { type: 'string' },
-  node: { type: 'string' },
-  'cluster-wide': { type: 'boolean' },
-} as const;

@@ -1,0 +1,30 @@
+/** Options shared by the commands: the target (diagnose, collect) and a live cluster. */
+import type { Command } from 'commander';
+
+export interface TargetOptions {
+  service?: string;
+  node?: string;
+  from?: string;
+  clusterWide?: boolean;
+}
+
+export function addTargetOptions(c: Command, defaults: string, from: string): Command {
+  return c
+    .option('--service <ns/name>', `the Service clients cannot reach (${defaults})`)
+    .option('--node <node>', `a node where clients fail (${defaults})`)
+    .option('--from <ns/name>', `the failing client (Pod, Deployment, StatefulSet or DaemonSet): ${from}`)
+    .option('--cluster-wide', 'no Service target: kube-proxy health on every node (or --node)');
+}
+
+export function addLiveOptions(c: Command): Command {
+  return c
+    .option('--context <ctx>', 'kubeconfig context of the cluster')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option(
+      '--node-captures <mode>',
+      "off | exec (default: iptables-save/nft in the node's kube-proxy pod) | debug-pod (a short-lived privileged pod on the node runs every capture)",
+    )
+    .option('--debug-image <image>', 'image of the capture pod (default: nicolaka/netshoot)')
+    .option('--debug-namespace <ns>', 'namespace of the capture pod (default: kube-system)')
+    .option('--request-timeout <seconds>', 'seconds per API request (default: 10)');
+}
