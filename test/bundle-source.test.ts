@@ -68,8 +68,9 @@ describe('BundleSource: malformed input', () => {
       path.join(dir, 'namespaces/app/services.json'),
       JSON.stringify({ kind: 'List', items: [{ kind: 'Service', metadata: {}, spec: {} }] }),
     );
+    // In words, not zod's "Invalid input: expected string, received undefined".
     expect((await loadError(dir)).message).toMatch(
-      /^namespaces\/app\/services\.json: items\[0\] is not a valid Service: metadata\.name/,
+      /^namespaces\/app\/services\.json: items\[0\] is not a valid Service: metadata\.name: is required \(a string\)/,
     );
   });
 

@@ -119,7 +119,7 @@ describe('start("all")', () => {
     cleanups.push(() => diagnosis.stop());
     await waitFor('one worker on each queue', async () => (await served()).join() === '1,1');
     await expect(start('worker', { ...env, KPROXY_WORKER_QUEUES: 'execute,deploy' })).rejects.toThrow(
-      /KPROXY_WORKER_QUEUES\.1: each must be one of diagnose, execute, pagerduty/,
+      /KPROXY_WORKER_QUEUES\[1\]: each must be one of diagnose, execute, pagerduty/,
     );
   });
 
@@ -132,7 +132,7 @@ describe('start("all")', () => {
       'clusters:\n  - name: Prod_East\n    channels: [general]\nbogus: 1\n',
     );
     await expect(start('worker', { SLACK_BOT_TOKEN: 'xoxb-x', KPROXY_CONFIG: bad })).rejects.toThrow(
-      /clusters\.0\.name: must be lower-case[\s\S]*clusters\.0\.channels\.0: must be a Slack channel id[\s\S]*Unrecognized key: "bogus"/,
+      /line 2, column 5: clusters\[0\]\.name: must be lower-case[\s\S]*line 3, column 16: clusters\[0\]\.channels\[0\]: must be a Slack channel id[\s\S]*line 4, column 1: bogus: unknown key/,
     );
   });
 });
@@ -160,6 +160,6 @@ describe('kproxy config check', () => {
     );
     const bad = await tempConfig(undefined, 'clusters: []\n');
     expect(await runCli(['config', 'check', bad], io)).toBe(2);
-    expect(err.text).toContain('clusters: Too small');
+    expect(err.text).toContain('line 1, column 1: clusters: must list at least 1 item(s)');
   });
 });

@@ -1,12 +1,13 @@
 /**
- * The bot's configuration: a YAML file validated with zod (errors name the key path),
- * and secrets from the environment only. Parsed once at start-up, then frozen.
+ * The bot's configuration: a YAML file validated with zod (every problem in words, with its
+ * key path, line and column), and secrets from the environment only. Parsed once at
+ * start-up, then frozen.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { KproxyError } from '../errors.js';
+import { formatProblem, inWords, type Problem, problemsOf, YamlSource } from './problems.js';
 
 const slackChannelId = z
   .string()
@@ -206,33 +207,41 @@ export class ConfigError extends KproxyError {
   }
 }
 
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+/**
+ * Every problem of a configuration in one pass: YAML syntax, then the schema and the
+ * cross-references together, each with its line and column.
+ */
+export function parseConfig(text: string, source: string): Config {
+  const yaml = new YamlSource(text);
+  if (yaml.syntaxProblems.length > 0) throw new ConfigError(source, yaml.syntaxProblems.map(formatProblem));
+  const parsed = configSchema.safeParse(yaml.value, { error: inWords });
+  const problems = [...(parsed.success ? [] : problemsOf(parsed.error)), ...crossReferences(yaml.value)]
+    .map((p) => yaml.locate(p))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems.map(formatProblem));
+  return deepFreeze(parsed.data);
 }
 
-export function parseConfig(text: string, source: string): Config {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(source, [
-      `not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-    ]);
-  }
-  const parsed = configSchema.safeParse(doc);
-  if (!parsed.success) throw new ConfigError(source, problemsOf(parsed.error));
-  const names = parsed.data.clusters.map((c) => c.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new ConfigError(source, [`clusters: the name "${dup}" is used twice`]);
-  const unknown = (parsed.data.pagerduty?.services ?? [])
-    .map((s, i) => [i, s.cluster] as const)
-    .filter(([, c]) => !names.includes(c));
-  if (unknown.length > 0)
-    throw new ConfigError(
-      source,
-      unknown.map(([i, c]) => `pagerduty.services.${i}.cluster: no cluster named "${c}"`),
-    );
-  return deepFreeze(parsed.data);
+/** Names used twice and references to clusters that do not exist, read from the raw file. */
+function crossReferences(doc: unknown): Problem[] {
+  const record = (v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  const list = (v: unknown) => (Array.isArray(v) ? v : []);
+  const names = list(record(doc).clusters).map((c) => record(c).name);
+  const problems: Problem[] = [];
+  names.forEach((name, i) => {
+    if (typeof name === 'string' && names.indexOf(name) !== i)
+      problems.push({ path: ['clusters', i, 'name'], message: `the name "${name}" is used twice` });
+  });
+  list(record(record(doc).pagerduty).services).forEach((service, i) => {
+    const cluster = record(service).cluster;
+    if (typeof cluster === 'string' && !names.includes(cluster))
+      problems.push({
+        path: ['pagerduty', 'services', i, 'cluster'],
+        message: `no cluster named "${cluster}" under clusters`,
+      });
+  });
+  return problems;
 }
 
 export async function loadConfig(path: string): Promise<Config> {
@@ -247,8 +256,8 @@ export async function loadConfig(path: string): Promise<Config> {
 
 /** Reads the environment once; secrets stay here and are never logged. */
 export function parseEnv(env: NodeJS.ProcessEnv, mode: 'bot' | 'worker'): Env {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError('environment', problemsOf(parsed.error));
+  const parsed = envSchema.safeParse(env, { error: inWords });
+  if (!parsed.success) throw new ConfigError('environment', problemsOf(parsed.error).map(formatProblem));
   if (mode === 'bot' && !parsed.data.SLACK_SIGNING_SECRET && !parsed.data.SLACK_APP_TOKEN) {
     throw new ConfigError('environment', [
       'SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) must be set',

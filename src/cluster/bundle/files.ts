@@ -7,6 +7,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
+import { inWords, pathInWords } from '../../config/problems.js';
 import { BundleError } from '../../errors.js';
 import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
@@ -42,7 +43,7 @@ export abstract class BundleFiles {
   ): Promise<Collected<z.infer<S>>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
-    const parsed = schema.safeParse(raw.value);
+    const parsed = schema.safeParse(raw.value, { error: inWords });
     if (!parsed.success) throw new BundleError(rel, `is not ${what}: ${firstIssue(parsed.error)}`);
     return collected(parsed.data);
   }
@@ -82,7 +83,7 @@ export abstract class BundleFiles {
         throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
       }
       if (!keep((item ?? {}) as Record<string, unknown>)) continue;
-      const parsed = schema.safeParse(item);
+      const parsed = schema.safeParse(item, { error: inWords });
       if (!parsed.success)
         throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
       out.push(parsed.data);
@@ -174,8 +175,8 @@ export class BundleDir extends BundleFiles {
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
-  const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  return `${where}: ${issue.message}`;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+  return `${pathInWords(issue.path)}: ${issue.message}${more}`;
 }
 
 function describeJson(value: unknown): string {
