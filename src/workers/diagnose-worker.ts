@@ -39,7 +39,7 @@ export interface DiagnoseWorkerDeps {
   readonly poster: SlackPoster;
   readonly logger: Logger;
   /** How a cluster becomes a source; the default reads it live (kubeconfig or EKS). */
-  readonly sourceFor?: (cluster: ClusterConfig) => Promise<ClusterSource>;
+  readonly sourceFor?: (cluster: ClusterConfig, signal?: AbortSignal) => Promise<ClusterSource>;
   readonly workerOptions?: Partial<WorkerOptions>;
   readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
   /** After the report is in the thread (PagerDuty notes). */
@@ -62,8 +62,13 @@ export function eksAccessFor(name: string, eks: NonNullable<ClusterConfig['eks']
   return access;
 }
 
-export async function defaultSourceFor(cluster: ClusterConfig): Promise<ClusterSource> {
-  const common = { clusterName: cluster.name, nodeCaptures: cluster.nodeCaptures };
+/** `signal` cancels the source's API requests (the job's deadline). */
+export async function defaultSourceFor(cluster: ClusterConfig, signal?: AbortSignal): Promise<ClusterSource> {
+  const common = {
+    clusterName: cluster.name,
+    nodeCaptures: cluster.nodeCaptures,
+    ...(signal ? { http: { signal } } : {}),
+  };
   if (cluster.kubeconfig)
     return new LiveSource({
       ...common,
@@ -144,15 +149,19 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     );
   };
 
-  const source = await (deps.sourceFor ?? defaultSourceFor)(cluster);
-  const diagnosis = await withDeadline(
+  // The deadline (or BullMQ cancelling the job) aborts the source's requests too, so the
+  // work stops instead of running on behind a failed job.
+  const seconds = config.worker.timeoutSeconds;
+  const deadline = AbortSignal.any([AbortSignal.timeout(seconds * 1000), ...(signal ? [signal] : [])]);
+  const source = await (deps.sourceFor ?? defaultSourceFor)(cluster, deadline);
+  const diagnosis = await untilAborted(
     diagnoseSource(
       source,
       { target: jobTarget(data.target), clusterWide: !data.target.service },
       { onProgress },
     ),
-    config.worker.timeoutSeconds * 1000,
-    signal,
+    deadline,
+    seconds,
   );
   await postReport(deps, data, jobId, diagnosis);
   await updateParent(redis, poster, data.channel, data.threadTs, 'diag', doneLine(diagnosis));
@@ -309,15 +318,23 @@ export async function releaseRunning(redis: Redis, key: string, jobId: string): 
   await redis.eval(releaseScript, 1, key, jobId);
 }
 
-async function withDeadline<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`took longer than ${ms / 1000}s`)), ms);
-    signal?.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
+/** The work's result, or a rejection as soon as `signal` aborts (saying why). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, seconds: number): Promise<T> {
+  const reason = () =>
+    new Error(
+      (signal.reason as Error | undefined)?.name === 'TimeoutError'
+        ? `took longer than ${seconds}s`
+        : 'cancelled',
+    );
+  if (signal.aborted) throw reason();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(reason());
+    signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([promise, deadline]);
+    return await Promise.race([work, aborted]);
   } finally {
-    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

@@ -32,6 +32,8 @@ export interface KubeHttpOptions {
   readonly concurrency?: number;
   /** Page size of list calls. @defaultValue 500 */
   readonly pageSize?: number;
+  /** Cancels every request of this client (a diagnosis's deadline, a shutdown). */
+  readonly signal?: AbortSignal;
 }
 
 export interface KubeHttpStats {
@@ -45,6 +47,7 @@ export class KubeHttp {
   serverDate: Date | undefined;
   private readonly timeoutMs: number;
   private readonly pageSize: number;
+  private readonly signal: AbortSignal | undefined;
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
   private readonly server: string;
 
@@ -54,6 +57,7 @@ export class KubeHttp {
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.pageSize = options.pageSize ?? 500;
+    this.signal = options.signal;
     this.limit = pLimit(options.concurrency ?? 8);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
@@ -211,7 +215,9 @@ export class KubeHttp {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         headers: merged,
         dispatcher: ctx.getDispatcher(),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.signal
+          ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.signal])
+          : AbortSignal.timeout(this.timeoutMs),
       });
       const text = await response.text();
       this.stats.bytes += text.length;
