@@ -152,6 +152,13 @@ describe('two-person approvals in Slack', () => {
     expect(verification.text).toContain(
       ':warning: Post-fix check: `stale_endpoints` is still the root cause',
     );
+    // One message with the next steps and their buttons, not a second full report.
+    expect(verification.blocks?.map((b) => (b as { type: string }).type)).toEqual([
+      'section',
+      'section',
+      'section',
+      'actions',
+    ]);
     const closed = await waitFor('the closed approval message', () => {
       const text = JSON.stringify(s.slack.messages.find((m) => m.ts === message.ts)?.blocks);
       return text.includes('Done: DELETE Pod') ? text : undefined;

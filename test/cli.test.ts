@@ -43,7 +43,9 @@ describe('kproxy diagnose', () => {
     const r = await cli('diagnose', '--bundle', bundle('stale-endpoints'));
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n')[3]).toMatch(/^ROOT CAUSE {2}stale_endpoints {3}severity HIGH/);
+    expect(r.stdout.split('\n')[3]).toBe(
+      'ROOT CAUSE  Stale kube-proxy rules on 1 node (stale_endpoints)   severity HIGH   verdict decisive',
+    );
     expect(r.stdout).toContain('--to-destination 10.0.3.41:8080');
     expect(r.stdout).not.toContain('\u001b[');
   });

@@ -58,7 +58,7 @@ describe('EKS token', () => {
         'c.yaml',
       ),
     ).toThrow(
-      /clusters\.0\.eks\.region: must be an AWS region[\s\S]*clusters\.0\.eks\.roleArn: must be an IAM role ARN/,
+      /clusters\[0\]\.eks\.region: must be an AWS region[\s\S]*clusters\[0\]\.eks\.roleArn: must be an IAM role ARN/,
     );
   });
 });

@@ -6,6 +6,7 @@
 import type { CheckStatus } from '../checks/types.js';
 import type { Diagnosis, SuggestedAction } from '../engine/diagnosis.js';
 import { byDomain, targetLabel } from './group.js';
+import { actionInWords, causeInWords, runbookInWords, timesInWords } from './words.js';
 
 export const blockKitLimits = {
   blocks: 50,
@@ -26,6 +27,8 @@ export interface BlocksOptions {
   readonly actionRefs?: readonly string[];
   /** Evidence lines shown per finding. */
   readonly evidencePerFinding?: number;
+  /** What to do and the actions only (after a post-fix check's line, not a second full report). */
+  readonly compact?: boolean;
 }
 
 const icons: Record<CheckStatus, string> = {
@@ -51,15 +54,11 @@ const section = (text: string): Block => ({
 });
 
 export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text: string; blocks: Block[] } {
-  const perFinding = options.evidencePerFinding ?? 4;
   const inconclusive = d.verdict === 'inconclusive';
-  const cause = inconclusive
-    ? 'INCONCLUSIVE'
-    : d.rootCause.category === 'none'
-      ? 'no fault found'
-      : d.rootCause.category;
+  const cause = inconclusive ? 'INCONCLUSIVE' : causeInWords(d);
+  // The notification text keeps the category: it is what people search the channel for.
   const text = truncate(
-    `kproxy: ${cause} — ${targetLabel(d.target)} on ${d.cluster} (${d.severity})`,
+    `kproxy: ${cause}${inconclusive ? '' : ` (${d.rootCause.category === 'none' ? 'no fault found' : d.rootCause.category})`} — ${targetLabel(d.target)} on ${d.cluster} (${d.severity})`,
     blockKitLimits.sectionText,
   );
   const blocks: Block[] = [
@@ -75,7 +74,7 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
       },
     },
     section(
-      `*Root cause:* \`${d.rootCause.category}\` · verdict *${d.verdict}*\n${escapeMrkdwn(d.rootCause.detail)}`,
+      `*Root cause:* ${escapeMrkdwn(cause)} (\`${d.rootCause.category}\`) · verdict *${d.verdict}*\n${escapeMrkdwn(timesInWords(d.rootCause.detail))}`,
     ),
     ...(inconclusive && d.missing.length > 0
       ? [
@@ -102,31 +101,58 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
         text: truncate(`*${k}*\n${escapeMrkdwn(v as string)}`, blockKitLimits.fieldText),
       })),
     },
+  ];
+  const todo: Block[] = [
     section(
-      `*What to do now*\n${escapeMrkdwn(d.mitigation.immediate)}\n*Long term*\n${escapeMrkdwn(d.mitigation.longTerm)}`,
+      `*What to do now*\n${escapeMrkdwn(d.mitigation.immediate)}\n*Long term*\n${escapeMrkdwn(d.mitigation.longTerm)}${
+        d.crossReference.length > 0
+          ? `\n_See also: ${escapeMrkdwn(d.crossReference.map(runbookInWords).join('; '))}_`
+          : ''
+      }`,
     ),
     ...(d.mitigation.actions.length > 0 ? actionBlocks(d.mitigation.actions, options.actionRefs) : []),
-    { type: 'divider' },
   ];
+  if (options.compact) return { text, blocks: todo };
+  blocks.push(...todo, { type: 'divider' }, ...evidenceBlocks(d, options.evidencePerFinding ?? 4));
+  return { text, blocks: capBlocks(blocks) };
+}
+
+/**
+ * The findings that need attention with their evidence, passing checks on one line, the
+ * nodes with problems, the recent timeline, and the counts.
+ */
+function evidenceBlocks(d: Diagnosis, perFinding: number): Block[] {
+  const blocks: Block[] = [];
+  const passing: string[] = [];
 
   for (const group of byDomain(d.findings)) {
     if (group.domain === 'timeline') continue;
     const lines: string[] = [];
     for (const f of group.findings) {
-      lines.push(`${icons[f.status]} \`${f.check}\` ${escapeMrkdwn(f.summary)}`);
+      if (f.status === 'pass' || f.status === 'skip') {
+        passing.push(f.check);
+        continue;
+      }
+      lines.push(`${icons[f.status]} \`${f.check}\` ${escapeMrkdwn(timesInWords(f.summary))}`);
       if ((f.status === 'fail' || f.status === 'warn' || f.status === 'unknown') && f.evidence.length > 0) {
         lines.push(
           `\`\`\`${escapeMrkdwn(
             f.evidence
               .slice(0, perFinding)
-              .map((e) => truncate(e, 400))
+              .map((e) => truncate(timesInWords(e), 400))
               .join('\n'),
           )}\`\`\``,
         );
       }
     }
-    blocks.push(section(`*${group.title}*\n${lines.join('\n')}`));
+    if (lines.length > 0) blocks.push(section(`*${group.title}*\n${lines.join('\n')}`));
   }
+  if (passing.length > 0)
+    blocks.push(
+      section(
+        `${icons.pass} ${passing.length} other check(s) pass or do not apply: ${passing.map((c) => `\`${c}\``).join(', ')} _(all of them: \`kproxy diagnose --verbose\`)_`,
+      ),
+    );
 
   const problemNodes = d.nodes.filter((n) => n.status === 'fail' || n.status === 'warn');
   if (problemNodes.length > 0) {
@@ -150,7 +176,7 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
         `*Timeline* (last ${Math.min(8, timeline.evidence.length)})\n\`\`\`${escapeMrkdwn(
           timeline.evidence
             .slice(-8)
-            .map((e) => truncate(e, 300))
+            .map((e) => truncate(timesInWords(e), 300))
             .join('\n'),
         )}\`\`\``,
       ),
@@ -170,16 +196,16 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
       },
     ],
   });
-  return { text, blocks: capBlocks(blocks) };
+  return blocks;
 }
 
 function actionBlocks(actions: readonly SuggestedAction[], refs: readonly string[] | undefined): Block[] {
-  const label = (a: SuggestedAction) =>
-    truncate(`${a.id}${a.node ? ` ${a.node.split('.')[0]}` : ''} (${a.safety})`, blockKitLimits.buttonText);
+  // A person's words on the button; the action id travels in the value (its reference).
+  const label = (a: SuggestedAction) => truncate(actionInWords(a), blockKitLimits.buttonText);
   if (!refs || refs.length !== actions.length) {
     return [
       section(
-        `*Actions* (run only after a second person approves)\n${actions.map((a) => `• \`${a.id}\` ${a.safety}${a.node ? ` on ${escapeMrkdwn(a.node)}` : ''} — ${escapeMrkdwn(a.when)}${a.blockedBy ? ` (refused: ${escapeMrkdwn(a.blockedBy)})` : ''}`).join('\n')}`,
+        `*Actions* (run only after a second person approves)\n${actions.map((a) => `• ${escapeMrkdwn(actionInWords(a))} (${a.safety}, \`${a.id}\`) — ${escapeMrkdwn(a.when)}${a.blockedBy ? ` (refused: ${escapeMrkdwn(a.blockedBy)})` : ''}`).join('\n')}`,
       ),
     ];
   }
@@ -187,9 +213,10 @@ function actionBlocks(actions: readonly SuggestedAction[], refs: readonly string
     section(
       [
         "*Actions* (each needs a second person's approval)",
-        ...actions
-          .filter((a) => a.blockedBy)
-          .map((a) => `\`${a.id}\` is refused for now: ${escapeMrkdwn(a.blockedBy ?? '')}`),
+        ...actions.map(
+          (a, i) =>
+            `${i + 1}. ${escapeMrkdwn(actionInWords(a))} (${a.safety}) — ${escapeMrkdwn(a.when)}${a.blockedBy ? `\n    \`${a.id}\` is refused for now: ${escapeMrkdwn(a.blockedBy)}` : ''}`,
+        ),
       ].join('\n'),
     ),
     {

@@ -1,11 +1,12 @@
 /** `--format text`: a report for a terminal at 3 a.m. — cause first, evidence under it. */
-import type { CheckStatus } from '../checks/types.js';
+import type { CheckStatus, Finding } from '../checks/types.js';
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { byDomain, targetLabel } from './group.js';
+import { actionInWords, causeInWords, runbookInWords, timesInWords } from './words.js';
 
 export interface TextOptions {
   readonly color?: boolean;
-  /** Show evidence of passing checks too. */
+  /** Every check and its evidence, passing ones and old timeline lines too. */
   readonly verbose?: boolean;
 }
 
@@ -38,10 +39,10 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
     d.verdict === 'inconclusive'
       ? c.magenta('INCONCLUSIVE — the data that decides is missing')
       : d.rootCause.category === 'none'
-        ? c.green('none — no fault found')
-        : c.red(d.rootCause.category);
+        ? c.green(causeInWords(d))
+        : `${c.red(causeInWords(d))} ${c.dim(`(${d.rootCause.category})`)}`;
   out.push(`${c.bold('ROOT CAUSE')}  ${cause}   severity ${c.bold(d.severity)}   verdict ${d.verdict}`);
-  out.push(`  ${d.rootCause.detail}`);
+  out.push(`  ${timesInWords(d.rootCause.detail)}`);
   if (d.rootCause.nodes.length > 0) out.push(`  nodes: ${d.rootCause.nodes.join(', ')}`);
   out.push(`  kube-proxy: mode ${d.kubeProxy.mode}, version ${d.kubeProxy.version ?? 'unknown'}`);
   if (d.stoppedAfter)
@@ -50,26 +51,13 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
     out.push('', c.bold('TO DECIDE, COLLECT'));
     for (const m of d.missing) out.push(`  ${m.check}: ${m.what}`, c.dim(`      → ${m.how}`));
   }
+  // What to do comes right after the cause: the evidence is for those who want to check.
+  out.push('', ...whatToDo(d, c));
   if (d.ranking.length > 1) {
     out.push('', c.bold('RANKING'));
     for (const r of d.ranking) out.push(`  ${r.score.toFixed(2)}  ${r.category.padEnd(17)} ${r.detail}`);
   }
-  out.push('', c.bold('FINDINGS'));
-  for (const group of byDomain(d.findings)) {
-    out.push(`  ${c.bold(group.title)}`);
-    for (const f of group.findings) {
-      out.push(
-        `    ${tint(f.status, `${marks[f.status]} ${f.status.padEnd(7)}`)} ${f.check.padEnd(23)} ${f.summary}`,
-      );
-      const showEvidence =
-        f.status === 'fail' ||
-        f.status === 'warn' ||
-        f.status === 'unknown' ||
-        f.status === 'info' ||
-        options.verbose;
-      if (showEvidence) for (const e of f.evidence) out.push(c.dim(`        ${e}`));
-    }
-  }
+  out.push('', c.bold('FINDINGS'), ...findings(d, options.verbose ?? false, c, tint));
   const problemNodes = d.nodes.filter(
     (n) => n.status === 'fail' || n.status === 'warn' || n.status === 'unknown',
   );
@@ -78,24 +66,68 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
     for (const n of problemNodes.slice(0, 20)) {
       out.push(`  ${tint(n.status, marks[n.status])} ${n.node}`);
       for (const check of n.checks.filter((x) => x.status !== 'pass'))
-        out.push(`      ${check.check}: ${check.status} — ${check.summary}`);
+        out.push(`      ${check.check}: ${check.status} — ${timesInWords(check.summary)}`);
     }
     if (problemNodes.length > 20) out.push(c.dim(`  … and ${problemNodes.length - 20} more nodes`));
   }
-  out.push('', c.bold('WHAT TO DO'));
+  return `${out.join('\n')}\n`;
+}
+
+function whatToDo(d: Diagnosis, c: Palette): string[] {
+  const out = [c.bold('WHAT TO DO')];
   out.push(`  Now:       ${d.mitigation.immediate}`);
   out.push(`  Long term: ${d.mitigation.longTerm}`);
   if (d.mitigation.actions.length > 0) {
     out.push('  Actions kproxy can run after a second person approves:');
     for (const [i, a] of d.mitigation.actions.entries()) {
       out.push(
-        `    ${i + 1}. ${a.id} [${a.safety}]${a.node ? ` ${a.node}` : ''} — ${a.when}${a.blockedBy ? ` (refused: ${a.blockedBy})` : ''}`,
+        `    ${i + 1}. ${actionInWords(a)} [${a.safety}, ${a.id}] — ${a.when}${a.blockedBy ? ` (refused: ${a.blockedBy})` : ''}`,
       );
     }
   }
-  if (d.crossReference.length > 0) out.push(c.dim(`  See also: ${d.crossReference.join('; ')}`));
-  return `${out.join('\n')}\n`;
+  if (d.crossReference.length > 0)
+    out.push(c.dim(`  See also: ${d.crossReference.map(runbookInWords).join('; ')}`));
+  return out;
 }
+
+/**
+ * Every check with --verbose; otherwise what needs attention (and the timeline) in full,
+ * and the passing and skipped checks on one line each.
+ */
+function findings(
+  d: Diagnosis,
+  verbose: boolean,
+  c: Palette,
+  tint: (s: CheckStatus, text: string) => string,
+): string[] {
+  const out: string[] = [];
+  const quiet = (f: Finding) => !verbose && (f.status === 'pass' || f.status === 'skip');
+  for (const group of byDomain(d.findings)) {
+    const shown = group.findings.filter((f) => !quiet(f));
+    if (shown.length === 0) continue;
+    out.push(`  ${c.bold(group.title)}`);
+    for (const f of shown) {
+      out.push(
+        `    ${tint(f.status, `${marks[f.status]} ${f.status.padEnd(7)}`)} ${f.check.padEnd(23)} ${timesInWords(f.summary)}`,
+      );
+      // The timeline check itself leaves out start-up lines from long before the incident.
+      if (f.status !== 'pass' || verbose)
+        for (const e of f.evidence) out.push(c.dim(`        ${timesInWords(e)}`));
+    }
+  }
+  for (const status of ['pass', 'skip'] as const) {
+    const quietOnes = byDomain(d.findings)
+      .flatMap((g) => g.findings)
+      .filter((f) => f.status === status && quiet(f));
+    if (quietOnes.length > 0)
+      out.push(
+        `  ${tint(status, marks[status])} ${quietOnes.length} check(s) ${status === 'pass' ? 'pass' : 'skipped'}: ${quietOnes.map((f) => f.check).join(', ')} ${c.dim('(--verbose shows them)')}`,
+      );
+  }
+  return out;
+}
+
+type Palette = ReturnType<typeof palette>;
 
 function palette(enabled: boolean) {
   const wrap = (code: string) => (s: string) => (enabled ? `\u001b[${code}m${s}\u001b[0m` : s);

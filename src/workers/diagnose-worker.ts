@@ -163,10 +163,17 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     deadline,
     seconds,
   );
-  await postReport(deps, data, jobId, diagnosis);
+  // A post-fix check answers in one message (and the next actions, if the fault remains),
+  // not with a second full report.
+  await postReport(
+    deps,
+    data,
+    jobId,
+    diagnosis,
+    data.verifies ? verificationLine(data, diagnosis) : undefined,
+  );
   await updateParent(redis, poster, data.channel, data.threadTs, 'diag', doneLine(diagnosis));
   await deps.afterReport?.(data, diagnosis);
-  if (data.verifies) await tellVerification(deps, data, diagnosis);
   await releaseRunning(redis, data.runningKey, jobId);
   return diagnosis.rootCause.category;
 }
@@ -193,11 +200,18 @@ async function postReport(
   data: DiagnoseJob,
   jobId: string,
   diagnosis: Diagnosis,
+  verification?: string,
 ): Promise<void> {
   const eks = Boolean(deps.config.clusters.find((c) => c.name === data.cluster)?.eks);
   const d = withClusterPreconditions(diagnosis, eks);
-  const refs = await storeActionRefs(deps.redis, jobId, data, d);
-  const { text, blocks } = renderBlocks(d, { actionRefs: refs });
+  // Cleared, or not decidable: either way there is no next action to offer.
+  const cleared = d.rootCause.category === 'none' || d.verdict === 'inconclusive';
+  const refs = verification && cleared ? [] : await storeActionRefs(deps.redis, jobId, data, d);
+  const rendered = renderBlocks(d, { actionRefs: refs, compact: verification !== undefined });
+  const text = verification ?? rendered.text;
+  const blocks = verification
+    ? [{ type: 'section', text: { type: 'mrkdwn', text: verification } }, ...(cleared ? [] : rendered.blocks)]
+    : rendered.blocks;
   const metadata = {
     event_type: 'kproxy_diagnosis',
     event_payload: {
@@ -223,15 +237,13 @@ async function postReport(
 }
 
 /** The runbooks' post-fix verification: did the approved action clear the root cause? */
-async function tellVerification(deps: DiagnoseWorkerDeps, data: DiagnoseJob, d: Diagnosis): Promise<void> {
+function verificationLine(data: DiagnoseJob, d: Diagnosis): string {
   const before = data.verifies?.category ?? '';
-  const text =
-    d.verdict === 'inconclusive'
-      ? `:grey_question: Post-fix check: inconclusive, \`${before}\` could not be verified — ${d.rootCause.detail}`
-      : d.rootCause.category === 'none' || d.rootCause.category !== before
-        ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
-        : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
-  await deps.poster.post(data.channel, { text, threadTs: data.threadTs });
+  return d.verdict === 'inconclusive'
+    ? `:grey_question: Post-fix check: inconclusive, \`${before}\` could not be verified — ${d.rootCause.detail}`
+    : d.rootCause.category === 'none' || d.rootCause.category !== before
+      ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
+      : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
 }
 
 /**
@@ -269,7 +281,8 @@ async function storeActionRefs(
   const cluster = data.cluster;
   const refs: string[] = [];
   for (const action of d.mitigation.actions) {
-    const ref = randomUUID();
+    // The action id leads the opaque reference: the button says it in words, its value by id.
+    const ref = `${action.id}.${randomUUID()}`;
     await redis.set(
       keys.actionRef(ref),
       JSON.stringify({

@@ -201,8 +201,9 @@ export function controlsOf(s: Stack, message: StoredMessage) {
     | undefined;
   const elements = block?.elements ?? [];
   return {
-    /** The value of the first button whose label starts with `prefix`. */
-    button: (prefix = '') => elements.find((b) => b.text.text.startsWith(prefix))?.value as string,
+    /** The value of the first button whose value (the action id leads it) or label starts with `prefix`. */
+    button: (prefix = '') =>
+      elements.find((b) => b.value.startsWith(prefix) || b.text.text.startsWith(prefix))?.value as string,
     click: (user: string, actionId: string, value: string, messageTs = message.ts) =>
       postAction(s.botUrl, {
         user,
