@@ -317,8 +317,12 @@ describe('two-person approvals in Slack', () => {
     const trail = JSON.parse(
       (await postCommand(ctx.s.botUrl, 'audit 5', { user: approvers[3] as string })).body,
     ) as { text: string };
-    expect(trail.text).toMatch(/`done` .* by <@worker-/);
+    // Workers as workers, people as people; the approving vote once, as `approved`.
+    expect(trail.text).toMatch(/`done` .* by kproxy worker `worker-[0-9a-f]+`/);
+    expect(trail.text).not.toContain('<@worker-');
     expect(trail.text).toMatch(/`approved` .* by <@U0APPR0000>/);
+    expect(trail.text).not.toMatch(/`approval` .* by <@U0APPR0000>/);
+    expect(trail.text).toMatch(/<!date\^\d+\^\{date_short\} \{time\}\|20\d\d-/);
     expect(trail.text).toMatch(
       /`requested` .* by <@U0APPR0005> — delete-kube-proxy-pod YELLOW on prod-east\/ip-10-0-2-45\.ec2\.internal/,
     );

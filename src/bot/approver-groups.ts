@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import { ApprovalStore } from '../approvals/store.js';
 import type { Config } from '../config/config.js';
+import { auditLines } from '../report/audit.js';
 
 export type GroupsClient = {
   usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
@@ -54,13 +55,6 @@ export async function auditText(config: Config, redis: Redis, user: string, coun
   if (!listed && !inGroup) return ':no_entry: The audit trail is shown to approvers only.';
   const entries = await new ApprovalStore(redis).recentAudit(count);
   if (entries.length === 0) return 'No approval events yet.';
-  return [
-    `*Last ${entries.length} approval events*`,
-    ...entries.map(
-      (e) =>
-        `${new Date(e.at).toISOString()} \`${e.type}\` ${e.approval.slice(0, 8)} by <@${e.by}>${e.detail ? ` — ${e.detail}` : ''}`,
-    ),
-  ]
-    .join('\n')
-    .slice(0, 3000);
+  const lines = auditLines(entries);
+  return [`*Last ${lines.length} approval events*`, ...lines].join('\n').slice(0, 3000);
 }
