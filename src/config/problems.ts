@@ -99,13 +99,26 @@ export class YamlSource {
   private readonly root: unknown;
 
   constructor(text: string) {
-    const doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
-    this.root = doc.contents;
-    this.syntaxProblems = doc.errors.map((e) => {
-      const pos = this.lines.linePos(e.pos[0]);
-      return { message: `not valid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
-    });
-    this.value = this.syntaxProblems.length > 0 ? undefined : doc.toJS();
+    let root: unknown;
+    let value: unknown;
+    let problems: Problem[];
+    try {
+      const doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
+      root = doc.contents;
+      problems = doc.errors.map((e) => {
+        const pos = this.lines.linePos(e.pos[0]);
+        return { message: `not valid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
+      });
+      value = problems.length > 0 ? undefined : doc.toJS();
+    } catch (error) {
+      // Not text at all, or a parser limit (alias expansion): one problem, never an exception.
+      problems = [
+        { message: `not valid YAML: ${String((error as Error)?.message ?? error).split('\n')[0]}` },
+      ];
+    }
+    this.root = root;
+    this.value = value;
+    this.syntaxProblems = problems;
   }
 
   /** The problem with the line and column of its key (or of the closest enclosing one). */
