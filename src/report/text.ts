@@ -39,7 +39,7 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
     d.verdict === 'inconclusive'
       ? c.magenta('INCONCLUSIVE — the data that decides is missing')
       : d.rootCause.category === 'none'
-        ? c.green(causeInWords(d))
+        ? c.green('none — no fault found')
         : `${c.red(causeInWords(d))} ${c.dim(`(${d.rootCause.category})`)}`;
   out.push(`${c.bold('ROOT CAUSE')}  ${cause}   severity ${c.bold(d.severity)}   verdict ${d.verdict}`);
   out.push(`  ${timesInWords(d.rootCause.detail)}`);
