@@ -235,6 +235,10 @@ describe('kproxy diagnose --context, collect and serve-bundle', () => {
       ['diagnose', '--kubeconfig', '/no/such/kubeconfig'],
       /^kproxy: cannot load kubeconfig \/no\/such\/kubeconfig/,
     ],
+    [
+      ['diagnose', '--context', 'c', '--proxy-via', 'kubelet'],
+      /^kproxy: --proxy-via "kubelet": expected one of nodes, pods/,
+    ],
   ])('refuses %j with exit 2', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

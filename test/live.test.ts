@@ -15,6 +15,7 @@ import { diagnoseSource } from '../src/engine/engine.js';
 import type { Fault } from '../src/testserver/bundle-api-server.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { type Served, serve } from './helpers/live.js';
+import { deployGrants } from './helpers/rbac.js';
 
 const n2 = 'ip-10-0-2-45.ec2.internal';
 const webApi = { target: { namespace: 'app', service: 'web-api', node: n2 } };
@@ -26,8 +27,18 @@ afterEach(async () => {
   for (const d of temp.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
+/** Every role deploy/base defines for the worker's reads and captures (debug-pod included). */
+const deployRoles = deployGrants(
+  'kproxy-reader',
+  'kproxy-reader-kube-system',
+  'kproxy-reader-nodes-proxy',
+  'kproxy-node-capture-exec',
+  'kproxy-node-capture-debug-pod',
+);
+
 async function served(name: string, faults: Fault[] = []): Promise<Served> {
-  const s = await serve(path.join(bundlesDir, name), { faults });
+  // Authorized with deploy/base's roles, as the real API server would: a missing verb fails here.
+  const s = await serve(path.join(bundlesDir, name), { faults, rbac: deployRoles });
   running.push(s);
   return s;
 }
@@ -62,6 +73,7 @@ describe('live diagnosis through the test API server', () => {
     expect(statuses(live)).toEqual(statuses(bundle));
     expect(live.observedAt).toBe(bundle.observedAt);
     expect(s.server.liveDebugPods).toEqual([]);
+    expect(s.server.requests.filter((r) => r.rbacDenied).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
   it('reads only what the target needs: no cluster-wide lists of nodes or pods', async () => {
@@ -106,8 +118,8 @@ describe('live diagnosis through the test API server', () => {
     expect(s.server.liveDebugPods).toEqual([]);
     expect(s.server.count(/^EXEC /)).toBe(0);
     expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toEqual([
-      'iptables-save',
-      'ip6tables-save',
+      'nsenter -t 1 -m -n iptables-save',
+      'nsenter -t 1 -m -n ip6tables-save',
       'ipvsadm -Ln',
       'nft list ruleset',
       'conntrack -S',
@@ -175,7 +187,10 @@ describe('RBAC gaps, timeouts and dropped connections', () => {
     });
     const dataplane = finding(live, 'dataplane.rules');
     expect(dataplane?.status).toBe('unknown');
-    expect(dataplane?.nodes?.[n2]?.summary).toContain('forbidden: create pods/exec in kube-system');
+    // The injected 403 is the RBAC denial of the upgrade GET, so the hint names `get`.
+    expect(dataplane?.nodes?.[n2]?.summary).toContain(
+      'forbidden: get pods/exec in kube-system (RBAC: grant "get" on pods/exec)',
+    );
   });
 
   it('a failing debug pod exec still deletes the pod', async () => {

@@ -10,13 +10,14 @@ import {
   type EksAddonWrite,
   type ExecutionContext,
   type KubeWrite,
-  kubeSystem,
   type Plan,
   refused,
 } from './plan.js';
+import { planDrain } from './plans/drain.js';
 import { planAddonUpdate } from './plans/eks-addon.js';
 import { planDeletePod, planRestart, planSwitchToIpvs } from './plans/kube-proxy.js';
-import { planCordon, planDrain } from './plans/nodes.js';
+import { planCordon } from './plans/nodes.js';
+import { waitForPodsGone, waitForRollout } from './waits.js';
 
 export type { ActionTarget, ExecutionContext, Plan } from './plan.js';
 
@@ -25,6 +26,15 @@ export async function planAction(
   target: ActionTarget,
   now: () => Date = () => new Date(),
 ): Promise<Fetched<Plan>> {
+  const plan = await planFor(ctx, target, now);
+  return plan.ok && target.node ? { ok: true, value: { ...plan.value, node: target.node } } : plan;
+}
+
+function planFor(
+  ctx: ExecutionContext,
+  target: ActionTarget,
+  now: () => Date,
+): Promise<Fetched<Plan>> | Fetched<Plan> {
   if (target.blockedBy) return refused(target.blockedBy);
   const { http } = ctx;
   switch (target.action) {
@@ -35,7 +45,9 @@ export async function planAction(
     case 'cordon-node':
       return target.node ? planCordon(http, target.node) : refused('cordon-node needs a node');
     case 'drain-node':
-      return target.node ? planDrain(http, target.node) : refused('drain-node needs a node');
+      return target.node
+        ? planDrain(http, target.node, { acceptEmptyDirDataLoss: target.acceptEmptyDirDataLoss ?? false })
+        : refused('drain-node needs a node');
     case 'update-kube-proxy-addon':
       return planAddonUpdate(ctx);
     case 'switch-kube-proxy-mode-ipvs':
@@ -53,8 +65,13 @@ export interface ExecuteOptions {
   /** How often an eviction refused by a PodDisruptionBudget (429) is tried again. */
   readonly evictionRetries?: number;
   readonly evictionRetryDelayMs?: number;
-  /** The bound on waiting for a DaemonSet rollout or an EKS add-on update. @defaultValue 300_000 */
+  /**
+   * The bound on waiting for a DaemonSet rollout (default: scaled with the node count), an
+   * EKS add-on update (600_000) or evicted pods to be gone (300_000).
+   */
   readonly settleTimeoutMs?: number;
+  /** A rollout with no progress for this long is reported as blocked. @defaultValue 300_000 */
+  readonly stallTimeoutMs?: number;
   readonly pollIntervalMs?: number;
   /** Makes a retried EKS call the same call (the approval id). */
   readonly idempotencyKey?: string;
@@ -98,6 +115,11 @@ export async function executePlan(
       await sleep(delayMs);
       res = await sendWrite(ctx.http, write, headers);
     }
+    // A pod already gone is evicted (drain.go evictPods: NotFound counts as done).
+    if (!res.ok && isEviction && res.status === 404) {
+      done.push(`${write.describe}: already gone`);
+      continue;
+    }
     if (!res.ok && isEviction && res.status === 429) {
       blocked.push(`${write.describe}: still refused by a PodDisruptionBudget after ${retries + 1} tries`);
       continue;
@@ -106,8 +128,13 @@ export async function executePlan(
     done.push(write.describe);
   }
   if (blocked.length > 0) return { ok: false, done, error: blocked.join('; ') };
+  if (plan.waitsForEvictions && plan.waitsForEvictions.length > 0) {
+    const gone = await waitForPodsGone(ctx.http, plan.waitsForEvictions, options);
+    if (!gone.ok) return { ok: false, done, error: gone.reason };
+    done.push(gone.value);
+  }
   if (plan.waitsForRollout) {
-    const rollout = await waitForRollout(ctx.http, options);
+    const rollout = await waitForRollout(ctx.http, options, plan.node);
     if (!rollout.ok) return { ok: false, done, error: rollout.reason };
     done.push(rollout.value);
   }
@@ -158,51 +185,6 @@ async function updateAddon(
         `EKS update ${started.value.updateId} still ${state.value.status} after the wait bound; follow it with aws eks describe-update`,
       );
     await sleep(options.pollIntervalMs ?? 10_000);
-  }
-}
-
-interface DaemonSetStatus {
-  metadata?: { generation?: number };
-  status?: {
-    observedGeneration?: number;
-    desiredNumberScheduled?: number;
-    updatedNumberScheduled?: number;
-    numberAvailable?: number;
-  };
-}
-
-/** `kubectl rollout status ds/kube-proxy`: every pod updated and available, bounded. */
-async function waitForRollout(http: KubeHttp, options: ExecuteOptions): Promise<Fetched<string>> {
-  const path = `/apis/apps/v1/namespaces/${kubeSystem}/daemonsets/kube-proxy`;
-  const started = Date.now();
-  const deadline = started + (options.settleTimeoutMs ?? 300_000);
-  for (;;) {
-    const ds = await http.getJson<DaemonSetStatus>(
-      path,
-      {},
-      {
-        verb: 'get',
-        resource: 'daemonsets.apps',
-        namespace: kubeSystem,
-      },
-    );
-    if (!ds.ok) return refused(`could not follow the rollout: ${ds.reason}`);
-    const s = ds.value.status ?? {};
-    const desired = s.desiredNumberScheduled ?? 0;
-    const updated = s.updatedNumberScheduled ?? 0;
-    const available = s.numberAvailable ?? 0;
-    const observed = (s.observedGeneration ?? 0) >= (ds.value.metadata?.generation ?? 0);
-    const progress = `${updated}/${desired} kube-proxy pods updated, ${available}/${desired} available`;
-    if (observed && updated >= desired && available >= desired)
-      return {
-        ok: true,
-        value: `rollout complete: ${progress} (${Math.round((Date.now() - started) / 1000)} s)`,
-      };
-    if (Date.now() > deadline)
-      return refused(
-        `rollout not complete within the wait bound: ${progress}; check kubectl -n kube-system rollout status ds/kube-proxy`,
-      );
-    await sleep(options.pollIntervalMs ?? 5000);
   }
 }
 

@@ -14,6 +14,8 @@ export interface ActionTarget {
    * with this reason.
    */
   readonly blockedBy?: string | undefined;
+  /** drain-node: the approver accepted that emptyDir data of evicted pods is lost. */
+  readonly acceptEmptyDirDataLoss?: boolean | undefined;
 }
 
 /** A write to the Kubernetes API. */
@@ -41,6 +43,10 @@ export interface Plan {
   readonly writes: readonly PlannedWrite[];
   /** After every write succeeded: wait (bounded) for the kube-proxy DaemonSet rollout. */
   readonly waitsForRollout?: boolean;
+  /** After the evictions: wait (bounded) until these pods are gone (`kubectl drain`'s waitForDelete). */
+  readonly waitsForEvictions?: readonly { namespace: string; name: string; uid?: string | undefined }[];
+  /** The node the diagnosis pointed at: a rollout wait says when it is blocked there. */
+  readonly node?: string | undefined;
 }
 
 export interface AddonUpdate {

@@ -1,5 +1,6 @@
 /** A live cluster from the shared options (diagnose --context, collect): checked, then connected. */
 import { KubeConfig } from '@kubernetes/client-node';
+import { type ProxyVia, proxyViaModes } from '../cluster/live/kube-proxy-endpoints.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import { type NodeCaptureMode, nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { UsageError } from '../errors.js';
@@ -10,6 +11,7 @@ export interface LiveOptionValues {
   kubeconfig?: string | undefined;
   nodeCaptures?: string | undefined;
   debugImage?: string | undefined;
+  proxyVia?: string | undefined;
   debugNamespace?: string | undefined;
   requestTimeout?: string | undefined;
 }
@@ -20,6 +22,9 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
     throw new UsageError(
       `--node-captures "${values.nodeCaptures}": expected one of ${nodeCaptureModes.join(', ')}`,
     );
+  const proxyVia = (values.proxyVia ?? 'nodes') as ProxyVia;
+  if (!proxyViaModes.includes(proxyVia))
+    throw new UsageError(`--proxy-via "${values.proxyVia}": expected one of ${proxyViaModes.join(', ')}`);
   const timeout = values.requestTimeout === undefined ? 10 : Number(values.requestTimeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300)
     throw new UsageError(`--request-timeout "${values.requestTimeout}": expected seconds between 1 and 300`);
@@ -44,6 +49,7 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
     kubeConfig: kc,
     clusterName: context,
     nodeCaptures: mode,
+    proxyVia,
     debugPod: {
       ...(values.debugImage ? { image: values.debugImage } : {}),
       ...(values.debugNamespace ? { namespace: values.debugNamespace } : {}),

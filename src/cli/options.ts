@@ -24,7 +24,14 @@ export function addLiveOptions(c: Command): Command {
       '--node-captures <mode>',
       "off | exec (default: iptables-save/nft in the node's kube-proxy pod) | debug-pod (a short-lived privileged pod on the node runs every capture)",
     )
-    .option('--debug-image <image>', 'image of the capture pod (default: nicolaka/netshoot)')
+    .option(
+      '--debug-image <image>',
+      'image of the capture pod (default: docker.io/nicolaka/netshoot:v0.13 pinned by digest)',
+    )
+    .option(
+      '--proxy-via <via>',
+      "nodes (default: kube-proxy's healthz/metrics via nodes/proxy) | pods (via pods/proxy on the kube-proxy pods: no nodes/proxy needed)",
+    )
     .option('--debug-namespace <ns>', 'namespace of the capture pod (default: kube-system)')
     .option('--request-timeout <seconds>', 'seconds per API request (default: 10)');
 }

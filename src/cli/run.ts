@@ -79,7 +79,7 @@ function program(io: MainIO, exit: (code: number) => void): Command {
     .command('serve-bundle')
     .summary('serve a bundle as a Kubernetes API on loopback (demos, tests)')
     .description(
-      'Serves the bundle as a read-only Kubernetes API on 127.0.0.1 (what the bundle did not collect answers 403) and writes a kubeconfig for it (context "bundle"). Then: kproxy diagnose --kubeconfig FILE --context bundle --node-captures debug-pod',
+      'Serves the bundle as a read-only Kubernetes API on 127.0.0.1 (what the bundle did not collect answers 403) and writes a kubeconfig for it (context "bundle"). Then: kproxy diagnose --kubeconfig FILE --context bundle --node-captures debug-pod, or KUBECONFIG=FILE kubectl get pods -A (also -l, --field-selector, --chunk-size, logs, exec)',
     )
     .argument('<dir>', 'the bundle directory')
     .option('--port <port>', 'port (default: a free one)')

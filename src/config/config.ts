@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { proxyViaModes } from '../cluster/live/kube-proxy-endpoints.js';
 import { nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { KproxyError } from '../errors.js';
 import { formatProblem, inWords, type Problem, problemsOf, YamlSource } from './problems.js';
@@ -68,6 +69,10 @@ const clusterSchema = z
       .optional(),
     channels: z.array(slackChannelId).min(1),
     nodeCaptures: z.enum(nodeCaptureModes).default('exec'),
+    /** kube-proxy's healthz and metrics through `nodes/proxy` or (narrower RBAC) `pods/proxy`. */
+    proxyVia: z.enum(proxyViaModes).default('nodes'),
+    /** Registry of the debug pod's image (a mirror, for air-gapped clusters). */
+    debugImageRegistry: z.string().min(1).optional(),
     /** Overrides the top-level approval policy for this cluster. */
     approvals: approvalsSchema.optional(),
   })

@@ -11,6 +11,7 @@ import { type ConnectionOptions, type Job, UnrecoverableError, Worker, type Work
 import type { Redis } from 'ioredis';
 import { EksAccess } from '../cluster/eks/eks-access.js';
 import { LiveSource } from '../cluster/live/live-source.js';
+import { debugImageFrom } from '../cluster/live/node-captures.js';
 import type { ClusterSource } from '../cluster/source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import type { Diagnosis } from '../engine/diagnosis.js';
@@ -67,6 +68,10 @@ export async function defaultSourceFor(cluster: ClusterConfig, signal?: AbortSig
   const common = {
     clusterName: cluster.name,
     nodeCaptures: cluster.nodeCaptures,
+    proxyVia: cluster.proxyVia,
+    ...(cluster.debugImageRegistry
+      ? { debugPod: { image: debugImageFrom(cluster.debugImageRegistry) } }
+      : {}),
     ...(signal ? { http: { signal } } : {}),
   };
   if (cluster.kubeconfig)
@@ -82,8 +87,13 @@ export async function defaultSourceFor(cluster: ClusterConfig, signal?: AbortSig
   }
   if (!cluster.eks) throw new Error(`cluster ${cluster.name} has neither kubeconfig, eks nor inCluster`);
   const access = eksAccessFor(cluster.name, cluster.eks);
-  // The token rotates: a fresh KubeConfig per job (DescribeCluster is cached).
-  return new LiveSource({ ...common, kubeConfig: await access.kubeConfig(cluster.name), provider: access });
+  // The token rotates: each request takes a current one (an action can outlast a token's 15 minutes).
+  return new LiveSource({
+    ...common,
+    kubeConfig: await access.kubeConfig(cluster.name),
+    provider: access,
+    http: { ...(signal ? { signal } : {}), bearerToken: () => access.token() },
+  });
 }
 
 export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {

@@ -1,6 +1,7 @@
 /**
  * Access to an EKS cluster: endpoint and CA from DescribeCluster, a bearer token from a
- * presigned STS request (cached, refreshed well before its 15-minute validity ends), and
+ * presigned STS request (cached 10 minutes, so a token taken for a request has at least 5 of
+ * its 15 minutes left; KubeHttp asks for it per request, since an action can outlast it), and
  * the add-on descriptions (kube-proxy, vpc-cni, coredns) the version-skew check reads.
  */
 import {
@@ -37,7 +38,7 @@ const tokenLifetimeMs = 10 * 60 * 1000;
 export class EksAccess implements EksAddonApi {
   private readonly eks: EKSClient;
   private readonly credentials: AwsCredentialIdentityProvider;
-  private token: { value: string; expires: number } | undefined;
+  private cachedToken: { value: string; expires: number } | undefined;
   private cluster: { endpoint: string; caData: string; raw: unknown } | undefined;
 
   constructor(
@@ -233,14 +234,20 @@ export class EksAccess implements EksAddonApi {
     return this.cluster;
   }
 
+  /** A token valid now (for KubeHttp's `bearerToken`, per request). */
+  token(): Promise<string> {
+    return this.currentToken();
+  }
+
   private async currentToken(): Promise<string> {
-    if (this.token && this.token.expires > this.now()) return this.token.value;
+    if (this.cachedToken && this.cachedToken.expires > this.now()) return this.cachedToken.value;
     const value = await eksToken({
       clusterName: this.config.name,
       region: this.config.region,
       credentials: this.credentials,
+      signingDate: new Date(this.now()),
     });
-    this.token = { value, expires: this.now() + tokenLifetimeMs };
+    this.cachedToken = { value, expires: this.now() + tokenLifetimeMs };
     return value;
   }
 }

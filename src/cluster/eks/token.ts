@@ -13,7 +13,7 @@ export interface TokenRequest {
   readonly clusterName: string;
   readonly region: string;
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /** For deterministic tests. */
+  /** The signing time (X-Amz-Date): the caller's clock. @defaultValue now */
   readonly signingDate?: Date;
 }
 

@@ -1,17 +1,27 @@
 /**
  * The narrow read port to a Kubernetes API server: raw JSON and text GETs, paginated
- * lists, and pod exec, authenticated by @kubernetes/client-node from a kubeconfig.
+ * lists, writes and pod exec, authenticated from a kubeconfig by @kubernetes/client-node.
  * Raw JSON (not the generated model classes) so live objects are exactly what
  * `kubectl get -o json` and a bundle hold, and validate with the same schemas.
  *
  * Every request has a timeout and runs under a concurrency bound; failures become a
- * reason a human can act on (`forbidden: list pods in kube-system (RBAC)`), never an
+ * reason a human can act on (`forbidden: list pods in kube-system (RBAC: …)`), never an
  * exception that ends the diagnosis.
+ *
+ * Requests go through undici's `request` on one keep-alive Agent per cluster (see
+ * cluster-agent.ts), not `fetch`: client-node's `applySecurityAuthentication` builds a new
+ * dispatcher (a new TLS handshake) per call, and fetch's Headers fold a repeated header
+ * into one comma-joined line, while the API server reads each `Impersonate-Group` line as
+ * one group (apiserver endpoints/filters/impersonation.go reads `req.Header[…]` values).
  */
-import { Writable } from 'node:stream';
-import { Exec, HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import pLimit from 'p-limit';
-import { fetch } from 'undici';
+import { request as undiciRequest } from 'undici';
+import { clusterAgent } from './cluster-agent.js';
+import { describe, explain, refusal } from './kube-errors.js';
+import { execInPod } from './kube-exec.js';
+
+export { describe } from './kube-errors.js';
 
 export interface ApiCall {
   /** RBAC verb (`get`, `list`, `create`, `delete`), for the reason shown when refused. */
@@ -23,15 +33,22 @@ export interface ApiCall {
 
 export type Fetched<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status: number; readonly reason: string };
+  | { readonly ok: false; readonly status: number; readonly reason: string; readonly body?: string };
 
 export interface KubeHttpOptions {
   /** Per request. @defaultValue 10_000 */
   readonly timeoutMs?: number;
+  /** Per exec (a capture of a large ruleset takes longer than a GET). @defaultValue 60_000 */
+  readonly execTimeoutMs?: number;
   /** Requests in flight at once. @defaultValue 8 */
   readonly concurrency?: number;
   /** Page size of list calls. @defaultValue 500 */
   readonly pageSize?: number;
+  /**
+   * A bearer token current at the time of each request (EKS: a presigned STS token lives
+   * 15 minutes, shorter than an IPVS switch), used instead of the kubeconfig's credentials.
+   */
+  readonly bearerToken?: () => Promise<string>;
   /** Cancels every request of this client (a diagnosis's deadline, a shutdown). */
   readonly signal?: AbortSignal;
 }
@@ -41,11 +58,14 @@ export interface KubeHttpStats {
   bytes: number;
 }
 
+type Headers = Record<string, string | string[]>;
+
 export class KubeHttp {
   readonly stats: KubeHttpStats = { requests: 0, bytes: 0 };
   /** The API server's clock (`Date` header of the latest response): "now" for the diagnosis. */
   serverDate: Date | undefined;
   private readonly timeoutMs: number;
+  private readonly execTimeoutMs: number;
   private readonly pageSize: number;
   private readonly signal: AbortSignal | undefined;
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
@@ -53,15 +73,21 @@ export class KubeHttp {
 
   constructor(
     private readonly kc: KubeConfig,
-    options: KubeHttpOptions = {},
+    private readonly options: KubeHttpOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.execTimeoutMs = options.execTimeoutMs ?? 60_000;
     this.pageSize = options.pageSize ?? 500;
     this.signal = options.signal;
     this.limit = pLimit(options.concurrency ?? 8);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/$/, '');
+  }
+
+  /** The API server's URL (keys per-cluster state such as the debug pod sweep). */
+  get serverUrl(): string {
+    return this.server;
   }
 
   async getText(
@@ -79,23 +105,32 @@ export class KubeHttp {
   ): Promise<Fetched<T>> {
     const text = await this.getText(path, query, call);
     if (!text.ok) return text;
-    try {
-      return { ok: true, value: JSON.parse(text.value) as T };
-    } catch {
-      return { ok: false, status: 0, reason: `invalid JSON from ${describe(call)}` };
-    }
+    return parseJson<T>(text.value, call);
   }
 
-  /** Every item of a list, following `continue` tokens; a 410 (expired token) restarts once. */
+  /**
+   * Every item of a list, following `continue` tokens. A 410 Gone (the token expired, as
+   * etcd compacted past it: apiserver storage/etcd3 `handleCompactedErrorForPaging`)
+   * restarts the list from the first page, once; a second 410 is reported.
+   */
   async listAll(
     path: string,
     query: Record<string, string | undefined>,
     call: ApiCall,
   ): Promise<Fetched<{ items: unknown[]; apiVersion?: string; kind?: string }>> {
+    const first = await this.listPages(path, query, call);
+    if (first.ok || first.status !== 410) return first;
+    return this.listPages(path, query, call);
+  }
+
+  private async listPages(
+    path: string,
+    query: Record<string, string | undefined>,
+    call: ApiCall,
+  ): Promise<Fetched<{ items: unknown[]; apiVersion?: string; kind?: string }>> {
     const items: unknown[] = [];
+    let head: { apiVersion?: string; kind?: string } | undefined;
     let token: string | undefined;
-    let restarted = false;
-    let first: { apiVersion?: string; kind?: string } = {};
     do {
       const page = await this.getJson<{
         apiVersion?: string;
@@ -103,23 +138,15 @@ export class KubeHttp {
         items?: unknown[];
         metadata?: { continue?: string };
       }>(path, { ...query, limit: this.pageSize, continue: token }, call);
-      if (!page.ok) {
-        if (page.status === 410 && !restarted) {
-          restarted = true;
-          items.length = 0;
-          token = undefined;
-          continue;
-        }
-        return page;
-      }
-      if (!token) first = { apiVersion: page.value.apiVersion, kind: page.value.kind };
+      if (!page.ok) return page;
+      head ??= { apiVersion: page.value.apiVersion, kind: page.value.kind };
       items.push(...(page.value.items ?? []));
       token = page.value.metadata?.continue || undefined;
     } while (token);
-    return { ok: true, value: { items, ...first } };
+    return { ok: true, value: { items, ...head } };
   }
 
-  /** Runs a command in a container (read-only captures) and returns its output. */
+  /** Runs a command in a container (read-only captures) and returns its stdout. */
   async exec(
     namespace: string,
     pod: string,
@@ -129,54 +156,21 @@ export class KubeHttp {
   ): Promise<Fetched<string>> {
     return this.limit(async () => {
       this.stats.requests++;
-      let stdout = '';
-      let stderr = '';
-      const sink = (append: (s: string) => void) =>
-        new Writable({
-          write(chunk, _enc, done) {
-            append(String(chunk));
-            done();
-          },
-        });
-      const out = sink((s) => {
-        stdout += s;
+      const token = this.options.bearerToken ? await this.options.bearerToken() : undefined;
+      const result = await execInPod(this.kc, { namespace, pod, container, command }, call, {
+        timeoutMs: this.execTimeoutMs,
+        ...(token ? { token } : {}),
+        ...(this.signal ? { signal: this.signal } : {}),
       });
-      const err = sink((s) => {
-        stderr += s;
-      });
-      try {
-        const status = await withTimeout(
-          new Promise<{ status?: string; message?: string }>((resolve, reject) => {
-            new Exec(this.kc)
-              .exec(namespace, pod, container, command, out, err, null, false, (s) =>
-                resolve(s as { status?: string; message?: string }),
-              )
-              .then((ws) => {
-                ws.on('close', () => resolve({ status: 'Closed' }));
-                ws.on('error', reject);
-              }, reject);
-          }),
-          this.timeoutMs,
-        );
-        this.stats.bytes += stdout.length + stderr.length;
-        if (status.status === 'Success' || (status.status === 'Closed' && stderr === ''))
-          return { ok: true, value: stdout };
-        return {
-          ok: false,
-          status: 0,
-          reason: `exec ${command.join(' ')} in ${namespace}/${pod} failed: ${(stderr || status.message || 'no status').trim().split('\n')[0]}`,
-        };
-      } catch (error) {
-        const status = statusOf(error);
-        const why = status >= 400 ? refusal(status, '', call) : explain(error, call);
-        return { ok: false, status, reason: `exec ${command.join(' ')} in ${namespace}/${pod}: ${why}` };
-      }
+      if (result.ok) this.stats.bytes += result.value.length;
+      return result;
     });
   }
 
   /**
    * A write: the debug pod's lifecycle, and approved remediation actions. `contentType`
-   * picks the patch flavour (strategic merge for DaemonSets, merge for Nodes).
+   * picks the patch flavour (strategic merge for DaemonSets, merge for Nodes). A header
+   * given several values is sent as several lines.
    */
   async send(
     method: 'POST' | 'DELETE' | 'PATCH',
@@ -202,81 +196,42 @@ export class KubeHttp {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     this.stats.requests++;
     try {
-      const ctx = new RequestContext(url.toString(), HttpMethod[method]);
-      await this.kc.applySecurityAuthentication(ctx);
-      const headers = ctx.getHeaders();
+      const { agent, headers: auth } = await clusterAgent(this.kc);
+      const headers: Headers = { ...auth, accept: 'application/json, */*' };
+      if (this.options.bearerToken) headers.authorization = `Bearer ${await this.options.bearerToken()}`;
       if (body !== undefined) headers['content-type'] = contentType;
-      // Pairs, so a header may repeat (Impersonate-Group once per group).
-      const merged: [string, string][] = Object.entries(headers as Record<string, string>);
       for (const [k, v] of Object.entries(extraHeaders))
-        for (const value of typeof v === 'string' ? [v] : v) merged.push([k, value]);
-      const response = await fetch(url, {
+        headers[k.toLowerCase()] = typeof v === 'string' ? v : [...v];
+      const response = await undiciRequest(url, {
         method,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        headers: merged,
-        dispatcher: ctx.getDispatcher(),
+        headers,
+        dispatcher: agent,
         signal: this.signal
           ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.signal])
           : AbortSignal.timeout(this.timeoutMs),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      const text = await response.text();
+      const text = await response.body.text();
       this.stats.bytes += text.length;
-      const date = response.headers.get('date');
-      if (date && !Number.isNaN(Date.parse(date))) this.serverDate = new Date(date);
-      if (response.ok) return { ok: true, value: text };
-      return { ok: false, status: response.status, reason: refusal(response.status, text, call) };
+      const date = response.headers.date;
+      if (typeof date === 'string' && !Number.isNaN(Date.parse(date))) this.serverDate = new Date(date);
+      if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true, value: text };
+      return {
+        ok: false,
+        status: response.statusCode,
+        reason: refusal(response.statusCode, text, call),
+        body: text,
+      };
     } catch (error) {
       return { ok: false, status: 0, reason: explain(error, call) };
     }
   }
 }
 
-export function describe(call: ApiCall): string {
-  return `${call.verb} ${call.resource}${call.namespace ? ` in ${call.namespace}` : ''}`;
-}
-
-function refusal(status: number, body: string, call: ApiCall): string {
-  let message = '';
+function parseJson<T>(text: string, call: ApiCall): Fetched<T> {
   try {
-    message = (JSON.parse(body) as { message?: string }).message ?? '';
+    return { ok: true, value: JSON.parse(text) as T };
   } catch {
-    message = body.slice(0, 200);
-  }
-  switch (status) {
-    case 403:
-      return `forbidden: ${describe(call)} (RBAC: grant "${call.verb}" on ${call.resource})`;
-    case 401:
-      return `unauthorized: the API server rejected kproxy's credentials (${describe(call)})`;
-    case 404:
-      return `not found: ${describe(call)}`;
-    case 400:
-      return `bad request: ${describe(call)}: ${message}`;
-    default:
-      return `API server answered ${status} to ${describe(call)}${message ? `: ${message}` : ''}`;
-  }
-}
-
-function explain(error: unknown, call: ApiCall): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.message === 'timeout')
-    return `timeout: ${describe(call)} took longer than the limit`;
-  const code = e?.cause?.code ?? (e as { code?: string })?.code;
-  return `connection failed (${code ?? e?.cause?.message ?? e?.message ?? 'unknown error'}): ${describe(call)}`;
-}
-
-function statusOf(error: unknown): number {
-  const m = /Unexpected server response: (\d+)/.exec((error as Error)?.message ?? '');
-  return m ? Number(m[1]) : 0;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
+    return { ok: false, status: 0, reason: `invalid JSON from ${describe(call)}` };
   }
 }

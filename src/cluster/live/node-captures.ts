@@ -1,10 +1,11 @@
 /**
  * Node captures on the live path (the `nodes/<node>/…` files of a bundle), for the
  * affected nodes only:
- * - `exec`: read-only commands in the node's kube-proxy pod (needs `create pods/exec`
- *   in kube-system): `iptables-save -t nat` and `-t filter` and the same of
+ * - `exec`: read-only commands in the node's kube-proxy pod (needs `get` and `create` on
+ *   `pods/exec` in kube-system): `iptables-save -t nat` and `-t filter` and the same of
  *   `ip6tables-save` (the IPv6 family of dual-stack and IPv6 clusters), or
- *   `nft list ruleset` (both the `ip` and the `ip6` kube-proxy tables).
+ *   `nft list ruleset` (both the `ip` and the `ip6` kube-proxy tables), chosen by the mode
+ *   kube-proxy runs.
  * - `debug-pod`: the operator's explicit opt-in to a short-lived privileged host-network
  *   pod on the node that runs every capture of the bundle format, labelled as kproxy's,
  *   with a deadline, and deleted afterwards even on failure.
@@ -16,7 +17,7 @@ export const nodeCaptureModes = ['off', 'exec', 'debug-pod'] as const;
 export type NodeCaptureMode = (typeof nodeCaptureModes)[number];
 
 export interface DebugPodOptions {
-  /** @defaultValue nicolaka/netshoot (the image the SOPs use) */
+  /** The capture image, pinned by digest. @defaultValue `${registry}/nicolaka/netshoot:v0.13@sha256:…` */
   readonly image: string;
   /** @defaultValue kube-system */
   readonly namespace: string;
@@ -24,8 +25,20 @@ export interface DebugPodOptions {
   readonly startTimeoutMs: number;
 }
 
+/**
+ * netshoot v0.13 (the image the SOPs use), by digest so every node runs the same bytes;
+ * the same reference is pinned in several public projects (e.g. Cilium's socket-LB demo).
+ */
+export const netshootImage =
+  'nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b';
+
+/** The default capture image from a registry mirror (air-gapped clusters). */
+export function debugImageFrom(registry = 'docker.io'): string {
+  return `${registry.replace(/\/$/, '')}/${netshootImage}`;
+}
+
 export const defaultDebugPod: DebugPodOptions = {
-  image: 'nicolaka/netshoot',
+  image: debugImageFrom(),
   namespace: 'kube-system',
   startTimeoutMs: 60_000,
 };
@@ -37,8 +50,10 @@ export const debugPodLabels = {
 
 /** Every capture of the bundle format: file → command. */
 export const debugPodCaptures: Readonly<Record<string, string[]>> = {
-  'iptables-save.txt': ['iptables-save'],
-  'ip6tables-save.txt': ['ip6tables-save'],
+  // The host's own iptables-save (in PID 1's mount and network namespaces): it matches the
+  // host's backend (legacy or nft), which netshoot's binaries may not.
+  'iptables-save.txt': ['nsenter', '-t', '1', '-m', '-n', 'iptables-save'],
+  'ip6tables-save.txt': ['nsenter', '-t', '1', '-m', '-n', 'ip6tables-save'],
   'ipvsadm.txt': ['ipvsadm', '-Ln'],
   'nft.txt': ['nft', 'list', 'ruleset'],
   'conntrack.txt': ['conntrack', '-S'],
@@ -50,6 +65,19 @@ export const debugPodCaptures: Readonly<Record<string, string[]>> = {
 
 const put = (bundle: MemoryBundle, rel: string, fetched: Fetched<string>) =>
   bundle.set(rel, fetched.ok ? { content: fetched.value } : { missing: fetched.reason });
+
+/**
+ * iptables-save ends every table it prints with `COMMIT` (iptables-save.c `do_output`): a
+ * dump with a `*table` line and no `COMMIT` after it was cut short and would read as
+ * missing rules, so it is not used. (No table at all is an empty ruleset, not a cut.)
+ */
+export function completeIptablesSave(fetched: Fetched<string>, what: string): Fetched<string> {
+  if (!fetched.ok) return fetched;
+  const tables = (fetched.value.match(/^\*\w+$/gm) ?? []).length;
+  const commits = (fetched.value.match(/^COMMIT$/gm) ?? []).length;
+  if (commits >= tables) return fetched;
+  return { ok: false, status: 0, reason: `${what}: no COMMIT line in the output (cut short); not used` };
+}
 
 /**
  * iptables-save and ip6tables-save of nat and filter ("has no endpoints" rules live in
@@ -70,7 +98,9 @@ export async function captureByExec(
     return;
   }
   for (const tool of ['iptables-save', 'ip6tables-save']) {
-    const [nat, filter] = await Promise.all([exec([tool, '-t', 'nat']), exec([tool, '-t', 'filter'])]);
+    const [nat, filter] = (await Promise.all([exec([tool, '-t', 'nat']), exec([tool, '-t', 'filter'])])).map(
+      (r, i) => completeIptablesSave(r, `${tool} -t ${i === 0 ? 'nat' : 'filter'} in ${kubeProxyPod}`),
+    ) as [Fetched<string>, Fetched<string>];
     const file = `nodes/${node}/${tool}.txt`;
     if (!nat.ok) put(bundle, file, nat);
     else put(bundle, file, { ok: true, value: filter.ok ? `${filter.value}${nat.value}` : nat.value });
@@ -92,14 +122,18 @@ export function debugPodManifest(node: string, options: DebugPodOptions): Record
       hostNetwork: true,
       hostPID: true,
       restartPolicy: 'Never',
+      // No API credentials inside a privileged pod.
+      automountServiceAccountToken: false,
       // The pod ends itself even if kproxy dies before deleting it.
       activeDeadlineSeconds: 600,
-      terminationGracePeriodSeconds: 0,
+      // 1, not 0: 0 would force-delete the API object while the container may still run.
+      terminationGracePeriodSeconds: 1,
       tolerations: [{ operator: 'Exists' }],
       containers: [
         {
           name: 'capture',
           image: options.image,
+          imagePullPolicy: 'IfNotPresent',
           command: ['sleep', '600'],
           securityContext: { privileged: true },
         },
@@ -108,49 +142,93 @@ export function debugPodManifest(node: string, options: DebugPodOptions): Record
   };
 }
 
-/** Creates the capture pod, runs every capture, and deletes the pod whatever happened. */
+const podsCall = (ns: string, verb: string) => ({ verb, resource: 'pods', namespace: ns });
+
+/**
+ * Creates the capture pod, runs every capture (and reads the kube-proxy endpoints the API
+ * server proxy could not reach, from the host network), and deletes the pod whatever happened.
+ */
 export async function captureByDebugPod(
   http: KubeHttp,
   bundle: MemoryBundle,
   node: string,
   options: DebugPodOptions,
+  endpoints: Readonly<Record<string, string[]>> = {},
 ): Promise<void> {
   const ns = options.namespace;
+  await sweepDebugPods(http, ns);
   const manifest = debugPodManifest(node, options);
   const name = (manifest.metadata as { name: string }).name;
-  const created = await http.send('POST', `/api/v1/namespaces/${ns}/pods`, manifest, {
-    verb: 'create',
-    resource: 'pods',
-    namespace: ns,
-  });
+  const captures = { ...debugPodCaptures, ...endpoints };
+  const created = await http.send('POST', `/api/v1/namespaces/${ns}/pods`, manifest, podsCall(ns, 'create'));
   if (!created.ok) {
-    for (const file of Object.keys(debugPodCaptures))
+    for (const file of Object.keys(captures))
       bundle.set(`nodes/${node}/${file}`, { missing: `debug pod not created: ${created.reason}` });
     return;
   }
   try {
     const running = await waitRunning(http, ns, name, options.startTimeoutMs);
-    for (const [file, command] of Object.entries(debugPodCaptures)) {
+    for (const [file, command] of Object.entries(captures)) {
+      const got = running.ok
+        ? await http.exec(ns, name, 'capture', command, {
+            verb: 'create',
+            resource: 'pods/exec',
+            namespace: ns,
+          })
+        : running;
       put(
         bundle,
         `nodes/${node}/${file}`,
-        running.ok
-          ? await http.exec(ns, name, 'capture', command, {
-              verb: 'create',
-              resource: 'pods/exec',
-              namespace: ns,
-            })
-          : running,
+        file.endsWith('tables-save.txt') ? completeIptablesSave(got, `${file} on ${node}`) : got,
       );
     }
   } finally {
-    await http.send(
-      'DELETE',
-      `/api/v1/namespaces/${ns}/pods/${name}`,
-      { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 },
-      { verb: 'delete', resource: 'pods', namespace: ns },
-    );
+    await deletePod(http, ns, name);
   }
+}
+
+function deletePod(http: KubeHttp, ns: string, name: string): Promise<Fetched<string>> {
+  return http.send(
+    'DELETE',
+    `/api/v1/namespaces/${ns}/pods/${name}`,
+    { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 1 },
+    podsCall(ns, 'delete'),
+  );
+}
+
+const swept = new Set<string>();
+
+/**
+ * Once per process and namespace: deletes capture pods a crashed kproxy left behind, found by
+ * label. Only finished ones or ones past their deadline, so another replica's pod in use stays.
+ */
+export async function sweepDebugPods(http: KubeHttp, ns: string): Promise<string[]> {
+  const key = `${http.serverUrl} ${ns}`;
+  if (swept.has(key)) return [];
+  swept.add(key);
+  const selector = Object.entries(debugPodLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const list = await http.getJson<{
+    items?: { metadata: { name: string; creationTimestamp?: string }; status?: { phase?: string } }[];
+  }>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: selector }, podsCall(ns, 'list'));
+  if (!list.ok) return [];
+  const deadline = Date.now() - 600_000;
+  const stale = (list.value.items ?? []).filter(
+    (p) =>
+      p.status?.phase === 'Succeeded' ||
+      p.status?.phase === 'Failed' ||
+      Date.parse(p.metadata.creationTimestamp ?? '') < deadline,
+  );
+  for (const p of stale) await deletePod(http, ns, p.metadata.name);
+  return stale.map((p) => p.metadata.name);
+}
+
+interface PodState {
+  status?: {
+    phase?: string;
+    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+  };
 }
 
 async function waitRunning(
@@ -160,11 +238,12 @@ async function waitRunning(
   timeoutMs: number,
 ): Promise<Fetched<true>> {
   const deadline = Date.now() + timeoutMs;
+  let waiting: { reason?: string; message?: string } | undefined;
   while (Date.now() < deadline) {
-    const pod = await http.getJson<{ status?: { phase?: string } }>(
+    const pod = await http.getJson<PodState>(
       `/api/v1/namespaces/${ns}/pods/${name}`,
       {},
-      { verb: 'get', resource: 'pods', namespace: ns },
+      podsCall(ns, 'get'),
     );
     if (!pod.ok) return pod;
     const phase = pod.value.status?.phase;
@@ -175,11 +254,15 @@ async function waitRunning(
         status: 0,
         reason: `debug pod ${ns}/${name} ended (${phase}) before the captures ran`,
       };
+    waiting = pod.value.status?.containerStatuses?.[0]?.state?.waiting ?? waiting;
     await new Promise((r) => setTimeout(r, 500));
   }
+  const why = waiting?.reason
+    ? `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`
+    : 'no container status yet (scheduling? admission?)';
   return {
     ok: false,
     status: 0,
-    reason: `debug pod ${ns}/${name} not Running after ${timeoutMs / 1000}s (image pull? admission policy?)`,
+    reason: `debug pod ${ns}/${name} not Running after ${timeoutMs / 1000}s: ${why}`,
   };
 }

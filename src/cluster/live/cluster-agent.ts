@@ -1,0 +1,88 @@
+/**
+ * One keep-alive connection pool per cluster for the life of the process. client-node's
+ * `applySecurityAuthentication` builds a new undici Agent on every call, so each request
+ * would open a new connection (a TLS handshake on a real cluster); the dispatcher it
+ * builds is kept here per cluster and user instead, while the credentials (headers) are
+ * still taken from the kubeconfig per request, since tokens rotate.
+ */
+import { createHash } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
+
+const agents = new Map<string, Promise<Dispatcher | undefined>>();
+
+/** Connections per cluster: the same bound as a KubeHttp's requests in flight. */
+export const connectionsPerCluster = 8;
+
+/** The cluster's shared dispatcher and the current credentials for one request. */
+export async function clusterAgent(
+  kc: KubeConfig,
+): Promise<{ agent: Dispatcher | undefined; headers: Record<string, string> }> {
+  const key = agentKey(kc);
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  // Looked up after the await: concurrent first requests must share one agent.
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = createAgent(kc, opts);
+    agents.set(key, agent);
+    agent.catch(() => agents.delete(key));
+  }
+  return { agent: await agent, headers: flatten(opts.headers) };
+}
+
+/**
+ * client-node's own TLS mapping (`createDispatcherOptions`), on an Agent that keeps at most
+ * `connectionsPerCluster` connections; through a proxy, client-node's dispatcher as is.
+ */
+async function createAgent(kc: KubeConfig, opts: RequestOptions): Promise<Dispatcher | undefined> {
+  const cluster = kc.getCurrentCluster();
+  const tls = {
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    pfx: opts.pfx,
+    passphrase: opts.passphrase,
+    rejectUnauthorized: opts.rejectUnauthorized,
+    servername: opts.servername,
+  };
+  const mapped = kc.createDispatcherOptions(cluster, tls);
+  if (mapped.type === 'none') return new Agent({ connections: connectionsPerCluster });
+  if (mapped.type === 'agent')
+    return new Agent({ connect: mapped.connect, connections: connectionsPerCluster });
+  const ctx = new RequestContext(cluster?.server ?? '', HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  return ctx.getDispatcher();
+}
+
+function flatten(headers: OutgoingHttpHeaders | readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || Array.isArray(headers)) return out;
+  for (const [k, v] of Object.entries(headers as OutgoingHttpHeaders))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  return out;
+}
+
+/** Server, user and TLS material: two kubeconfigs for the same cluster and identity share a pool. */
+function agentKey(kc: KubeConfig): string {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  const tls = createHash('sha256')
+    .update(
+      JSON.stringify([
+        cluster?.caData,
+        cluster?.caFile,
+        cluster?.skipTLSVerify,
+        cluster?.tlsServerName,
+        cluster?.proxyUrl,
+        user?.certData,
+        user?.certFile,
+        user?.keyFile,
+        user?.keyData ? createHash('sha256').update(user.keyData).digest('hex') : undefined,
+      ]),
+    )
+    .digest('hex');
+  return JSON.stringify([cluster?.server, user?.name, tls]);
+}
