@@ -244,6 +244,6 @@ describe('per-cluster configuration', () => {
         [...servedClusterYaml(s, ['C0INCIDENT1']), '    proxyVia: kubelet'].join('\n'),
         'kproxy.yaml',
       ),
-    ).toThrow(/clusters\.0\.proxyVia/);
+    ).toThrow(/clusters\[0\]\.proxyVia: must be one of "nodes", "pods"/);
   });
 });

@@ -5,7 +5,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KubeHttp } from '../src/cluster/live/kube-http.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import type { BundleApiServerOptions } from '../src/testserver/bundle-api-server.js';
 import { podSecurityDenied } from '../src/testserver/status.js';
@@ -122,6 +124,34 @@ describe('exec streams are complete or not used', () => {
     const dataplane = live.findings.find((f) => f.check === 'dataplane.rules');
     expect(dataplane?.status).toBe('unknown');
     expect(dataplane?.nodes?.[n2]?.summary).toContain('took longer than the limit');
+    await expect.poll(() => s.server.openUpgrades, { timeout: 10_000 }).toBe(0);
+  });
+});
+
+describe('an exec is cancelled with its client', () => {
+  it('aborting the client (a job deadline) closes an exec in flight', async () => {
+    const s = await served('stale-endpoints', {
+      faults: [{ match: /^EXEC .*\/exec$/, respond: 'delay', ms: 30_000 }],
+    });
+    const kc = new KubeConfig();
+    kc.loadFromFile(s.kubeconfig);
+    const abort = new AbortController();
+    const http = new KubeHttp(kc, { signal: abort.signal });
+    const pending = http.exec(
+      'kube-system',
+      'kube-proxy-k2v9d',
+      'kube-proxy',
+      ['iptables-save', '-t', 'nat'],
+      {
+        verb: 'create',
+        resource: 'pods/exec',
+        namespace: 'kube-system',
+      },
+    );
+    await expect.poll(() => s.server.openUpgrades, { timeout: 10_000 }).toBe(1);
+    abort.abort();
+    const got = await pending;
+    expect(got.ok ? '' : got.reason).toContain('cancelled');
     await expect.poll(() => s.server.openUpgrades, { timeout: 10_000 }).toBe(0);
   });
 });

@@ -150,6 +150,7 @@ function failure(
   if (message === 'closed')
     return 'the stream closed without the exit status (output may be cut short); not used';
   if (message?.startsWith('the API server negotiated')) return message;
+  if (message === 'aborted') return "cancelled (the job's deadline or a shutdown); the stream was closed";
   return explain(error, call);
 }
 
