@@ -65,7 +65,6 @@ export const keys = {
   /** A slash-command delivery already handled (Slack retries carry the same trigger id). */
   delivery: (id: string) => `kproxy:delivery:${id}`,
   /** Rate-limit windows. */
-  rate: (scope: 'user' | 'channel', id: string, window: number) => `kproxy:rate:${scope}:${id}:${window}`,
   /** Opaque action reference behind a report button. */
   actionRef: (ref: string) => `kproxy:action:${ref}`,
   /** Per-channel pacing of chat.postMessage (about one per second per channel). */

@@ -1,0 +1,56 @@
+/** The command rate limits (rate-limiter-flexible) against a real Redis. */
+import { Redis } from 'ioredis';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { rateLimited } from '../src/bot/authorize.js';
+import { parseConfig } from '../src/config/config.js';
+
+const redis = new Redis(inject('redisUrl'));
+afterAll(() => redis.quit());
+beforeEach(() => redis.flushdb());
+
+const config = (limits: string) =>
+  parseConfig(
+    `clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0INCIDENT1]\nrateLimits: ${limits}\n`,
+    'test.yaml',
+  );
+
+describe('rateLimited', () => {
+  it('admits exactly the per-channel budget under concurrent requests, then says how long to wait', async () => {
+    const c = config(
+      '{ perUser: { max: 100, windowSeconds: 60 }, perChannel: { max: 20, windowSeconds: 60 } }',
+    );
+    const waits = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        rateLimited(redis, c, `U0USER${String(i).padStart(4, '0')}`, 'C0INCIDENT1'),
+      ),
+    );
+    expect(waits.filter((w) => w === 0)).toHaveLength(20);
+    for (const w of waits.filter((x) => x > 0)) expect(w).toBeLessThanOrEqual(60);
+    // Another channel has its own budget.
+    expect(await rateLimited(redis, c, 'U0USER9999', 'C0OTHER0001')).toBe(0);
+  });
+
+  it('limits each user on their own, and not at all when disabled', async () => {
+    const c = config(
+      '{ perUser: { max: 2, windowSeconds: 30 }, perChannel: { max: 100, windowSeconds: 60 } }',
+    );
+    expect(await rateLimited(redis, c, 'U0ONE', 'C0INCIDENT1')).toBe(0);
+    expect(await rateLimited(redis, c, 'U0ONE', 'C0INCIDENT1')).toBe(0);
+    expect(await rateLimited(redis, c, 'U0ONE', 'C0INCIDENT1')).toBeGreaterThan(0);
+    expect(await rateLimited(redis, c, 'U0TWO', 'C0INCIDENT1')).toBe(0);
+    const off = config('{ enabled: false, perUser: { max: 1, windowSeconds: 30 } }');
+    for (let i = 0; i < 5; i++) expect(await rateLimited(redis, off, 'U0ONE', 'C0INCIDENT1')).toBe(0);
+  });
+
+  it('throws when Redis cannot be asked (the bot tells the user), never admits silently', async () => {
+    const down = new Redis('redis://127.0.0.1:9', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
+    down.on('error', () => undefined);
+    const c = config('{ perUser: { max: 2, windowSeconds: 30 } }');
+    await expect(rateLimited(down, c, 'U0ONE', 'C0INCIDENT1')).rejects.toThrow();
+    down.disconnect();
+  });
+});
