@@ -20,6 +20,8 @@ const minimum = [22, 12];
 const binHints = {
   'redis-server': 'Debian/Ubuntu: sudo apt-get install redis-server · macOS: brew install redis',
   kubectl: 'Debian/Ubuntu: sudo apt-get install kubernetes-client (or kubectl) · macOS: brew install kubectl',
+  go: 'the lab builds Kubernetes from source with Go 1.24 or newer: https://go.dev/dl/ (Debian: golang-go if recent enough)',
+  openssl: 'Debian/Ubuntu: sudo apt-get install openssl · macOS: brew install openssl',
 };
 
 function fail(message) {

@@ -1,0 +1,38 @@
+/**
+ * Builds the lab's binaries (a no-op when lab/.bin is current; a cold build takes tens of
+ * minutes) and starts one lab for the cluster suite; its admin kubeconfig reaches the
+ * tests through `inject('lab')`.
+ */
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildLab, defaultBinDir } from '../../lab/src/build.js';
+import { startLab } from '../../lab/src/lab.js';
+
+export interface LabInfo {
+  adminKubeconfig: string;
+  server: string;
+  caCert: string;
+  nodeNames: string[];
+  dir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    lab: LabInfo;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = path.resolve(import.meta.dirname, '../../lab');
+  const binDir = defaultBinDir(root);
+  await buildLab(root, binDir);
+  const lab = await startLab({ binDir, nodes: 2 });
+  project.provide('lab', {
+    adminKubeconfig: lab.adminKubeconfig,
+    server: lab.server,
+    caCert: lab.pki.caCert,
+    nodeNames: lab.nodeNames,
+    dir: lab.dir,
+  });
+  return () => lab.stop();
+}
