@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kubectl } from './kubectl.js';
+import { type NodeProxy, startNodeProxy } from './node-proxy.js';
 import { kubeconfigYaml, type LabPki, makePki } from './pki.js';
 import { freePort } from './ports.js';
 import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
@@ -27,8 +28,12 @@ export interface Lab {
   adminKubeconfig: string;
   pki: LabPki;
   nodeNames: string[];
+  /** Starts a real kube-proxy for a kwok node in its own network namespace (root only). */
+  startKubeProxy(nodeName: string): Promise<NodeProxy>;
   stop(): Promise<void>;
 }
+
+const clusterCidr = '10.244.0.0/16';
 
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -132,8 +137,10 @@ async function waitNodesReady(admin: string, names: string[], kwok: Component): 
 export async function startLab(options: LabOptions): Promise<Lab> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-lab-'));
   const started: Component[] = [];
+  const proxies: NodeProxy[] = [];
   const bin = (name: string) => path.join(options.binDir, name);
   const stop = async () => {
+    for (const p of proxies.splice(0)) await p.stop();
     for (const c of [...started].reverse()) await stopComponent(c);
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
   };
@@ -197,7 +204,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       // Pod IPs are status data only (nothing routes them); EndpointSlice validation refuses loopback ones.
-      '--cidr=10.244.0.0/16',
+      `--cidr=${clusterCidr}`,
       '--node-lease-duration-seconds=40',
     ]);
     started.push(kwok);
@@ -214,7 +221,19 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       },
       kcm,
     );
-    return { dir, server, adminKubeconfig: admin, pki, nodeNames, stop };
+    const startKubeProxy = async (nodeName: string) => {
+      const proxy = await startNodeProxy({
+        dir,
+        binDir: options.binDir,
+        apiPort,
+        pki,
+        nodeName,
+        clusterCidr,
+      });
+      proxies.push(proxy);
+      return proxy;
+    };
+    return { dir, server, adminKubeconfig: admin, pki, nodeNames, startKubeProxy, stop };
   } catch (err) {
     await stop();
     throw err;

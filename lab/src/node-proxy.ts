@@ -1,0 +1,115 @@
+// A real kube-proxy for one kwok node, in its own network namespace (`ip netns`; needs
+// root). Inside the namespace it programs the netns' own netfilter tables, so its rules
+// never touch the host's. It reaches the apiserver through two forwarders (forward.mjs):
+// 127.0.0.1:6443 in the namespace -> a unix socket in the lab's directory -> the host's
+// 127.0.0.1:APIPORT, so nothing listens on or dials any address but loopback.
+import { execFile } from 'node:child_process';
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { kubeconfigYaml, type LabPki } from './pki.js';
+import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
+
+const run = promisify(execFile);
+const forwardScript = path.join(import.meta.dirname, 'forward.mjs');
+
+export interface NodeProxyOptions {
+  dir: string;
+  binDir: string;
+  apiPort: number;
+  pki: LabPki;
+  nodeName: string;
+  clusterCidr: string;
+}
+
+export interface NodeProxy {
+  netns: string;
+  nodeName: string;
+  kubeProxy: Component;
+  /** `iptables-save` run inside the node's network namespace. */
+  iptablesSave(table?: 'nat' | 'filter'): Promise<string>;
+  stop(): Promise<void>;
+}
+
+let sequence = 0;
+
+function kubeProxyArgs(kubeconfig: string, o: NodeProxyOptions): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--hostname-override=${o.nodeName}`,
+    '--proxy-mode=iptables',
+    `--cluster-cidr=${o.clusterCidr}`,
+    '--metrics-bind-address=127.0.0.1:10249',
+    '--healthz-bind-address=127.0.0.1:10256',
+    // conntrack sysctls are not all per-namespace: leave the host's alone.
+    '--conntrack-max-per-core=0',
+    '--conntrack-tcp-timeout-established=0',
+    '--conntrack-tcp-timeout-close-wait=0',
+  ];
+}
+
+export async function startNodeProxy(o: NodeProxyOptions): Promise<NodeProxy> {
+  const netns = `kproxy-lab-${process.pid}-${sequence++}`;
+  const started: Component[] = [];
+  let created = false;
+  const stop = async () => {
+    for (const c of [...started].reverse()) await stopComponent(c);
+    if (created) await run('ip', ['netns', 'delete', netns]).catch(() => undefined);
+  };
+  try {
+    await run('ip', ['netns', 'add', netns]);
+    created = true;
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    const socket = path.join(o.dir, `${netns}.apiserver.sock`);
+    const hostSide = startComponent(o.dir, `forward-host-${o.nodeName}`, process.execPath, [
+      forwardScript,
+      `unix:${socket}`,
+      `tcp:127.0.0.1:${o.apiPort}`,
+    ]);
+    started.push(hostSide);
+    await waitFor(
+      `the forwarder's socket ${socket}`,
+      async () => await access(socket).then(() => true),
+      hostSide,
+    );
+    const nsSide = startComponent(o.dir, `forward-netns-${o.nodeName}`, 'ip', [
+      'netns',
+      'exec',
+      netns,
+      process.execPath,
+      forwardScript,
+      'tcp:127.0.0.1:6443',
+      `unix:${socket}`,
+    ]);
+    started.push(nsSide);
+    const kubeconfig = path.join(o.dir, `kube-proxy-${o.nodeName}.kubeconfig`);
+    await writeFile(
+      kubeconfig,
+      kubeconfigYaml('https://127.0.0.1:6443', o.pki.caCert, o.pki.kubeProxy, 'system:kube-proxy'),
+    );
+    const iptablesSave = async (table: 'nat' | 'filter' = 'nat') =>
+      (
+        await run('ip', ['netns', 'exec', netns, 'iptables-save', '-t', table], {
+          maxBuffer: 64 * 1024 * 1024,
+        })
+      ).stdout;
+    const kubeProxy = startComponent(o.dir, `kube-proxy-${o.nodeName}`, 'ip', [
+      'netns',
+      'exec',
+      netns,
+      path.join(o.binDir, 'kube-proxy'),
+      ...kubeProxyArgs(kubeconfig, o),
+    ]);
+    started.push(kubeProxy);
+    // The first full sync writes KUBE-SERVICES into the namespace's nat table.
+    await waitFor(
+      `kube-proxy's first sync on ${o.nodeName}`,
+      async () => (await iptablesSave()).includes(':KUBE-SERVICES'),
+      kubeProxy,
+    );
+    return { netns, nodeName: o.nodeName, kubeProxy, iptablesSave, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
