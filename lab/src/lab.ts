@@ -47,8 +47,9 @@ function controllerManagerArgs(dir: string, pki: LabPki, port: number): string[]
     `--secure-port=${port}`,
     `--cert-dir=${path.join(dir, 'controller-manager-certs')}`,
     '--leader-elect=false',
-    // The controllers kproxy's scenarios need, and no node IPAM/lifecycle (kwok owns nodes).
-    '--controllers=serviceaccount-token-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,deployment-controller,replicaset-controller,daemonset-controller,disruption-controller',
+    // The controllers kproxy's scenarios need; node-lifecycle lifts the not-ready taint the
+    // apiserver puts on new nodes (TaintNodesByCondition) once kwok reports them Ready.
+    '--controllers=node-lifecycle-controller,serviceaccount-token-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,deployment-controller,replicaset-controller,daemonset-controller,disruption-controller',
     `--service-account-private-key-file=${pki.saKey}`,
     `--root-ca-file=${pki.caCert}`,
     '--use-service-account-credentials=true',
@@ -96,9 +97,9 @@ async function writeKubeconfigs(dir: string, server: string, pki: LabPki): Promi
   return admin;
 }
 
-/** Fake nodes for kwok (its annotation); status may be set on create (node strategy). */
+/** Fake nodes for kwok (its annotation selects them). */
 function nodeManifest(names: string[]): string {
-  const items = names.map((name, i) => ({
+  const items = names.map((name) => ({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
@@ -111,11 +112,31 @@ function nodeManifest(names: string[]): string {
         type: 'kwok',
       },
     },
-    // Loopback addresses: the apiserver's node proxy refuses them (IsProxyableHostname)
-    // instead of dialing anything, so no packet leaves the machine.
-    status: { addresses: [{ type: 'InternalIP', address: `127.0.1.${i + 1}` }] },
   }));
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+/**
+ * Loopback addresses for the fake nodes: the apiserver's node proxy refuses them
+ * (IsProxyableHostname) instead of dialing anything, so no packet leaves the machine.
+ * Written to the status subresource (create drops status); kwok keeps addresses it finds.
+ */
+async function setNodeAddresses(admin: string, names: string[]): Promise<void> {
+  for (const [i, name] of names.entries()) {
+    const addresses = [
+      { type: 'InternalIP', address: `127.0.1.${i + 1}` },
+      { type: 'Hostname', address: name },
+    ];
+    await kubectl(admin, [
+      'patch',
+      'node',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { addresses } }),
+    ]);
+  }
 }
 
 async function waitNodesReady(admin: string, names: string[], kwok: Component): Promise<void> {
@@ -211,6 +232,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
     const nodeNames = Array.from({ length: options.nodes }, (_, i) => `kwok-node-${i}`);
     await kubectl(admin, ['apply', '-f', '-'], nodeManifest(nodeNames));
+    await setNodeAddresses(admin, nodeNames);
     await waitNodesReady(admin, nodeNames, kwok);
     // The service-account controller creating `default` shows the controller-manager works.
     await waitFor(
