@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kubectl } from './kubectl.js';
-import { type NodeProxy, startNodeProxy } from './node-proxy.js';
+import { type NodeProxy, type NodeProxyOptions, startNodeProxy } from './node-proxy.js';
 import { kubeconfigYaml, type LabPki, makePki } from './pki.js';
 import { freePort } from './ports.js';
 import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
@@ -28,6 +28,8 @@ export interface Lab {
   adminKubeconfig: string;
   pki: LabPki;
   nodeNames: string[];
+  /** What startNodeProxy needs besides the node (plain data: tests get it from the setup). */
+  nodeProxyOptions: Omit<NodeProxyOptions, 'nodeName'>;
   /** Starts a real kube-proxy for a kwok node in its own network namespace (root only). */
   startKubeProxy(nodeName: string): Promise<NodeProxy>;
   stop(): Promise<void>;
@@ -243,19 +245,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       },
       kcm,
     );
+    const nodeProxyOptions = { dir, binDir: options.binDir, apiPort, pki, clusterCidr };
     const startKubeProxy = async (nodeName: string) => {
-      const proxy = await startNodeProxy({
-        dir,
-        binDir: options.binDir,
-        apiPort,
-        pki,
-        nodeName,
-        clusterCidr,
-      });
+      const proxy = await startNodeProxy({ ...nodeProxyOptions, nodeName });
       proxies.push(proxy);
       return proxy;
     };
-    return { dir, server, adminKubeconfig: admin, pki, nodeNames, startKubeProxy, stop };
+    return { dir, server, adminKubeconfig: admin, pki, nodeNames, nodeProxyOptions, startKubeProxy, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildLab, defaultBinDir } from '../../lab/src/build.js';
 import { startLab } from '../../lab/src/lab.js';
+import type { NodeProxyOptions } from '../../lab/src/node-proxy.js';
 
 export interface LabInfo {
   adminKubeconfig: string;
@@ -14,6 +15,7 @@ export interface LabInfo {
   caCert: string;
   nodeNames: string[];
   dir: string;
+  nodeProxy: Omit<NodeProxyOptions, 'nodeName'>;
 }
 
 declare module 'vitest' {
@@ -33,6 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     caCert: lab.pki.caCert,
     nodeNames: lab.nodeNames,
     dir: lab.dir,
+    nodeProxy: lab.nodeProxyOptions,
   });
   return () => lab.stop();
 }
