@@ -7,11 +7,21 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  apiserverArgs,
+  clusterCidr,
+  controllerManagerArgs,
+  etcdArgs,
+  kwokArgs,
+  schedulerArgs,
+} from './args.js';
 import { kubectl } from './kubectl.js';
 import { type NodeProxy, type NodeProxyOptions, startNodeProxy } from './node-proxy.js';
+import { createNodes } from './nodes.js';
 import { kubeconfigYaml, type LabPki, makePki } from './pki.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
+
 
 export interface LabOptions {
   /** Directory holding the binaries lab/build.sh produced. */
@@ -35,55 +45,6 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-const clusterCidr = '10.244.0.0/16';
-
-export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
-
-function controllerManagerArgs(dir: string, pki: LabPki, port: number): string[] {
-  const kubeconfig = path.join(dir, 'controller-manager.kubeconfig');
-  return [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    `--cert-dir=${path.join(dir, 'controller-manager-certs')}`,
-    '--leader-elect=false',
-    // The controllers kproxy's scenarios need; node-lifecycle lifts the not-ready taint the
-    // apiserver puts on new nodes (TaintNodesByCondition) once kwok reports them Ready.
-    '--controllers=node-lifecycle-controller,serviceaccount-token-controller,serviceaccount-controller,root-ca-certificate-publisher-controller,namespace-controller,garbage-collector-controller,endpointslice-controller,endpoints-controller,deployment-controller,replicaset-controller,daemonset-controller,disruption-controller',
-    `--service-account-private-key-file=${pki.saKey}`,
-    `--root-ca-file=${pki.caCert}`,
-    '--use-service-account-credentials=true',
-  ];
-}
-
-function apiserverArgs(dir: string, pki: LabPki, etcdUrl: string, port: number): string[] {
-  return [
-    `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
-    `--secure-port=${port}`,
-    `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
-    `--tls-cert-file=${pki.serving.cert}`,
-    `--tls-private-key-file=${pki.serving.key}`,
-    `--client-ca-file=${pki.caCert}`,
-    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`,
-    `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
-    '--authorization-mode=Node,RBAC',
-    // PodSecurity and ServiceAccount are on by default; NodeRestriction is what kubeadm adds.
-    '--enable-admission-plugins=NodeRestriction',
-    `--service-account-issuer=${serviceAccountIssuer}`,
-    `--service-account-key-file=${pki.saPub}`,
-    `--service-account-signing-key-file=${pki.saKey}`,
-    '--service-cluster-ip-range=10.96.0.0/16',
-    // The `kubernetes` Endpoints would carry 127.0.0.1, which endpoint validation refuses.
-    '--endpoint-reconciler-type=none',
-    '--allow-privileged=true',
-    '--profiling=false',
-  ];
-}
-
 async function writeKubeconfigs(dir: string, server: string, pki: LabPki): Promise<string> {
   const admin = path.join(dir, 'admin.kubeconfig');
   await writeFile(admin, kubeconfigYaml(server, pki.caCert, pki.admin, 'kproxy-lab-admin'));
@@ -99,152 +60,63 @@ async function writeKubeconfigs(dir: string, server: string, pki: LabPki): Promi
   return admin;
 }
 
-/** Fake nodes for kwok (its annotation selects them). */
-function nodeManifest(names: string[]): string {
-  const items = names.map((name) => ({
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      annotations: { 'kwok.x-k8s.io/node': 'fake' },
-      labels: {
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        type: 'kwok',
-      },
-    },
-  }));
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
-}
+/** Starts one component, records it for stop(), and waits until `ready` holds. */
+type Launch = (
+  name: string,
+  args: string[],
+  what: string,
+  ready: () => Promise<boolean>,
+) => Promise<Component>;
 
-/**
- * Loopback addresses for the fake nodes: the apiserver's node proxy refuses them
- * (IsProxyableHostname) instead of dialing anything, so no packet leaves the machine.
- * Written to the status subresource (create drops status); kwok keeps addresses it finds.
- */
-async function setNodeAddresses(admin: string, names: string[]): Promise<void> {
-  for (const [i, name] of names.entries()) {
-    const addresses = [
-      { type: 'InternalIP', address: `127.0.1.${i + 1}` },
-      { type: 'Hostname', address: name },
-    ];
-    await kubectl(admin, [
-      'patch',
-      'node',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { addresses } }),
-    ]);
-  }
-}
-
-async function waitNodesReady(admin: string, names: string[], kwok: Component): Promise<void> {
-  await waitFor(
-    `${names.length} kwok node(s) Ready`,
-    async () => {
-      const out = await kubectl(admin, [
-        'get',
-        'nodes',
-        '-o',
-        'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-      ]);
-      return names.every((n) => out.includes(`${n}=True`));
-    },
-    kwok,
+async function startControlPlane(dir: string, pki: LabPki, launch: Launch) {
+  const [etcdClient = 0, etcdPeer = 0, apiPort = 0, kcmPort = 0, schedPort = 0] = await freePorts(5);
+  const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+  await launch(
+    'etcd',
+    etcdArgs(dir, etcdUrl, etcdPeer),
+    'etcd /health',
+    async () => (await fetch(`${etcdUrl}/health`)).ok,
   );
+  const server = `https://127.0.0.1:${apiPort}`;
+  const admin = await writeKubeconfigs(dir, server, pki);
+  const readyz = async () => (await kubectl(admin, ['get', '--raw', '/readyz'])) === 'ok';
+  await launch('kube-apiserver', apiserverArgs(dir, pki, etcdUrl, apiPort), 'kube-apiserver /readyz', readyz);
+  // The service-account controller creating `default` shows the controller-manager works.
+  const defaultSa = async () => {
+    await kubectl(admin, ['get', 'serviceaccount', 'default', '-n', 'default']);
+    return true;
+  };
+  await launch(
+    'kube-controller-manager',
+    controllerManagerArgs(dir, pki, kcmPort),
+    'the default ServiceAccount',
+    defaultSa,
+  );
+  await launch('kube-scheduler', schedulerArgs(dir, schedPort), 'kube-scheduler', async () => true);
+  return { server, admin, apiPort };
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-lab-'));
   const started: Component[] = [];
   const proxies: NodeProxy[] = [];
-  const bin = (name: string) => path.join(options.binDir, name);
   const stop = async () => {
     for (const p of proxies.splice(0)) await p.stop();
     for (const c of [...started].reverse()) await stopComponent(c);
     if (!options.keepDir) await rm(dir, { recursive: true, force: true });
   };
+  const launch: Launch = async (name, args, what, ready) => {
+    const component = startComponent(dir, name, path.join(options.binDir, name), args);
+    started.push(component);
+    await waitFor(what, ready, component);
+    return component;
+  };
   try {
     const pki = await makePki(dir);
-    const etcdClient = await freePort();
-    const etcdPeer = await freePort();
-    const apiPort = await freePort();
-    const kcmPort = await freePort();
-    const schedPort = await freePort();
-    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcd = startComponent(dir, 'etcd', bin('etcd'), [
-      '--name=lab',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=lab=http://127.0.0.1:${etcdPeer}`,
-      // A throwaway store on a loaded machine: durability buys nothing here.
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ]);
-    started.push(etcd);
-    await waitFor('etcd /health', async () => (await fetch(`${etcdUrl}/health`)).ok, etcd);
-
-    const server = `https://127.0.0.1:${apiPort}`;
-    const admin = await writeKubeconfigs(dir, server, pki);
-    const apiserver = startComponent(
-      dir,
-      'kube-apiserver',
-      bin('kube-apiserver'),
-      apiserverArgs(dir, pki, etcdUrl, apiPort),
-    );
-    started.push(apiserver);
-    await waitFor(
-      'kube-apiserver /readyz',
-      async () => (await kubectl(admin, ['get', '--raw', '/readyz'])) === 'ok',
-      apiserver,
-    );
-
-    const kcm = startComponent(
-      dir,
-      'kube-controller-manager',
-      bin('kube-controller-manager'),
-      controllerManagerArgs(dir, pki, kcmPort),
-    );
-    started.push(kcm);
-    const scheduler = startComponent(dir, 'kube-scheduler', bin('kube-scheduler'), [
-      `--kubeconfig=${path.join(dir, 'scheduler.kubeconfig')}`,
-      `--authentication-kubeconfig=${path.join(dir, 'scheduler.kubeconfig')}`,
-      `--authorization-kubeconfig=${path.join(dir, 'scheduler.kubeconfig')}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedPort}`,
-      '--leader-elect=false',
-    ]);
-    started.push(scheduler);
-    const kwok = startComponent(dir, 'kwok', bin('kwok'), [
-      `--kubeconfig=${path.join(dir, 'kwok.kubeconfig')}`,
-      `--config=${bin('kwok-stages.yaml')}`,
-      '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      // Pod IPs are status data only (nothing routes them); EndpointSlice validation refuses loopback ones.
-      `--cidr=${clusterCidr}`,
-      '--node-lease-duration-seconds=40',
-    ]);
-    started.push(kwok);
-
+    const { server, admin, apiPort } = await startControlPlane(dir, pki, launch);
+    const kwok = await launch('kwok', kwokArgs(dir, options.binDir), 'kwok', async () => true);
     const nodeNames = Array.from({ length: options.nodes }, (_, i) => `kwok-node-${i}`);
-    await kubectl(admin, ['apply', '-f', '-'], nodeManifest(nodeNames));
-    await setNodeAddresses(admin, nodeNames);
-    await waitNodesReady(admin, nodeNames, kwok);
-    // The service-account controller creating `default` shows the controller-manager works.
-    await waitFor(
-      'the default ServiceAccount',
-      async () => {
-        await kubectl(admin, ['get', 'serviceaccount', 'default', '-n', 'default']);
-        return true;
-      },
-      kcm,
-    );
+    await createNodes(admin, nodeNames, kwok);
     const nodeProxyOptions = { dir, binDir: options.binDir, apiPort, pki, clusterCidr };
     const startKubeProxy = async (nodeName: string) => {
       const proxy = await startNodeProxy({ ...nodeProxyOptions, nodeName });
