@@ -22,7 +22,6 @@ import { kubeconfigYaml, type LabPki, makePki } from './pki.js';
 import { freePorts } from './ports.js';
 import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
 
-
 export interface LabOptions {
   /** Directory holding the binaries lab/build.sh produced. */
   binDir: string;
