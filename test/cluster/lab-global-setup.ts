@@ -1,7 +1,7 @@
 /**
- * Builds the lab's binaries (a no-op when lab/.bin is current; a cold build takes tens of
- * minutes) and starts one lab for the cluster suite; its admin kubeconfig reaches the
- * tests through `inject('lab')`.
+ * Builds the lab's binaries if needed (`npm run test:cluster` has already run lab/build.sh,
+ * outside any vitest bound: a cold build takes tens of minutes; here it is then a no-op)
+ * and starts one lab for the cluster suite; the tests get it through `inject('lab')`.
  */
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
