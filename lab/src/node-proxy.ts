@@ -20,6 +20,8 @@ export interface NodeProxyOptions {
   pki: LabPki;
   nodeName: string;
   clusterCidr: string;
+  /** kube-proxy's --proxy-mode (default iptables). */
+  mode?: 'iptables' | 'nftables';
 }
 
 export interface NodeProxy {
@@ -28,6 +30,8 @@ export interface NodeProxy {
   kubeProxy: Component;
   /** `iptables-save` run inside the node's network namespace. */
   iptablesSave(table?: 'nat' | 'filter'): Promise<string>;
+  /** `nft list table ip kube-proxy` inside the namespace (nftables mode). */
+  nftTable(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,7 @@ function kubeProxyArgs(kubeconfig: string, o: NodeProxyOptions): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
     `--hostname-override=${o.nodeName}`,
-    '--proxy-mode=iptables',
+    `--proxy-mode=${o.mode ?? 'iptables'}`,
     `--cluster-cidr=${o.clusterCidr}`,
     '--metrics-bind-address=127.0.0.1:10249',
     '--healthz-bind-address=127.0.0.1:10256',
@@ -87,12 +91,10 @@ export async function startNodeProxy(o: NodeProxyOptions): Promise<NodeProxy> {
       kubeconfig,
       kubeconfigYaml('https://127.0.0.1:6443', o.pki.caCert, o.pki.kubeProxy, 'system:kube-proxy'),
     );
-    const iptablesSave = async (table: 'nat' | 'filter' = 'nat') =>
-      (
-        await run('ip', ['netns', 'exec', netns, 'iptables-save', '-t', table], {
-          maxBuffer: 64 * 1024 * 1024,
-        })
-      ).stdout;
+    const inNetns = async (args: string[]) =>
+      (await run('ip', ['netns', 'exec', netns, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+    const iptablesSave = (table: 'nat' | 'filter' = 'nat') => inNetns(['iptables-save', '-t', table]);
+    const nftTable = () => inNetns(['nft', 'list', 'table', 'ip', 'kube-proxy']);
     const kubeProxy = startComponent(o.dir, `kube-proxy-${o.nodeName}`, 'ip', [
       'netns',
       'exec',
@@ -101,13 +103,13 @@ export async function startNodeProxy(o: NodeProxyOptions): Promise<NodeProxy> {
       ...kubeProxyArgs(kubeconfig, o),
     ]);
     started.push(kubeProxy);
-    // The first full sync writes KUBE-SERVICES into the namespace's nat table.
-    await waitFor(
-      `kube-proxy's first sync on ${o.nodeName}`,
-      async () => (await iptablesSave()).includes(':KUBE-SERVICES'),
-      kubeProxy,
-    );
-    return { netns, nodeName: o.nodeName, kubeProxy, iptablesSave, stop };
+    // The first full sync writes KUBE-SERVICES (iptables) or the kube-proxy table (nftables).
+    const synced =
+      o.mode === 'nftables'
+        ? async () => (await nftTable()).includes('chain services')
+        : async () => (await iptablesSave()).includes(':KUBE-SERVICES');
+    await waitFor(`kube-proxy's first sync on ${o.nodeName}`, synced, kubeProxy);
+    return { netns, nodeName: o.nodeName, kubeProxy, iptablesSave, nftTable, stop };
   } catch (err) {
     await stop();
     throw err;
