@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLab, defaultBinDir } from './build.js';
-import { startLab } from './lab.js';
+import { type Lab, startLab } from './lab.js';
 
 function parseArgs(argv: string[]): { nodes: number; keep: boolean } {
   let nodes = 3;
@@ -26,29 +26,35 @@ async function main(): Promise<void> {
   const { nodes, keep } = parseArgs(process.argv.slice(2));
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const binDir = defaultBinDir(root);
-  await buildLab(root, binDir);
-  const started = Date.now();
-  const lab = await startLab({ binDir, nodes, keepDir: keep });
-  process.stdout.write(
-    `lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.server}, nodes ${lab.nodeNames.join(', ')}\n` +
-      `lab: export KUBECONFIG=${lab.adminKubeconfig}\n` +
-      `lab: logs in ${lab.dir}${keep ? '' : ' (removed on exit; --keep keeps them)'}; Ctrl-C stops it\n`,
-  );
+  // Handlers first: a signal during start-up stops the lab as soon as it is up, so no
+  // component outlives this process.
+  let lab: Lab | undefined;
   let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`lab: ${signal}: stopping\n`);
-    lab.stop().then(
+  const stopAndExit = (l: Lab) =>
+    l.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`lab: stopping failed: ${String(err)}\n`);
         process.exit(1);
       },
     );
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`lab: ${signal}: stopping\n`);
+    if (lab) void stopAndExit(lab);
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  await buildLab(root, binDir);
+  const started = Date.now();
+  lab = await startLab({ binDir, nodes, keepDir: keep });
+  if (stopping) return void stopAndExit(lab);
+  process.stdout.write(
+    `lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.server}, nodes ${lab.nodeNames.join(', ')}\n` +
+      `lab: export KUBECONFIG=${lab.adminKubeconfig}\n` +
+      `lab: logs in ${lab.dir}${keep ? '' : ' (removed on exit; --keep keeps them)'}; Ctrl-C stops it\n`,
+  );
 }
 
 main().catch((err: unknown) => {
