@@ -1,9 +1,10 @@
 // A real Kubernetes control plane on loopback for kproxy's cluster suite: etcd, the
 // kube-apiserver (TLS, Node+RBAC authorizers, Pod Security and NodeRestriction admission,
 // service-account tokens signed by the apiserver), the controller-manager (the token,
-// service-account, namespace, GC, EndpointSlice, Deployment/ReplicaSet/DaemonSet and
-// disruption controllers), the scheduler, and kwok playing the kubelets of N fake nodes
-// (pods on them become Running and Ready). Every listener is on 127.0.0.1.
+// service-account, namespace, GC, EndpointSlice, Deployment/ReplicaSet/DaemonSet,
+// disruption and node-lifecycle controllers), the scheduler, kwok playing the kubelets of
+// N fake nodes (pods on them become Running and Ready), and on request a real kube-proxy
+// per node in its own network namespace. Every listener is on 127.0.0.1.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
