@@ -69,6 +69,14 @@ const hashKey = (id: string) => `kproxy:approval:${id}`;
 /** Pending requests by deadline, for the expiry sweep. */
 const pendingKey = 'kproxy:approvals:pending';
 const votersKey = (id: string) => `kproxy:approval:${id}:approvers`;
+/**
+ * The outbox of approved requests (by approval time), written by the vote that completes
+ * the approval: a request in it has no execution claimed yet, so a sweep can queue its job
+ * if the bot could not (Redis or Slack failed right after the vote, the bot restarted).
+ */
+const approvedKey = 'kproxy:approvals:approved';
+/** Claimed executions (by claim time): a sweep fails those whose job is gone or failed. */
+const executingKey = 'kproxy:approvals:executing';
 
 const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
 
@@ -104,6 +112,7 @@ ARGV[4] = 'approval'
 ${audit}
 if count >= required then
   redis.call('HSET', KEYS[1], 'state', 'approved', 'approvedBy', ARGV[1])
+  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
   ARGV[4] = 'approved'
   ${audit}
   return {'approved', count}
@@ -123,12 +132,18 @@ ${audit}
 return {'denied'}
 `;
 
-/** KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, fromState, id, toState|detail… */
+/**
+ * KEYS: hash, voters, audit, approved, executing. ARGV: user, nowMs, maxlen, fromState, id,
+ * detail, toState. Leaving `approved` leaves the outbox; `executing` is tracked until it ends.
+ */
 const transitionScript = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= ARGV[4] then return {'already', state} end
 redis.call('HSET', KEYS[1], 'state', ARGV[7])
+redis.call('ZREM', KEYS[4], ARGV[5])
+redis.call('ZREM', KEYS[5], ARGV[5])
+if ARGV[7] == 'executing' then redis.call('ZADD', KEYS[5], ARGV[2], ARGV[5]) end
 ARGV[4] = ARGV[7]
 ${audit}
 return {'ok'}
@@ -274,6 +289,21 @@ export class ApprovalStore {
     return expired;
   }
 
+  /** Approved requests whose execution nobody has claimed, approved at or before `before`. */
+  async unclaimed(before: number): Promise<string[]> {
+    return this.redis.zrangebyscore(approvedKey, '-inf', before);
+  }
+
+  /** Executions claimed at or before `before` and not finished. */
+  async executing(before: number): Promise<string[]> {
+    return this.redis.zrangebyscore(executingKey, '-inf', before);
+  }
+
+  /** Forgets an outbox or executing entry whose request no longer exists (retention ended). */
+  async forget(id: string): Promise<void> {
+    await this.redis.multi().zrem(approvedKey, id).zrem(executingKey, id).exec();
+  }
+
   async recentAudit(count = 20): Promise<AuditEntry[]> {
     const entries = await this.redis.xrevrange(auditKey, '+', '-', 'COUNT', count);
     return entries.map(([entryId, flat]) => {
@@ -302,7 +332,7 @@ export class ApprovalStore {
     return r[0] as string;
   }
 
-  /** KEYS: hash, voters, audit. ARGV: user, nowMs, maxlen, type, id, detail, …extra. */
+  /** KEYS: hash, voters, audit, approved, executing. ARGV: user, nowMs, maxlen, type, id, detail, …extra. */
   private run(
     script: string,
     id: string,
@@ -313,10 +343,12 @@ export class ApprovalStore {
   ): Promise<unknown> {
     return this.redis.eval(
       script,
-      3,
+      5,
       hashKey(id),
       votersKey(id),
       auditKey,
+      approvedKey,
+      executingKey,
       user,
       String(this.now()),
       String(auditMaxLen),

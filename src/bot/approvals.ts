@@ -19,7 +19,7 @@ import { type Approval, ApprovalStore, confirmationTarget, type VoteResult } fro
 import type { Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type ActionRef, keys } from '../queue/jobs.js';
+import { type ActionRef, enqueueExecution, keys } from '../queue/jobs.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
 import { messageKey, refresh } from './approval-thread.js';
@@ -126,6 +126,12 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     );
   };
 
+  /** Message updates are best effort: the store, not the message, is the record. */
+  const safeRefresh = (id: string, closing: string | undefined) =>
+    refresh(deps, store, id, closing).catch((error) =>
+      deps.logger.warn('approval message not updated', { approval: id, error: errorMessage(error) }),
+    );
+
   /** What a vote does next; what to tell the voter (only them) comes back as text. */
   const afterVote = async (id: string, user: string, vote: VoteResult): Promise<string | undefined> => {
     deps.logger.info('audit', { event: 'approve_click', approval: id, by: user, outcome: vote.outcome });
@@ -137,27 +143,25 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       case 'unconfirmed':
         return "That is not the target's name: type it exactly. Nothing was approved.";
       case 'expired':
-        await refresh(deps, store, id, 'Expired: nobody approved in time. Nothing was changed.');
+        await safeRefresh(id, 'Expired: nobody approved in time. Nothing was changed.');
         return 'This request has expired; nothing was changed.';
       case 'already':
         return `This request is already ${vote.state}.`;
       case 'unknown':
         return 'This approval request no longer exists.';
       case 'counted':
-        await refresh(deps, store, id, undefined);
+        await safeRefresh(id, undefined);
         return `Counted: ${vote.count} of ${vote.required} approvals.`;
       case 'approved':
-        await refresh(deps, store, id, `Approved by <@${user}> — executing.`);
-        await deps.executeQueue.add(
-          'execute',
-          { approvalId: id },
-          {
-            jobId: `exec__${id}`,
-            attempts: 1,
-            removeOnComplete: { age: 24 * 3600 },
-            removeOnFail: { age: 7 * 24 * 3600 },
-          },
+        // The vote put the request in the store's outbox: queue it now, before any Slack call;
+        // if this fails the execute worker's sweep queues it. Message updates may then fail.
+        await enqueueExecution(deps.executeQueue, id).catch((error) =>
+          deps.logger.warn('execute job not queued; the sweep will', {
+            approval: id,
+            error: errorMessage(error),
+          }),
         );
+        await safeRefresh(id, `Approved by <@${user}> — executing.`);
         return undefined;
     }
   };

@@ -99,3 +99,21 @@ export function targetLabel(cluster: string, target: DiagnoseJob['target']): str
   const what = target.service ? `${target.namespace}/${target.service}` : 'kube-proxy health';
   return `${what}${target.from ? ` from ${target.from}` : ''}${target.node ? ` (node ${target.node})` : ''} on ${cluster}`;
 }
+
+/**
+ * Queues the execution of an approved request under its approval id: adding it twice is a
+ * no-op (BullMQ keeps one job per id), so the bot and the outbox sweep may both try.
+ * Never retried by BullMQ: a write that failed half-way is reported, not repeated.
+ */
+export async function enqueueExecution(queue: Queue, approvalId: string): Promise<void> {
+  await queue.add(
+    'execute',
+    { approvalId },
+    {
+      jobId: `exec__${approvalId}`,
+      attempts: 1,
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  );
+}

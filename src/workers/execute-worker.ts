@@ -6,7 +6,7 @@
  * whether the root cause cleared. A failed write is reported, never retried blindly.
  */
 import { randomUUID } from 'node:crypto';
-import { type ConnectionOptions, type Job, type Queue, Worker, type WorkerOptions } from 'bullmq';
+import { type ConnectionOptions, type Job, Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { actionCatalog } from '../approvals/actions.js';
 import { type ExecutionContext, executePlan, planAction } from '../approvals/executors.js';
@@ -16,10 +16,11 @@ import { LiveSource } from '../cluster/live/live-source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { enqueueDiagnosis, executeQueueName } from '../queue/jobs.js';
+import { type ActionRef, enqueueDiagnosis, executeQueueName } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { defaultSourceFor, eksAccessFor } from './diagnose-worker.js';
+import { sweepExpired, sweepStuck, sweepUnclaimed } from './execute-sweep.js';
 
 export interface ExecuteWorkerDeps {
   readonly config: Config;
@@ -44,26 +45,30 @@ export function startExecuteWorker(deps: ExecuteWorkerDeps): Worker {
     deps.logger.error('execute job failed', { jobId: job?.id, error: errorMessage(error) }),
   );
   worker.on('error', (error) => deps.logger.error('execute worker error', { error: errorMessage(error) }));
-  // Expired requests say so on their message without waiting for a click.
+  // Expired requests, approved requests without a job, and executions whose job died.
+  const queue = new Queue(executeQueueName, {
+    connection: deps.redis,
+    ...(deps.workerOptions?.prefix ? { prefix: deps.workerOptions.prefix } : {}),
+  });
+  let sweeping = false;
   const sweep = setInterval(() => {
-    void sweepExpired(deps).catch((error) =>
-      deps.logger.warn('expiry sweep failed', { error: errorMessage(error) }),
-    );
+    if (sweeping) return;
+    sweeping = true;
+    void (async () => {
+      await sweepExpired(deps);
+      await sweepUnclaimed(deps, queue);
+      await sweepStuck(deps, queue);
+    })()
+      .catch((error) => deps.logger.warn('approval sweep failed', { error: errorMessage(error) }))
+      .finally(() => {
+        sweeping = false;
+      });
   }, deps.sweepIntervalMs ?? 15_000);
-  worker.on('closing', () => clearInterval(sweep));
+  worker.on('closing', () => {
+    clearInterval(sweep);
+    void queue.close().catch(() => undefined);
+  });
   return worker;
-}
-
-export async function sweepExpired(
-  deps: Pick<ExecuteWorkerDeps, 'config' | 'redis' | 'poster' | 'logger'>,
-): Promise<string[]> {
-  const store = new ApprovalStore(deps.redis);
-  const expired = await store.expireDue();
-  for (const id of expired) {
-    deps.logger.info('audit', { event: 'expired', approval: id });
-    await refresh(deps, store, id, 'Expired: nobody approved in time. Nothing was changed.');
-  }
-  return expired;
 }
 
 async function contextFor(cluster: ClusterConfig): Promise<ExecutionContext> {
@@ -90,29 +95,8 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
   const id = String((job.data as { approvalId?: string }).approvalId ?? '');
   const store = new ApprovalStore(deps.redis);
   const approval = await store.get(id);
-  const message = await approvalMessage(deps.redis, id);
-  if (!approval || !message) return 'unknown approval';
-  const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
-  if (!cluster) return 'cluster no longer configured';
-  const target = {
-    action: approval.action,
-    node: approval.node,
-    blockedBy: message.ref.blockedBy ?? undefined,
-  };
-
-  if (job.name === 'plan') {
-    const plan = await planAction(await contextFor(cluster), target);
-    await refresh(
-      deps,
-      store,
-      id,
-      undefined,
-      plan.ok
-        ? [plan.value.summary, ...plan.value.writes.map((w) => `• ${w.describe}`)].join('\n')
-        : `cannot run now: ${plan.reason}`,
-    );
-    return 'planned';
-  }
+  if (!approval) return 'unknown approval';
+  if (job.name === 'plan') return plan(deps, store, approval);
 
   const thread = { channel: approval.channel, threadTs: approval.threadTs };
   if (!(await store.claimExecution(id, workerId))) {
@@ -123,46 +107,120 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
         'the worker running it stopped before reporting; what it changed is unknown and it was not retried';
       if (await store.finish(id, workerId, 'failed', `interrupted: ${reason}`)) {
         deps.logger.info('audit', { event: 'execution_interrupted', approval: id, action: approval.action });
-        await deps.poster.post(thread.channel, {
-          text: `:warning: \`${approval.action}\` was interrupted: ${reason}. Check the cluster (and re-run the diagnosis) before asking again.`,
-          threadTs: thread.threadTs,
-        });
-        await refresh(deps, store, id, `Interrupted: ${reason}`);
+        await say(
+          deps,
+          thread,
+          `:warning: \`${approval.action}\` was interrupted: ${reason}. Check the cluster (and re-run the diagnosis) before asking again.`,
+        );
+        await bestEffort(deps, refresh(deps, store, id, `Interrupted: ${reason}`));
       }
       return 'interrupted';
     }
     return 'already claimed';
   }
+  // From here on every path ends in `done` or `failed`, said in the thread (never silent).
+  const run = { writing: false };
+  try {
+    return await runClaimed(deps, store, workerId, approval, run);
+  } catch (error) {
+    const reason = errorMessage(error);
+    deps.logger.error('execution failed', { approval: id, error: reason });
+    const detail = run.writing ? `failed while writing: ${reason}` : `not executed: ${reason}`;
+    if (await store.finish(id, workerId, 'failed', detail).catch(() => false)) {
+      await say(
+        deps,
+        thread,
+        run.writing
+          ? `:x: \`${approval.action}\` failed: ${escapeMrkdwn(reason)}. Not retried: check the cluster before trying again.`
+          : `:x: \`${approval.action}\` was not executed: ${escapeMrkdwn(reason)}`,
+      );
+      await bestEffort(deps, refresh(deps, store, id, escapeMrkdwn(`Failed: ${detail}`)));
+    }
+    return 'failed';
+  }
+}
+
+/** The dry run, shown on the approval message. */
+async function plan(deps: ExecuteWorkerDeps, store: ApprovalStore, approval: Approval): Promise<string> {
+  const message = await approvalMessage(deps.redis, approval.id);
+  const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
+  if (!message || !cluster) return 'nothing to plan';
+  const planned = await planAction(await contextFor(cluster), targetOf(approval, message.ref));
+  await refresh(
+    deps,
+    store,
+    approval.id,
+    undefined,
+    planned.ok
+      ? [planned.value.summary, ...planned.value.writes.map((w) => `• ${w.describe}`)].join('\n')
+      : `cannot run now: ${planned.reason}`,
+  );
+  return 'planned';
+}
+
+function targetOf(approval: Approval, ref: ActionRef | undefined) {
+  return { action: approval.action, node: approval.node, blockedBy: ref?.blockedBy ?? undefined };
+}
+
+/** Slack is told best effort: the store and the audit are the record. */
+async function say(
+  deps: Pick<ExecuteWorkerDeps, 'poster' | 'logger'>,
+  thread: { channel: string; threadTs: string },
+  text: string,
+): Promise<void> {
+  await bestEffort(deps, deps.poster.post(thread.channel, { text, threadTs: thread.threadTs }));
+}
+
+async function bestEffort(deps: Pick<ExecuteWorkerDeps, 'logger'>, work: Promise<unknown>): Promise<void> {
+  await work.catch((error) => deps.logger.warn('slack update failed', { error: errorMessage(error) }));
+}
+
+/** A claimed execution: re-validate, write, record, report, verify. Throws only before `done`/`failed`. */
+async function runClaimed(
+  deps: ExecuteWorkerDeps,
+  store: ApprovalStore,
+  workerId: string,
+  approval: Approval,
+  run: { writing: boolean },
+): Promise<string> {
+  const id = approval.id;
+  const thread = { channel: approval.channel, threadTs: approval.threadTs };
+  const message = await approvalMessage(deps.redis, id);
+  const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
   /** A claimed request that will not run: recorded as failed, said in the thread and on its message. */
-  const notExecuted = async (reason: string, inThread = reason) => {
+  const notExecuted = async (reason: string, inSlack = escapeMrkdwn(reason)) => {
     await store.finish(id, workerId, 'failed', `not executed: ${reason}`);
-    await deps.poster.post(thread.channel, {
-      text: `:x: \`${approval.action}\` was not executed: ${inThread}`,
-      threadTs: thread.threadTs,
-    });
-    await refresh(deps, store, id, `Not executed: ${reason}`);
+    await say(deps, thread, `:x: \`${approval.action}\` was not executed: ${inSlack}`);
+    await bestEffort(deps, refresh(deps, store, id, `Not executed: ${inSlack}`));
   };
+  if (!cluster) {
+    await notExecuted(`cluster ${approval.cluster} is no longer configured`);
+    return 'cluster no longer configured';
+  }
   const red = redRefusal(approval);
   if (red) {
     await notExecuted(red);
     return 'refused: RED';
   }
   const ctx = await contextFor(cluster);
-  const plan = await planAction(ctx, target);
-  if (!plan.ok) {
-    await notExecuted(plan.reason, escapeMrkdwn(plan.reason));
+  const planned = await planAction(ctx, targetOf(approval, message?.ref));
+  if (!planned.ok) {
+    await notExecuted(planned.reason);
     return 'refused at re-validation';
   }
   // With impersonation configured, writes run as the approving human, or not at all.
   const mapping = deps.config.impersonation;
   const as = mapping && approval.approvedBy ? mapping[approval.approvedBy] : undefined;
   if (mapping && !as) {
+    const who = approval.approvedBy ?? '?';
     await notExecuted(
-      `no Kubernetes identity is mapped for <@${approval.approvedBy ?? '?'}> (impersonation)`,
+      `no Kubernetes identity is mapped for ${who} (impersonation)`,
+      `no Kubernetes identity is mapped for <@${escapeMrkdwn(who)}> (impersonation)`,
     );
     return 'no identity';
   }
-  const result = await executePlan(ctx, plan.value, as, { idempotencyKey: id });
+  run.writing = true;
+  const result = await executePlan(ctx, planned.value, as, { idempotencyKey: id });
   const detail = result.ok
     ? result.done.join('; ')
     : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;
@@ -177,9 +235,12 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
   const text = result.ok
     ? `:white_check_mark: Executed \`${approval.action}\` (approved by ${approval.approvers.map((u) => `<@${u}>`).join(', ')}):\n${result.done.map((d) => `• ${escapeMrkdwn(d)}`).join('\n')}\nRe-running the diagnosis to check the fix…`
     : `:x: \`${approval.action}\` failed: ${escapeMrkdwn(detail)}. Not retried: check the cluster before trying again.`;
-  await deps.poster.post(thread.channel, { text, threadTs: thread.threadTs });
-  await refresh(deps, store, id, result.ok ? `Done: ${detail}` : `Failed: ${detail}`);
-  if (result.ok) {
+  await say(deps, thread, text);
+  await bestEffort(
+    deps,
+    refresh(deps, store, id, escapeMrkdwn(result.ok ? `Done: ${detail}` : `Failed: ${detail}`)),
+  );
+  if (result.ok && message) {
     const requestId = randomUUID();
     await enqueueDiagnosis(deps.diagnoseQueue, {
       requestId,

@@ -1,0 +1,96 @@
+/**
+ * No approved action is lost or left hanging (issue 14, items 1-2): the execute job is
+ * queued before any Slack call (the vote itself records the request in the store's
+ * outbox), a sweep queues approved requests that have no job, and every path after the
+ * claim ends `failed` or `done` with the reason in the thread. Whole stack, real Redis.
+ */
+import { rm } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { ApprovalStore } from '../src/approvals/store.js';
+import { approvers, reportWithButtons, requestDelete } from './helpers/approvals.js';
+import { flushRedis } from './helpers/redis-server.js';
+import { type Stack, waitFor } from './helpers/stack.js';
+
+const redisUrl = inject('redisUrl');
+let stack: Stack | undefined;
+const started = (s: Stack) => {
+  stack = s;
+};
+
+beforeEach(async () => {
+  await flushRedis(redisUrl);
+});
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+const approver = approvers[0] as string;
+const executed = (s: Stack) =>
+  s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed `delete-kube-proxy-pod`'));
+
+describe('approved actions are never lost', () => {
+  it('executes although Slack fails every message update after the approving vote', async () => {
+    const ctx = await reportWithButtons({ redisUrl }, started);
+    const { message, approvalId } = await requestDelete(ctx);
+    // chat.update answers 500 past the retry budget from now on (the approval message stays stale).
+    ctx.s.slack.fail(/^chat\.update$/, 500, 10_000);
+    expect(await ctx.click(approver, 'kproxy_approve', approvalId, message.ts)).toBe(200);
+    await waitFor('the executed reply', () => executed(ctx.s));
+    expect(ctx.s.api.server.mutations).toHaveLength(1);
+    expect((await new ApprovalStore(ctx.s.redis).get(approvalId))?.state).toBe('done');
+  });
+
+  it('a request approved without its job being queued (the bot died after the vote) is queued by the sweep', async () => {
+    const ctx = await reportWithButtons({ redisUrl }, started);
+    const { approvalId } = await requestDelete(ctx);
+    // The vote lands in Redis; the bot is gone before it can queue anything.
+    expect((await new ApprovalStore(ctx.s.redis).approve(approvalId, approver)).outcome).toBe('approved');
+    await waitFor('the executed reply', () => executed(ctx.s), 30_000);
+    expect(ctx.s.api.server.mutations).toHaveLength(1);
+  });
+
+  it('an execution whose job is gone is recorded failed and said in the thread', async () => {
+    const ctx = await reportWithButtons({ redisUrl }, started);
+    const { s } = ctx;
+    const { message, approvalId } = await requestDelete(ctx);
+    await s.worker?.close();
+    await s.executeWorker?.close();
+    await ctx.click(approver, 'kproxy_approve', approvalId, message.ts);
+    const job = await waitFor('the queued job', () => s.executeQueue.getJob(`exec__${approvalId}`));
+    const store = new ApprovalStore(s.redis);
+    // A worker claimed it, then its job vanished (removed, or expired while Redis was away).
+    expect(await store.claimExecution(approvalId, 'lost-worker')).toBe(true);
+    await job.remove();
+    s.startWorker();
+    const warning = await waitFor(
+      'the interruption notice',
+      () =>
+        s.slack.messages.find((m) => m.text?.startsWith(':warning: `delete-kube-proxy-pod` was interrupted')),
+      30_000,
+    );
+    expect(warning.text).toContain('its job is gone before reporting');
+    expect(warning.thread_ts).toBe(ctx.report.thread_ts);
+    expect((await store.get(approvalId))?.state).toBe('failed');
+    expect(s.api.server.mutations).toEqual([]);
+  });
+});
+
+describe('every path after the claim ends recorded and said', () => {
+  it('credentials unreadable after the approval: failed, with the reason in the thread', async () => {
+    const ctx = await reportWithButtons({ redisUrl }, started);
+    const { message, approvalId } = await requestDelete(ctx);
+    await rm(ctx.s.api.kubeconfig);
+    await ctx.click(approver, 'kproxy_approve', approvalId, message.ts);
+    const said = await waitFor('the failure in the thread', () =>
+      ctx.s.slack.messages.find((m) => m.text?.startsWith(':x: `delete-kube-proxy-pod` was not executed')),
+    );
+    expect(said.thread_ts).toBe(ctx.report.thread_ts);
+    expect(said.text).toContain(ctx.s.api.kubeconfig);
+    const approval = await new ApprovalStore(ctx.s.redis).get(approvalId);
+    expect(approval?.state).toBe('failed');
+    const trail = await new ApprovalStore(ctx.s.redis).recentAudit(1);
+    expect(trail[0]?.detail).toMatch(/^not executed: /);
+    expect(ctx.s.api.server.mutations).toEqual([]);
+  });
+});
