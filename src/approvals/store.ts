@@ -77,6 +77,12 @@ const votersKey = (id: string) => `kproxy:approval:${id}:approvers`;
 const approvedKey = 'kproxy:approvals:approved';
 /** Claimed executions (by claim time): a sweep fails those whose job is gone or failed. */
 const executingKey = 'kproxy:approvals:executing';
+/** A requester's requests by deadline, to bound how many they have open at once. */
+const requesterKey = (user: string) => `kproxy:approvals:by:${user}`;
+/** The one open request per report, action and target (value: its approval id). */
+const slotKey = (slot: string) => `kproxy:approvals:slot:${slot}`;
+/** States in which a request holds its slot: a second request would run the action twice. */
+const holdsSlot: readonly (string | null)[] = ['pending', 'approved', 'executing', 'done'];
 
 const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
 
@@ -168,12 +174,50 @@ export class ApprovalStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(request: ApprovalRequest): Promise<Approval> {
+  /**
+   * Reserves the request slot `slot` for approval `id` unless a request holding it is open or
+   * done; returns the id of that request, or undefined when reserved.
+   */
+  async reserve(slot: string, id: string, ttlMs: number): Promise<string | undefined> {
+    const key = slotKey(slot);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await this.redis.set(key, id, 'PX', ttlMs, 'NX')) === 'OK') return undefined;
+      const current = await this.redis.get(key);
+      if (current === null) continue;
+      if (holdsSlot.includes(await this.redis.hget(hashKey(current), 'state'))) return current;
+      // Denied, expired or failed (or never created): take it over, unless someone just did.
+      const taken = await this.redis.eval(
+        `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`,
+        1,
+        key,
+        current,
+        id,
+        String(ttlMs),
+      );
+      if (taken === 1) return undefined;
+    }
+    return (await this.redis.get(key)) ?? 'unknown';
+  }
+
+  /** How many of `user`'s requests wait for approval now. */
+  async openCount(user: string): Promise<number> {
+    const key = requesterKey(user);
+    await this.redis.zremrangebyscore(key, '-inf', this.now());
+    const ids = await this.redis.zrange(key, 0, -1);
+    const states = await Promise.all(ids.map((id) => this.redis.hget(hashKey(id), 'state')));
+    return states.filter((s) => s === 'pending').length;
+  }
+
+  /** pending → failed: the dry run says the action cannot run now (nobody is asked). */
+  async closeUnrunnable(id: string, detail: string): Promise<boolean> {
+    return (await this.transition(id, 'kproxy', 'pending', 'failed', detail)) === 'ok';
+  }
+
+  async create(request: ApprovalRequest, id: string = randomUUID()): Promise<Approval> {
     if (request.required < 1)
       throw new Error('an approval needs at least one approver besides the requester');
     const red = request.safety === 'RED';
     if (red && !request.reason?.trim()) throw new Error('a RED request needs a written reason');
-    const id = randomUUID();
     const createdAt = this.now();
     const retainUntil = Math.max(request.expiresAt, createdAt) + retentionMs;
     // Relative, measured from the store's own clock: Redis deletes a key whose absolute
@@ -194,6 +238,8 @@ export class ApprovalStore {
       .zadd(pendingKey, request.expiresAt, id)
       .hset(hashKey(id), fields)
       .pexpire(hashKey(id), retainForMs)
+      .zadd(requesterKey(request.requester), request.expiresAt, id)
+      .pexpire(requesterKey(request.requester), retentionMs)
       .xadd(
         auditKey,
         'MAXLEN',

@@ -18,11 +18,9 @@ export function approvalBlocks(
 ): { text: string; blocks: Block[] } {
   const spec = actionCatalog[a.action];
   const where = `${a.cluster}${a.node ? ` / node ${a.node}` : ''}`;
-  const who =
-    [
-      ...policy.approvers.users.map((u) => `<@${u}>`),
-      ...policy.approvers.groups.map((g) => `<!subteam^${g}>`),
-    ].join(', ') || 'nobody (configure approvals)';
+  // Approvers are named (and notified, by a reply in the thread) only once the dry run shows
+  // the action can run: a request that cannot run closes without pinging anyone.
+  const who = plan ? approverMentions(policy) : `the ${a.safety} approvers (asked once the dry run passes)`;
 
   const lines = [
     `*Approval needed* · \`${a.action}\` (${a.safety}) on ${escapeMrkdwn(where)}`,
@@ -67,6 +65,16 @@ export function approvalBlocks(
     });
   }
   return { text: `Approval needed: ${a.action} on ${where}`, blocks };
+}
+
+/** The approvers of a policy as Slack mentions (users and user groups). */
+export function approverMentions(policy: ApprovalPolicy): string {
+  return (
+    [
+      ...policy.approvers.users.map((u) => `<@${u}>`),
+      ...policy.approvers.groups.map((g) => `<!subteam^${g}>`),
+    ].join(', ') || 'nobody (configure approvals)'
+  );
 }
 
 export interface Modal {

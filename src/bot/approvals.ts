@@ -19,11 +19,12 @@ import { type Approval, ApprovalStore, confirmationTarget, type VoteResult } fro
 import type { Config } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type ActionRef, enqueueExecution, keys } from '../queue/jobs.js';
+import { type ActionRef, enqueueExecution, keys, reportButtonTtlSeconds } from '../queue/jobs.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
 import { messageKey, refresh } from './approval-thread.js';
 import { type GroupsClient, groupsOf } from './approver-groups.js';
+import { admitRequest, slotOf } from './request-admission.js';
 
 export interface ApprovalDeps {
   readonly config: Config;
@@ -92,23 +93,27 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     user: string,
     channel: string,
     threadTs: string,
-    reason?: string,
-  ) => {
+    reason: string | undefined,
+    id: string,
+  ): Promise<void> => {
     const policy = policyFor(deps.config, ref.cluster, ref.safety);
-    const approval = await store.create({
-      cluster: ref.cluster,
-      action: ref.action,
-      safety: ref.safety,
-      node: ref.node ?? undefined,
-      requester: user,
-      reason,
-      evidence: ref.evidence,
-      required: policy.required,
-      expiresAt: Date.now() + policy.expiresMinutes * 60_000,
-      jobId: ref.jobId,
-      channel,
-      threadTs,
-    });
+    const approval = await store.create(
+      {
+        cluster: ref.cluster,
+        action: ref.action,
+        safety: ref.safety,
+        node: ref.node ?? undefined,
+        requester: user,
+        reason,
+        evidence: ref.evidence,
+        required: policy.required,
+        expiresAt: Date.now() + policy.expiresMinutes * 60_000,
+        jobId: ref.jobId,
+        channel,
+        threadTs,
+      },
+      id,
+    );
     const posted = await deps.poster.post(channel, {
       ...approvalBlocks(approval, policy, undefined),
       threadTs,
@@ -124,6 +129,17 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       { approvalId: approval.id },
       { jobId: `plan__${approval.id}`, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
     );
+  };
+
+  /** Takes the report's one request slot for this action and target: a new id, or why not. */
+  const reserve = async (ref: ActionRef): Promise<{ id: string } | { refused: string }> => {
+    const id = randomUUID();
+    const holder = await store.reserve(slotOf(ref), id, reportButtonTtlSeconds * 1000);
+    if (!holder) return { id };
+    const existing = await store.get(holder);
+    return {
+      refused: `\`${ref.action}\` was already requested from this report${existing ? ` (${existing.state})` : ''}: see its approval message in the thread. Run the diagnosis again for fresh actions.`,
+    };
   };
 
   /** Message updates are best effort: the store, not the message, is the record. */
@@ -179,7 +195,13 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
       if (ref.blockedBy) return void (await tell(`\`${ref.action}\` is refused: ${ref.blockedBy}`));
       const channel = b.container?.channel_id ?? b.channel?.id ?? '';
       const threadTs = b.message?.thread_ts ?? b.message?.ts ?? b.container?.message_ts ?? '';
-      if (ref.safety !== 'RED') return void (await openRequest(ref, b.user.id, channel, threadTs));
+      const admitted = await admitRequest(deps, store, ref, b.user.id, channel);
+      if (!admitted.ok) return void (await tell(admitted.reason));
+      if (ref.safety !== 'RED') {
+        const slot = await reserve(ref);
+        if ('refused' in slot) return void (await tell(slot.refused));
+        return void (await openRequest(ref, b.user.id, channel, threadTs, undefined, slot.id));
+      }
       // RED: the requester writes why first (a modal); the request opens on submission.
       const intent = randomUUID();
       await deps.redis.set(
@@ -210,15 +232,12 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     if (!reason.success) return void (await refuse(reason.error.issues[0]?.message ?? 'Invalid reason.'));
     // Claim the form once: a retried submission must not open a second request.
     if ((await deps.redis.del(intentKey(b.view.private_metadata ?? ''))) === 0) return void (await ack());
+    const ref = JSON.parse(refRaw) as ActionRef;
+    const slot = await reserve(ref);
+    if ('refused' in slot) return void (await refuse(slot.refused));
     await ack();
     try {
-      await openRequest(
-        JSON.parse(refRaw) as ActionRef,
-        intent.user,
-        intent.channel,
-        intent.threadTs,
-        reason.data,
-      );
+      await openRequest(ref, intent.user, intent.channel, intent.threadTs, reason.data, slot.id);
     } catch (error) {
       deps.logger.error('RED approval request failed', { error: errorMessage(error) });
     }

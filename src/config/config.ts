@@ -150,11 +150,14 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       perUser: window.default({ max: 5, windowSeconds: 60 }),
       perChannel: window.default({ max: 20, windowSeconds: 60 }),
+      /** Approval requests one user may have waiting at once. */
+      openRequestsPerUser: z.number().int().min(1).max(50).default(3),
     })
     .default({
       enabled: true,
       perUser: { max: 5, windowSeconds: 60 },
       perChannel: { max: 20, windowSeconds: 60 },
+      openRequestsPerUser: 3,
     }),
   worker: z
     .strictObject({

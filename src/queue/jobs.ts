@@ -89,6 +89,9 @@ export interface ActionRef {
 
 export const executeQueueName = 'kproxy-execute';
 
+/** How long a report's buttons work: its diagnosis is stale after that (run it again). */
+export const reportButtonTtlSeconds = 3600;
+
 export interface RunningDiagnosis {
   readonly jobId: string;
   readonly channel: string;

@@ -25,6 +25,7 @@ import {
   diagnoseQueueName,
   jobTarget,
   keys,
+  reportButtonTtlSeconds,
   targetLabel,
 } from '../queue/jobs.js';
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
@@ -49,7 +50,7 @@ export interface DiagnoseWorkerDeps {
 
 /** Minimum time between two progress edits of the parent message (chat.update is Tier 3). */
 const progressIntervalMs = 2000;
-const actionRefTtlSeconds = 24 * 3600;
+const actionRefTtlSeconds = reportButtonTtlSeconds;
 
 /** One EksAccess per cluster, so DescribeCluster and the token are reused across jobs. */
 const eksAccess = new Map<string, EksAccess>();

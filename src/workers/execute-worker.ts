@@ -10,7 +10,9 @@ import { type ConnectionOptions, type Job, Queue, Worker, type WorkerOptions } f
 import type { Redis } from 'ioredis';
 import { actionCatalog } from '../approvals/actions.js';
 import { type ExecutionContext, executePlan, planAction } from '../approvals/executors.js';
+import { policyFor } from '../approvals/policy.js';
 import { type Approval, ApprovalStore, confirmationTarget } from '../approvals/store.js';
+import { approverMentions } from '../bot/approval-messages.js';
 import { approvalMessage, refresh } from '../bot/approval-thread.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import type { ClusterConfig, Config } from '../config/config.js';
@@ -140,20 +142,39 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
   }
 }
 
-/** The dry run, shown on the approval message. */
+/**
+ * The dry run, shown on the approval message. A request that cannot run now closes itself;
+ * one that can asks its approvers in the thread.
+ */
 async function plan(deps: ExecuteWorkerDeps, store: ApprovalStore, approval: Approval): Promise<string> {
   const message = await approvalMessage(deps.redis, approval.id);
   const cluster = deps.config.clusters.find((c) => c.name === approval.cluster);
   if (!message || !cluster) return 'nothing to plan';
-  const planned = await planAction(await contextFor(cluster), targetOf(approval, message.ref));
-  await refresh(
+  const planned = await planAction(await contextFor(cluster), targetOf(approval, message.ref)).catch(
+    (error: unknown) => ({
+      ok: false as const,
+      reason: `the cluster could not be read: ${errorMessage(error)}`,
+    }),
+  );
+  if (!planned.ok) {
+    const reason = `cannot run now: ${planned.reason}`;
+    if (await store.closeUnrunnable(approval.id, reason))
+      await refresh(
+        deps,
+        store,
+        approval.id,
+        `Closed: ${escapeMrkdwn(reason)}. Nothing was changed.`,
+        reason,
+      );
+    return 'cannot run';
+  }
+  const steps = [planned.value.summary, ...planned.value.writes.map((w) => `• ${w.describe}`)].join('\n');
+  await refresh(deps, store, approval.id, undefined, steps);
+  const policy = policyFor(deps.config, approval.cluster, approval.safety);
+  await say(
     deps,
-    store,
-    approval.id,
-    undefined,
-    planned.ok
-      ? [planned.value.summary, ...planned.value.writes.map((w) => `• ${w.describe}`)].join('\n')
-      : `cannot run now: ${planned.reason}`,
+    { channel: approval.channel, threadTs: approval.threadTs },
+    `${approverMentions(policy)}: \`${approval.action}\` on ${escapeMrkdwn(approval.cluster)} needs ${approval.required} approval(s); the dry run is on the approval message.`,
   );
   return 'planned';
 }
