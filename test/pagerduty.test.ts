@@ -270,3 +270,60 @@ describe('webhook security and input', () => {
     ).toBe(202);
   });
 });
+
+describe('replays and hostile bodies (issue 14)', () => {
+  const status = (eventType: string, occurredAt: string, eventId?: string) => {
+    const e = incidentEvent({
+      eventType,
+      incidentId: 'PINC00010',
+      number: 10,
+      title: 'x',
+      serviceId: 'PWEBAPI01',
+      agent: 'Alice Oncall',
+      ...(eventId ? { eventId } : {}),
+    }) as { event: { occurred_at: string } };
+    e.event.occurred_at = occurredAt;
+    return e;
+  };
+  const replies = (s: PdStack) =>
+    s.slack.messages
+      .filter((m) => m.thread_ts && /Acknowledged|Resolved/.test(m.text ?? ''))
+      .map((m) => m.text);
+
+  it('a status event is applied once however it is redelivered, and an older one never overrides a newer one', async () => {
+    const s = await startPd('healthy');
+    await deliver(s, triggered('PINC00010', 10));
+    await waitFor('the report', () => s.slack.reports().length === 1, 30_000);
+    const acked = status('incident.acknowledged', '2026-11-22T10:01:00.000Z');
+    // The same signed event under three delivery ids (X-Webhook-Id is not signed).
+    for (const webhookId of ['wh-a', 'wh-b', 'wh-c'])
+      expect((await deliver(s, acked, { webhookId })).status).toBe(202);
+    await deliver(s, status('incident.resolved', '2026-11-22T10:05:00.000Z'));
+    await waitFor('the resolved reply', () =>
+      replies(s).includes(':white_check_mark: Resolved by Alice Oncall'),
+    );
+    // An acknowledgement from before the resolution, arriving late (a new event id, older time).
+    await deliver(s, status('incident.acknowledged', '2026-11-22T10:02:00.000Z', 'Q0LATEACK0001'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(replies(s)).toEqual([
+      ':eyes: Acknowledged by Alice Oncall',
+      ':white_check_mark: Resolved by Alice Oncall',
+    ]);
+    expect(s.slack.messages[0]?.text?.endsWith(':white_check_mark: Resolved by Alice Oncall')).toBe(true);
+  });
+
+  it('10,000 nesting levels in a field kproxy does not use are dropped; in a field it uses, 400', async () => {
+    const s = await startPd('healthy');
+    const deep = `${'{"x":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    const event = triggered('PINC00011', 11) as { event: Record<string, unknown> };
+    const raw = JSON.stringify(event).replace('"client":null', `"client":${deep}`);
+    expect(raw.length).toBeGreaterThan(50_000);
+    expect(await deliver(s, undefined, { raw })).toEqual({ status: 202, body: { status: 'accepted' } });
+    await waitFor('the report', () => s.slack.reports().length === 1, 30_000);
+    const used = JSON.stringify(triggered('PINC00012', 12)).replace(
+      /"service":\{[^}]*\}/,
+      `"service":${deep}`,
+    );
+    expect((await deliver(s, undefined, { raw: used })).status).toBe(400);
+  });
+});

@@ -1,6 +1,6 @@
 /** The process entry point (`npm start` runs start('all')) and `kproxy config check`. */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -149,17 +149,65 @@ describe('kproxy config check', () => {
         },
       });
     const io = { stdout: sink(out), stderr: sink(err), env: {} };
-    expect(
-      await runCli(
-        ['config', 'check', path.resolve(import.meta.dirname, '..', 'examples', 'kproxy.yaml')],
-        io,
-      ),
-    ).toBe(0);
+    // The example as shipped, with its kubeconfig path pointing at a file that exists here.
+    const example = await readFile(
+      path.resolve(import.meta.dirname, '..', 'examples', 'kproxy.yaml'),
+      'utf8',
+    );
+    const kubeconfig = await tempConfig(undefined, 'apiVersion: v1\nkind: Config\n');
+    expect(example).toContain('/config/kubeconfig');
+    const shipped = await tempConfig(undefined, example.replace('/config/kubeconfig', kubeconfig));
+    expect(await runCli(['config', 'check', shipped], io)).toBe(0);
     expect(out.text).toMatch(
       /ok — 2 cluster\(s\): prod-east \(kubeconfig, 1 channel\(s\)\), prod-west \(eks, 1 channel\(s\)\)/,
     );
     const bad = await tempConfig(undefined, 'clusters: []\n');
     expect(await runCli(['config', 'check', bad], io)).toBe(2);
     expect(err.text).toContain('line 1, column 1: clusters: must list at least 1 item(s)');
+  });
+
+  it('refuses configurations that could never work or would be unsafe, naming each key', async () => {
+    const err = { text: '' };
+    const io = {
+      stdout: new Writable({ write: (_c, _e, done) => done() }),
+      stderr: new Writable({
+        write(chunk, _encoding, done) {
+          err.text += String(chunk);
+          done();
+        },
+      }),
+      env: {},
+    };
+    const bad = await tempConfig(
+      undefined,
+      [
+        'clusters:',
+        '  - name: prod-east',
+        '    kubeconfig: { path: /nonexistent/kproxy/kubeconfig, context: prod-east }',
+        '    channels: [C0INCIDENT1]',
+        'approvals:',
+        '  yellow: { approvers: { users: [U0AAAAAAA] }, required: 2 }',
+        '  red: { approvers: { users: [] } }',
+        'pagerduty:',
+        '  services:',
+        '    - { id: PWEBAPI01, cluster: prod-east, channel: C0ELSEWHERE }',
+        '',
+      ].join('\n'),
+    );
+    expect(await runCli(['config', 'check', bad], io)).toBe(2);
+    expect(err.text).toContain(
+      'pagerduty.services.0.channel: C0ELSEWHERE is not one of cluster "prod-east"\'s channels',
+    );
+    expect(err.text).toContain('approvals.yellow: required is 2 but only 1 approver(s) are named');
+    expect(err.text).toContain('approvals.red: no approvers');
+    // The file check comes once the rest is valid.
+    const missing = await tempConfig(
+      undefined,
+      'clusters:\n  - name: prod-east\n    kubeconfig: { path: /nonexistent/kproxy/kubeconfig, context: x }\n    channels: [C0INCIDENT1]\n',
+    );
+    expect(await runCli(['config', 'check', missing], io)).toBe(2);
+    expect(err.text).toContain(
+      'clusters.0.kubeconfig.path: cannot read /nonexistent/kproxy/kubeconfig (ENOENT)',
+    );
   });
 });

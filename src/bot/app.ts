@@ -29,6 +29,7 @@ import { authorize, clustersForChannel, rateLimited } from './authorize.js';
 import { boltLogger } from './bolt-logger.js';
 import { botTokenAuthorize } from './bot-token-authorize.js';
 import { commandUsage, parseCommand } from './command.js';
+import { registerGate } from './gate.js';
 
 export interface BotDeps {
   readonly config: Config;
@@ -88,6 +89,8 @@ export function createBot(deps: BotDeps): App {
         clientOptions,
         logger,
       });
+
+  registerGate(app, deps);
 
   app.command('/kproxy', async ({ command, ack }) => {
     const parsed = parseCommand(command.text ?? '');

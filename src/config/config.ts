@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { proxyViaModes } from '../cluster/live/kube-proxy-endpoints.js';
 import { nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { KproxyError } from '../errors.js';
+import { crossKeyProblems, fileProblems } from './config-checks.js';
 import { formatProblem, inWords, type Problem, problemsOf, YamlSource } from './problems.js';
 
 const slackChannelId = z
@@ -145,6 +146,20 @@ export const configSchema = z.strictObject({
   }),
   clusters: z.array(clusterSchema).min(1),
   users: z.strictObject({ allow: z.array(slackUserId).min(1) }).optional(),
+  /**
+   * The Slack workspace(s) served: requests from other teams or Enterprise Grid orgs are
+   * refused. Without it, only the bot token's own workspace (auth.test) is served.
+   */
+  slack: z
+    .strictObject({
+      teams: z
+        .array(z.string().regex(/^T[A-Z0-9]{2,}$/, 'must be a Slack team id such as T0123456789'))
+        .default([]),
+      enterprises: z
+        .array(z.string().regex(/^E[A-Z0-9]{2,}$/, 'must be a Slack Enterprise Grid id such as E0123456789'))
+        .default([]),
+    })
+    .optional(),
   rateLimits: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -223,7 +238,10 @@ export function parseConfig(text: string, source: string): Config {
   const yaml = new YamlSource(text);
   if (yaml.syntaxProblems.length > 0) throw new ConfigError(source, yaml.syntaxProblems.map(formatProblem));
   const parsed = configSchema.safeParse(yaml.value, { error: inWords });
-  const problems = [...(parsed.success ? [] : problemsOf(parsed.error)), ...crossReferences(yaml.value)]
+  const problems = [
+    ...(parsed.success ? crossKeyProblems(yaml.value, parsed.data) : problemsOf(parsed.error)),
+    ...crossReferences(yaml.value),
+  ]
     .map((p) => yaml.locate(p))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems.map(formatProblem));
@@ -259,7 +277,10 @@ export async function loadConfig(path: string): Promise<Config> {
   } catch (error) {
     throw new ConfigError(path, [`cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
   }
-  return parseConfig(text, path);
+  const config = parseConfig(text, path);
+  const files = await fileProblems(config);
+  if (files.length > 0) throw new ConfigError(path, files.map(formatProblem));
+  return config;
 }
 
 /** Reads the environment once; secrets stay here and are never logged. */

@@ -1,4 +1,8 @@
-/** The v3 webhook envelope and the incident fields kproxy uses. */
+/**
+ * The v3 webhook envelope and the incident fields kproxy uses. Objects strip every other
+ * field (z.object, not looseObject): whatever else a signed body carries (however deep) is
+ * dropped here and never reaches the queue.
+ */
 import { z } from 'zod';
 
 export const handledEventTypes = [
@@ -9,13 +13,13 @@ export const handledEventTypes = [
 ] as const;
 export type HandledEventType = (typeof handledEventTypes)[number];
 
-const reference = z.looseObject({
+const reference = z.object({
   id: z.string(),
   summary: z.string().nullish(),
   html_url: z.string().nullish(),
 });
 
-export const incidentSchema = z.looseObject({
+export const incidentSchema = z.object({
   id: z.string().min(1),
   type: z.literal('incident'),
   number: z.number().int().nullish(),
@@ -27,14 +31,15 @@ export const incidentSchema = z.looseObject({
   assignees: z.array(reference).nullish(),
 });
 
-export const webhookSchema = z.looseObject({
-  event: z.looseObject({
+export const webhookSchema = z.object({
+  event: z.object({
     id: z.string().min(1),
     event_type: z.string().min(1),
     resource_type: z.string().nullish(),
     occurred_at: z.string().nullish(),
     agent: reference.nullish(),
-    data: z.looseObject({ id: z.string().nullish(), type: z.string().nullish() }),
+    // The incident itself is read with incidentSchema; here only its kind, nothing kept.
+    data: z.object({ id: z.string().nullish(), type: z.string().nullish() }).loose(),
   }),
 });
 

@@ -2,7 +2,8 @@
  * `POST /pagerduty/webhook` (PagerDuty v3 webhook subscriptions), a custom route of the
  * bot's HTTP server. Missing or bad signature → 401 and nothing else happens; malformed
  * body → 400; event types kproxy does not handle → 202, ignored. Handled events are
- * queued under the delivery's id, so PagerDuty's redeliveries create nothing new.
+ * queued under the signed event's id, so redeliveries and replays create nothing new. Only
+ * the fields kproxy uses are kept (nothing else reaches the queue).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
@@ -83,7 +84,6 @@ async function handle(deps: WebhookDeps, req: IncomingMessage, res: ServerRespon
     reply(400, { error: `event.data is not an incident: ${incident.error.issues[0]?.path.join('.')}` });
     return;
   }
-  const webhookId = String(req.headers['x-webhook-id'] ?? event.id);
   const job: PagerDutyJob = {
     eventId: event.id,
     eventType: event.event_type as HandledEventType,
@@ -92,10 +92,11 @@ async function handle(deps: WebhookDeps, req: IncomingMessage, res: ServerRespon
     incident: incident.data,
   };
   try {
-    // A redelivery carries the same X-Webhook-Id: the same job id, a no-op add.
+    // Keyed on the signed event id (X-Webhook-Id is not signed): a redelivery or a replay of
+    // the same event is the same job id, a no-op add.
     const queue = event.event_type === 'incident.triggered' ? deps.queue : deps.statusQueue;
     await queue.add(event.event_type, job, {
-      jobId: `pd__${webhookId.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      jobId: `pd__${event.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 24 * 3600 },

@@ -44,7 +44,16 @@ const pdKeys = {
   shared: (cluster: string, t: DiagnoseJob['target']) =>
     `kproxy:pd:shared:${cluster}:${t.namespace ?? '-'}/${t.service ?? '-'}:${t.node ?? '-'}`,
   note: (id: string) => `kproxy:pd:note:${id}`,
+  /** When the last status event applied to the incident happened (epoch ms). */
+  statusAt: (id: string) => `kproxy:pd:status-at:${id}`,
 };
+
+/** Applies `at` as the incident's latest status time unless a later one was applied (0: stale). */
+const newerStatusScript = `
+local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) < last then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
 
 const threadTtlSeconds = 7 * 24 * 3600;
 const label = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
@@ -91,6 +100,16 @@ async function triage(deps: PagerDutyWorkerDeps, event: PagerDutyJob): Promise<s
       service: incident.service.id,
     });
     return 'unmapped';
+  }
+  // Defence in depth (config check refuses it too): a mapping may only post where its
+  // cluster may be diagnosed, or its report and action buttons would land elsewhere.
+  if (!deps.config.clusters.find((c) => c.name === mapping.cluster)?.channels.includes(mapping.channel)) {
+    deps.logger.warn('pagerduty mapping posts to a channel not allowed for its cluster; refused', {
+      incident: incident.id,
+      cluster: mapping.cluster,
+      channel: mapping.channel,
+    });
+    return 'channel not allowed';
   }
   const claim = await deps.redis.set(
     pdKeys.incident(incident.id),
@@ -223,6 +242,13 @@ async function tellStatus(
     // PagerDuty orders events per incident, but a triggered event may still be in flight here.
     if (!lastAttempt) throw new Error(`no thread yet for incident ${event.incident.id}`);
     return 'no thread';
+  }
+  // Redeliveries and replays of an older status event must not overwrite a newer one.
+  const at = event.occurredAt ? Date.parse(event.occurredAt) : Number.NaN;
+  if (Number.isFinite(at)) {
+    const key = pdKeys.statusAt(event.incident.id);
+    if ((await deps.redis.eval(newerStatusScript, 1, key, String(at), String(threadTtlSeconds))) === 0)
+      return 'stale';
   }
   const who = event.agent ? ` by ${escapeMrkdwn(event.agent)}` : '';
   const text =

@@ -24,6 +24,8 @@ export interface CommandOptions {
   readonly headers?: Record<string, string>;
   readonly timestamp?: number;
   readonly secret?: string;
+  /** The workspace the request comes from (Slack's `team_id`). */
+  readonly teamId?: string;
 }
 
 export async function postCommand(
@@ -33,7 +35,7 @@ export async function postCommand(
 ): Promise<{ status: number; body: string; ms: number }> {
   const body = new URLSearchParams({
     token: 'legacy-verification-token',
-    team_id: 'T0TEST',
+    team_id: o.teamId ?? 'T0TEST',
     team_domain: 'acme',
     channel_id: o.channel ?? 'C0INCIDENT1',
     channel_name: 'incident-4242',
@@ -67,16 +69,21 @@ export async function postAction(
     threadTs?: string;
     responseUrl: string;
     headers?: Record<string, string>;
+    /** The same values make the same interaction (a redelivery or a replay). */
+    triggerId?: string;
+    actionTs?: string;
+    teamId?: string;
   },
 ): Promise<number> {
+  const team = o.teamId ?? 'T0TEST';
   const payload = {
     type: 'block_actions',
-    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: 'T0TEST' },
+    user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: team },
     api_app_id: 'A0KPROXY',
     token: 'legacy-verification-token',
     container: { type: 'message', message_ts: o.messageTs, channel_id: o.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.${randomUUID()}`,
-    team: { id: 'T0TEST', domain: 'acme' },
+    trigger_id: o.triggerId ?? `${Date.now()}.${randomUUID()}`,
+    team: { id: team, domain: 'acme' },
     channel: { id: o.channel, name: 'incident-4242' },
     message: {
       type: 'message',
@@ -92,7 +99,7 @@ export async function postAction(
         text: { type: 'plain_text', text: 'x' },
         value: o.value,
         type: 'button',
-        action_ts: String(Date.now() / 1000),
+        action_ts: o.actionTs ?? String(Date.now() / 1000),
       },
     ],
   };
