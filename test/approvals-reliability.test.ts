@@ -5,9 +5,11 @@
  * claim ends `failed` or `done` with the reason in the thread. Whole stack, real Redis.
  */
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { approvers, reportWithButtons, requestDelete } from './helpers/approvals.js';
+import { bundlesDir } from './helpers/bundles.js';
 import { flushRedis } from './helpers/redis-server.js';
 import { type Stack, waitFor } from './helpers/stack.js';
 
@@ -92,5 +94,31 @@ describe('every path after the claim ends recorded and said', () => {
     const trail = await new ApprovalStore(ctx.s.redis).recentAudit(1);
     expect(trail[0]?.detail).toMatch(/^not executed: /);
     expect(ctx.s.api.server.mutations).toEqual([]);
+  });
+});
+
+describe('the post-fix check', () => {
+  it('a fix that left kube-proxy crashing is "not cleared: now pod_crash", never "cleared"', async () => {
+    // After the DELETE the cluster serves a crash-looping kube-proxy (the replacement never settles).
+    const ctx = await reportWithButtons(
+      { redisUrl, api: { afterWrite: path.join(bundlesDir, 'kube-proxy-crashloop') } },
+      started,
+    );
+    const { message, approvalId } = await requestDelete(ctx);
+    await ctx.click(approver, 'kproxy_approve', approvalId, message.ts);
+    const verdict = await waitFor(
+      'the post-fix check',
+      () => ctx.s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
+      30_000,
+    );
+    expect(verdict.text).toMatch(
+      /^:warning: Post-fix check: `stale_endpoints` not cleared: now `pod_crash` — /,
+    );
+    // It waited: the cluster was diagnosed again before the verdict (the stack allows 3 attempts).
+    const reports = ctx.s.slack.reports().filter((r) => r.thread_ts === ctx.report.thread_ts);
+    expect(reports.length).toBe(2);
+    expect(
+      ctx.s.api.server.requests.filter((r) => r.path === '/api/v1/namespaces/kube-system/pods').length,
+    ).toBeGreaterThan(3);
   });
 });

@@ -31,6 +31,7 @@ import {
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
 import { doneLine, failedLine, progressLine, updateParent } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { defaultPostFixWait, type PostFixWait, settledDiagnosis, verificationText } from './post-fix.js';
 
 export interface DiagnoseWorkerDeps {
   readonly config: Config;
@@ -46,6 +47,8 @@ export interface DiagnoseWorkerDeps {
   readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
   /** After the report is in the thread (PagerDuty notes). */
   readonly afterReport?: (job: DiagnoseJob, diagnosis: Diagnosis) => Promise<void>;
+  /** Post-fix checks: how long to wait for the cluster to settle. */
+  readonly postFixWait?: PostFixWait;
 }
 
 /** Minimum time between two progress edits of the parent message (chat.update is Tier 3). */
@@ -165,15 +168,21 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   const seconds = config.worker.timeoutSeconds;
   const deadline = AbortSignal.any([AbortSignal.timeout(seconds * 1000), ...(signal ? [signal] : [])]);
   const source = await (deps.sourceFor ?? defaultSourceFor)(cluster, deadline);
-  const diagnosis = await untilAborted(
-    diagnoseSource(
-      source,
-      { target: jobTarget(data.target), clusterWide: !data.target.service },
-      { onProgress },
-    ),
-    deadline,
-    seconds,
-  );
+  const run = () =>
+    untilAborted(
+      diagnoseSource(
+        source,
+        { target: jobTarget(data.target), clusterWide: !data.target.service },
+        { onProgress },
+      ),
+      deadline,
+      seconds,
+    );
+  // After an approved action: wait (bounded, within the job's deadline) for the cluster to
+  // settle before judging the fix.
+  const diagnosis = data.verifies
+    ? await settledDiagnosis(run, deps.postFixWait ?? defaultPostFixWait, deadline)
+    : await run();
   // A post-fix check answers in one message (and the next actions, if the fault remains),
   // not with a second full report.
   await postReport(
@@ -181,7 +190,7 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
     data,
     jobId,
     diagnosis,
-    data.verifies ? verificationLine(data, diagnosis) : undefined,
+    data.verifies ? verificationText(data.verifies.category, diagnosis) : undefined,
   );
   await updateParent(redis, poster, data.channel, data.threadTs, 'diag', doneLine(diagnosis));
   await deps.afterReport?.(data, diagnosis);
@@ -245,16 +254,6 @@ async function postReport(
     posted.push(message.ts);
     await deps.redis.set(keys.report(jobId), JSON.stringify(posted), 'EX', 7 * 24 * 3600);
   }
-}
-
-/** The runbooks' post-fix verification: did the approved action clear the root cause? */
-function verificationLine(data: DiagnoseJob, d: Diagnosis): string {
-  const before = data.verifies?.category ?? '';
-  return d.verdict === 'inconclusive'
-    ? `:grey_question: Post-fix check: inconclusive, \`${before}\` could not be verified — ${d.rootCause.detail}`
-    : d.rootCause.category === 'none' || d.rootCause.category !== before
-      ? `:white_check_mark: Post-fix check: \`${before}\` cleared (now: ${d.rootCause.category === 'none' ? 'no fault found' : `\`${d.rootCause.category}\``}).`
-      : `:warning: Post-fix check: \`${before}\` is still the root cause — ${d.rootCause.detail}`;
 }
 
 /**

@@ -146,6 +146,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         poster,
         logger,
         workerOptions: { prefix, ...o.workerOptions, ...options },
+        postFixWait: { attempts: 3, delayMs: 300 },
       });
       stack.executeWorker = startExecuteWorker({
         config,
