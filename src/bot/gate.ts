@@ -4,7 +4,7 @@
  * redelivers an interaction it thinks failed, and a captured signed one can be replayed for
  * five minutes: each is handled once (by user, trigger id and action time).
  */
-import type { AnyMiddlewareArgs, App } from '@slack/bolt';
+import type { AnyMiddlewareArgs, App, Context } from '@slack/bolt';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -30,30 +30,22 @@ export function registerGate(
   app: App,
   deps: { readonly config: Config; readonly redis: Redis; readonly logger: Logger },
 ): void {
-  // The bot token's own workspace (auth.test, asked until it succeeds once).
-  let own: Promise<Workspace> | undefined;
-  const ownWorkspace = (): Promise<Workspace> => {
-    own ??= app.client.auth.test().then(
-      (r) => ({ team: r.team_id, enterprise: r.enterprise_id }),
-      (error: unknown) => {
-        own = undefined;
-        throw error;
-      },
-    );
-    return own;
-  };
   app.use(async (args) => {
-    const { body, next } = args as AnyMiddlewareArgs & { next: () => Promise<void> };
+    const { body, context, next } = args as AnyMiddlewareArgs & {
+      context: Context;
+      next: () => Promise<void>;
+    };
     const b = body as Identified;
     const ack = (args as { ack?: () => Promise<void> }).ack;
     const configured = deps.config.slack;
+    // Unconfigured: the bot token's own workspace, as auth.test named it (botTokenAuthorize).
     const served =
       configured && (configured.teams.length > 0 || configured.enterprises.length > 0)
-        ? { teams: configured.teams, enterprises: configured.enterprises }
-        : await ownWorkspace().then((w) => ({
-            teams: w.team ? [w.team] : [],
-            enterprises: w.enterprise ? [w.enterprise] : [],
-          }));
+        ? configured
+        : {
+            teams: context.teamId ? [context.teamId] : [],
+            enterprises: context.enterpriseId ? [context.enterpriseId] : [],
+          };
     const foreign = foreignWorkspace(served, b);
     if (foreign) {
       deps.logger.warn('request from another workspace refused', { team: foreign });
@@ -68,11 +60,6 @@ export function registerGate(
     }
     await next();
   });
-}
-
-interface Workspace {
-  readonly team?: string | undefined;
-  readonly enterprise?: string | undefined;
 }
 
 /** The team or org of a request when kproxy does not serve it, else undefined. */
