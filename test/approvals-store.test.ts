@@ -175,7 +175,7 @@ describe('approval policy', () => {
       '    channels: [C0INCIDENT1]',
       '    approvals:',
       '      yellow: { approvers: { users: [U0WEST0001] } }',
-      '      red: { approvers: { users: [U0WEST0001] }, required: 2, expiresMinutes: 5 }',
+      '      red: { approvers: { users: [U0WEST0001, U0WEST0002] }, required: 2, expiresMinutes: 5 }',
       'approvals:',
       '  yellow: { approvers: { users: [U0AAAAAAA, U0BBBBBBB], groups: [S0CCCCCCC] }, required: 1, expiresMinutes: 15 }',
       '  red:    { approvers: { users: [U0DDDDDDD] }, required: 1, expiresMinutes: 10 }',

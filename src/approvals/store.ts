@@ -58,6 +58,8 @@ export interface AuditEntry {
   readonly by: string;
   readonly at: number;
   readonly detail: string;
+  /** The cluster of the request (its channels decide where the entry may be shown). */
+  readonly cluster: string;
 }
 
 const auditKey = 'kproxy:audit';
@@ -84,7 +86,7 @@ const slotKey = (slot: string) => `kproxy:approvals:slot:${slot}`;
 /** States in which a request holds its slot: a second request would run the action twice. */
 const holdsSlot: readonly (string | null)[] = ['pending', 'approved', 'executing', 'done'];
 
-const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6])`;
+const audit = `redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', ARGV[4], 'approval', ARGV[5], 'by', ARGV[1], 'at', ARGV[2], 'detail', ARGV[6], 'cluster', redis.call('HGET', KEYS[1], 'cluster') or '')`;
 
 /** A pending request past its stored deadline becomes `expired` (and says so in the audit). */
 const expiryCheck = `if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
@@ -227,6 +229,7 @@ export class ApprovalStore {
       state: 'pending',
       data: JSON.stringify(request),
       requester: request.requester,
+      cluster: request.cluster,
       required: String(request.required),
       expiresAt: String(request.expiresAt),
       createdAt: String(createdAt),
@@ -254,6 +257,8 @@ export class ApprovalStore {
         request.requester,
         'at',
         String(createdAt),
+        'cluster',
+        request.cluster,
         'detail',
         `${request.action} ${request.safety} on ${request.cluster}${request.node ? `/${request.node}` : ''}${request.reason ? ` — ${request.reason}` : ''}`,
       )
@@ -350,20 +355,35 @@ export class ApprovalStore {
     await this.redis.multi().zrem(approvedKey, id).zrem(executingKey, id).exec();
   }
 
-  async recentAudit(count = 20): Promise<AuditEntry[]> {
-    const entries = await this.redis.xrevrange(auditKey, '+', '-', 'COUNT', count);
-    return entries.map(([entryId, flat]) => {
-      const f: Record<string, string> = {};
-      for (let i = 0; i < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
-      return {
-        id: entryId,
-        type: f.type ?? '',
-        approval: f.approval ?? '',
-        by: f.by ?? '',
-        at: Number(f.at),
-        detail: f.detail ?? '',
-      };
-    });
+  /**
+   * The latest `count` audit entries, newest first; with `clusters`, only theirs (reading at
+   * most a few thousand entries back).
+   */
+  async recentAudit(count = 20, clusters?: readonly string[]): Promise<AuditEntry[]> {
+    const found: AuditEntry[] = [];
+    let end = '+';
+    for (let page = 0; page < 20 && found.length < count; page++) {
+      const batch = await this.redis.xrevrange(auditKey, end, '-', 'COUNT', clusters ? 200 : count);
+      for (const [entryId, flat] of batch) {
+        if (entryId === end) continue;
+        const f: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+        const entry = {
+          id: entryId,
+          type: f.type ?? '',
+          approval: f.approval ?? '',
+          by: f.by ?? '',
+          at: Number(f.at),
+          detail: f.detail ?? '',
+          cluster: f.cluster ?? '',
+        };
+        if (!clusters || clusters.includes(entry.cluster)) found.push(entry);
+        if (found.length >= count) break;
+      }
+      if (!clusters || batch.length < 200) break;
+      end = batch.at(-1)?.[0] ?? '-';
+    }
+    return found;
   }
 
   private async transition(

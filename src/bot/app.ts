@@ -107,7 +107,7 @@ export function createBot(deps: BotDeps): App {
     if (cmd.kind === 'audit') {
       await ack({
         response_type: 'ephemeral',
-        text: await auditText(deps.config, deps.redis, command.user_id, cmd.count),
+        text: await auditText(deps.config, deps.redis, command.user_id, cmd.count, command.channel_id),
       });
       return;
     }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { ApprovalStore } from '../approvals/store.js';
 import type { Config } from '../config/config.js';
 import { auditLines } from '../report/audit.js';
+import { clustersForChannel } from './authorize.js';
 
 export type GroupsClient = {
   usergroups: { users: { list(a: { usergroup: string }): Promise<{ users?: string[] }> } };
@@ -37,8 +38,18 @@ export async function groupsOf(
   return member;
 }
 
-/** `/kproxy audit [n]`: recent approval events, for users who may approve something. */
-export async function auditText(config: Config, redis: Redis, user: string, count: number): Promise<string> {
+/**
+ * `/kproxy audit [n]`: recent approval events, for users who may approve something, and only
+ * those of the clusters the channel may diagnose. Everything recorded is shown as text:
+ * reasons and details escaped (no links or mentions), only Slack user ids as mentions.
+ */
+export async function auditText(
+  config: Config,
+  redis: Redis,
+  user: string,
+  count: number,
+  channel: string,
+): Promise<string> {
   const policies = [
     config.approvals,
     ...config.clusters.map((c) => c.approvals).filter((p) => p !== undefined),
@@ -53,8 +64,11 @@ export async function auditText(config: Config, redis: Redis, user: string, coun
     (m) => m === 1,
   );
   if (!listed && !inGroup) return ':no_entry: The audit trail is shown to approvers only.';
-  const entries = await new ApprovalStore(redis).recentAudit(count);
-  if (entries.length === 0) return 'No approval events yet.';
+  const clusters = clustersForChannel(config, channel);
+  if (clusters.length === 0) return 'This channel may not diagnose any cluster, so it shows no audit trail.';
+  const names = clusters.map((c) => `\`${c}\``).join(', ');
+  const entries = await new ApprovalStore(redis).recentAudit(count, clusters);
+  if (entries.length === 0) return `No approval events yet for ${names}.`;
   const lines = auditLines(entries);
-  return [`*Last ${lines.length} approval events*`, ...lines].join('\n').slice(0, 3000);
+  return [`*Last ${lines.length} approval events* (${names})`, ...lines].join('\n').slice(0, 3000);
 }

@@ -44,6 +44,15 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text for inside a ``` code block: escaped, and with its backticks replaced by a lookalike
+ * (U+02CB) so text from a cluster (a probe's output, an event message) cannot close the
+ * block and format what follows.
+ */
+export function escapeCode(text: string): string {
+  return escapeMrkdwn(text).replace(/`/g, '\u02cb');
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -136,7 +145,7 @@ function evidenceBlocks(d: Diagnosis, perFinding: number): Block[] {
       lines.push(`${icons[f.status]} \`${f.check}\` ${escapeMrkdwn(timesInWords(f.summary))}`);
       if ((f.status === 'fail' || f.status === 'warn' || f.status === 'unknown') && f.evidence.length > 0) {
         lines.push(
-          `\`\`\`${escapeMrkdwn(
+          `\`\`\`${escapeCode(
             f.evidence
               .slice(0, perFinding)
               .map((e) => truncate(timesInWords(e), 400))
@@ -173,7 +182,7 @@ function evidenceBlocks(d: Diagnosis, perFinding: number): Block[] {
   if (timeline && timeline.evidence.length > 0) {
     blocks.push(
       section(
-        `*Timeline* (last ${Math.min(8, timeline.evidence.length)})\n\`\`\`${escapeMrkdwn(
+        `*Timeline* (last ${Math.min(8, timeline.evidence.length)})\n\`\`\`${escapeCode(
           timeline.evidence
             .slice(-8)
             .map((e) => truncate(timesInWords(e), 300))
