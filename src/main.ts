@@ -6,8 +6,9 @@
  */
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createBot, healthRoutes } from './bot/app.js';
+import { createBot, listenBot } from './bot/app.js';
 import { boltLogger } from './bot/bolt-logger.js';
+import { botReadiness } from './bot/readiness.js';
 import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -22,7 +23,7 @@ import { RedisConnections, withinBound } from './redis-connections.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
 import { startExecuteWorker } from './workers/execute-worker.js';
-import { startWorkerHealth } from './workers/health-server.js';
+import { startHealthServer, startWorkerHealth } from './workers/health-server.js';
 import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
@@ -37,6 +38,8 @@ const startupReadyMs = 5000;
 
 export interface Running {
   readonly port: number | undefined;
+  /** Where /healthz, /readyz and /metrics are served (the bot: its own listener). */
+  readonly healthPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ interface Shared {
   readonly poster: SlackPoster;
   /** Shutdown steps in the order they run. */
   readonly closers: { name: string; close: () => Promise<unknown>; boundMs?: number }[];
+  /** The bot's probe listener, once started. */
+  healthPort?: number;
 }
 
 function redisReady(redis: Redis): Promise<void> {
@@ -80,7 +85,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   if (mode !== 'bot') port = await startWorkers(shared, mode);
   if (mode !== 'worker') port = await startBotSide(shared);
   logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
-  return { port, stop: () => stopAll(shared) };
+  return { port, healthPort: shared.healthPort ?? port, stop: () => stopAll(shared) };
 }
 
 async function stopAll({ closers, connections, logger }: Shared): Promise<void> {
@@ -153,7 +158,7 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
   });
   closers.push({ name: 'diagnose queue', close: () => diagnoseQueue.close() });
   if (mode !== 'worker') return undefined;
-  const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text());
+  const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text(), env.BIND_ADDRESS);
   logger.info('worker health listening', { port: health.port });
   closers.push({ name: 'health server', close: () => health.close() });
   return health.port;
@@ -186,10 +191,7 @@ async function startBotSide(shared: Shared): Promise<number> {
     commandTimeout: 1000,
   });
   readiness.push(redisReady(botRedis));
-  const routes = [
-    ...healthRoutes(botRedis, poster, () => metrics.text()),
-    ...pagerDutyRoutes(shared, queueOn),
-  ];
+  const routes = pagerDutyRoutes(shared, queueOn);
   // The fail-fast connections refuse commands until they are up: give them a moment before
   // taking requests (a Redis outage at start-up must not keep the bot from answering).
   await withinBound(Promise.allSettled(readiness), startupReadyMs);
@@ -204,12 +206,17 @@ async function startBotSide(shared: Shared): Promise<number> {
     metrics,
     routes,
   });
-  const server = (await app.start(env.PORT)) as
-    | { address?: () => { port: number } | string | null }
-    | undefined;
-  const address = server?.address?.();
-  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const port = await listenBot(app, env);
   logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
+  const health = await startHealthServer({
+    port: env.HEALTH_PORT,
+    host: env.HEALTH_BIND_ADDRESS,
+    ready: botReadiness(botRedis, poster),
+    metricsText: () => metrics.text(),
+  });
+  shared.healthPort = health.port;
+  logger.info('bot probes listening', { port: health.port });
+  closers.push({ name: 'health server', close: () => health.close() });
   closers.unshift({ name: 'slack receiver', close: () => app.stop() });
   return port;
 }

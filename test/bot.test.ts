@@ -320,12 +320,12 @@ describe('Redis outage', () => {
 });
 
 describe('HTTP routes', () => {
-  it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+  it('serves /healthz, /readyz and Prometheus /metrics on the probe listener', async () => {
     const s = await start('healthy');
     await postCommand(s.botUrl, 'help');
-    expect((await fetch(`${s.botUrl}/healthz`)).status).toBe(200);
-    expect((await fetch(`${s.botUrl}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${s.botUrl}/metrics`)).text();
+    expect((await fetch(`${s.healthUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${s.healthUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${s.healthUrl}/metrics`)).text();
     expect(metrics).toContain('kproxy_commands_total{outcome="help"} 1');
     expect(metrics).toMatch(/kproxy_jobs\{state="waiting"\} \d+/);
     expect(incidentChannel).toBe('C0INCIDENT1');

@@ -72,6 +72,7 @@ describe('the long-running processes', () => {
         SLACK_API_URL: slack.apiUrl,
         REDIS_URL: deadRedis,
         PORT: '0',
+        HEALTH_PORT: '0',
       });
       await waitFor(
         'the process to start',

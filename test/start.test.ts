@@ -46,13 +46,13 @@ describe('start("all")', () => {
     const api = await serve(path.join(bundlesDir, 'conntrack-exhaustion'));
     cleanups.push(() => api.stop());
     const config = await tempConfig(api);
-    const { running, url } = await startAll(slack, redisUrl, config);
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const { running, url, healthUrl } = await startAll(slack, redisUrl, config);
+    expect((await fetch(`${healthUrl}/healthz`)).status).toBe(200);
     await postCommand(url, 'diagnose prod-east app/web-api --node ip-10-0-2-45.ec2.internal');
     await waitFor('the report', () => slack.reports().length === 1);
     expect(slack.reports()[0]?.metadata?.event_payload.root_cause).toBe('conntrack');
     await running.stop();
-    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${healthUrl}/healthz`)).rejects.toThrow();
   });
 
   it('a Slack outage while the bot starts does not break the commands that follow it', async () => {

@@ -6,12 +6,12 @@
  * that thread.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config, Env } from '../config/config.js';
-import { describeError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -39,7 +39,7 @@ export interface BotDeps {
   readonly poster: SlackPoster;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Extra HTTP routes (health, metrics, webhooks). */
+  /** Extra HTTP routes on the Slack listener (the PagerDuty webhook); never probes or metrics. */
   readonly routes?: CustomRoute[];
   /** Where approved actions are queued; without it, report buttons are not handled. */
   readonly executeQueue?: Queue;
@@ -48,6 +48,29 @@ export interface BotDeps {
 /** How long a target stays "being diagnosed" if its worker never reports (crash safety). */
 const runningTtlSeconds = 15 * 60;
 const deliveryTtlSeconds = 10 * 60;
+
+/**
+ * What the Slack listener accepts before anyone is authenticated: Slack's payloads are a
+ * few KB (a modal submission with its state well under 100 KB), so a body above this is
+ * refused (413) before it is buffered, and a client that stalls is cut off in seconds
+ * (Bolt's defaults: 4 MB, and Node's: minutes).
+ */
+export const slackBodyLimitBytes = 256 * 1024;
+export const slackServerOptions = {
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+
+/** Starts the Slack listener on `host:port` (HTTP mode) and resolves with the port. */
+export async function listenBot(app: App, env: Env): Promise<number> {
+  const server = (await (env.SLACK_SIGNING_SECRET
+    ? app.start({ port: env.PORT, host: env.BIND_ADDRESS }, slackServerOptions)
+    : app.start(env.PORT))) as { address?: () => AddressInfo | string | null } | undefined;
+  const address = server?.address?.();
+  return typeof address === 'object' && address ? address.port : env.PORT;
+}
 
 export function createBot(deps: BotDeps): App {
   const { env } = deps;
@@ -63,6 +86,7 @@ export function createBot(deps: BotDeps): App {
         receiver: new HTTPReceiver({
           signingSecret: env.SLACK_SIGNING_SECRET,
           endpoints: '/slack/events',
+          bodyLimit: slackBodyLimitBytes,
           logger,
           customRoutes: routes,
           processEventErrorHandler: async ({ error, response }) => {
@@ -284,41 +308,4 @@ async function join(
   await deps.poster.post(request.channel, {
     text: `<@${request.user}> ${label} is already being diagnosed; its thread opens in a moment.`,
   });
-}
-
-/** `GET /healthz`: the process is up. `GET /readyz`: Redis and Slack answer. */
-export function healthRoutes(
-  redis: Redis,
-  poster: SlackPoster,
-  metricsText: () => Promise<string>,
-): CustomRoute[] {
-  const reply = (res: ServerResponse, status: number, body: string, type = 'text/plain') => {
-    res.writeHead(status, { 'content-type': type });
-    res.end(body);
-  };
-  return [
-    {
-      path: '/healthz',
-      method: 'GET',
-      handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, 200, 'ok\n'),
-    },
-    {
-      path: '/readyz',
-      method: 'GET',
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        void Promise.all([redis.ping(), poster.client.api.test()])
-          .then(() => reply(res, 200, 'ready\n'))
-          .catch((error) => reply(res, 503, `not ready: ${describeError(error)}\n`));
-      },
-    },
-    {
-      path: '/metrics',
-      method: 'GET',
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        void metricsText()
-          .then((text) => reply(res, 200, text, 'text/plain; version=0.0.4'))
-          .catch((error) => reply(res, 503, `metrics unavailable: ${describeError(error)}\n`));
-      },
-    },
-  ];
 }

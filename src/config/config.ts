@@ -204,6 +204,11 @@ export const envSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   KPROXY_CONFIG: z.string().min(1).default('kproxy.yaml'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** The address the Slack listener (or the worker's probes) binds. */
+  BIND_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
+  /** The bot's probes and metrics: a listener of their own, not exposed with the Slack endpoint. */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9090),
+  HEALTH_BIND_ADDRESS: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
   /** Webhook signing secrets, comma-separated (several during rotation). */
   PAGERDUTY_WEBHOOK_SECRETS: z.string().min(1).optional(),
   /** REST API token: reads alert custom_details and posts notes. */

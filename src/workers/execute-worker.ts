@@ -52,6 +52,9 @@ export function startExecuteWorker(deps: ExecuteWorkerDeps): Worker {
     connection: deps.redis,
     ...(deps.workerOptions?.prefix ? { prefix: deps.workerOptions.prefix } : {}),
   });
+  queue.on('error', (error) =>
+    deps.logger.warn('queue error (execute sweep)', { error: errorMessage(error) }),
+  );
   let sweeping = false;
   const sweep = setInterval(() => {
     if (sweeping) return;

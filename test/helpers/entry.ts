@@ -8,7 +8,7 @@ export async function startAll(
   redisUrl: string,
   configPath: string,
   env: Record<string, string> = {},
-): Promise<{ running: Running; url: string }> {
+): Promise<{ running: Running; url: string; healthUrl: string }> {
   const running = await start('all', {
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: signingSecret,
@@ -16,7 +16,12 @@ export async function startAll(
     REDIS_URL: redisUrl,
     KPROXY_CONFIG: configPath,
     PORT: '0',
+    HEALTH_PORT: '0',
     ...env,
   });
-  return { running, url: `http://127.0.0.1:${running.port}` };
+  return {
+    running,
+    url: `http://127.0.0.1:${running.port}`,
+    healthUrl: `http://127.0.0.1:${running.healthPort}`,
+  };
 }

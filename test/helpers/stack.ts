@@ -4,10 +4,10 @@
  * the cluster. Each stack uses its own BullMQ prefix.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Queue, type Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBot, healthRoutes } from '../../src/bot/app.js';
+import { createBot, listenBot } from '../../src/bot/app.js';
+import { botReadiness } from '../../src/bot/readiness.js';
 import { parseConfig, parseEnv } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics, metricHelp } from '../../src/metrics.js';
@@ -16,6 +16,7 @@ import { SlackPoster } from '../../src/slack/poster.js';
 import type { BundleApiServerOptions } from '../../src/testserver/bundle-api-server.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
 import { startExecuteWorker } from '../../src/workers/execute-worker.js';
+import { startHealthServer } from '../../src/workers/health-server.js';
 import { FakeSlack, type StoredMessage } from './fake-slack.js';
 import { type Served, serve } from './live.js';
 import { postAction, signingSecret } from './slack-requests.js';
@@ -26,6 +27,8 @@ export interface Stack {
   readonly slack: FakeSlack;
   readonly api: Served;
   readonly botUrl: string;
+  /** The bot's probes and metrics (a listener apart from the Slack one). */
+  readonly healthUrl: string;
   readonly queue: Queue;
   readonly redis: Redis;
   readonly prefix: string;
@@ -122,14 +125,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     poster,
     logger,
     metrics,
-    routes: healthRoutes(redis, poster, () => metrics.text()),
   });
-  const server = (await app.start(0)) as unknown as { address?: () => AddressInfo };
-  const botUrl = server?.address ? `http://127.0.0.1:${server.address().port}` : '';
+  const botPort = await listenBot(app, env);
+  const botUrl = o.socketMode ? '' : `http://127.0.0.1:${botPort}`;
+  const health = await startHealthServer({
+    port: 0,
+    host: '127.0.0.1',
+    ready: botReadiness(redis, poster),
+    metricsText: () => metrics.text(),
+  });
+  const healthUrl = `http://127.0.0.1:${health.port}`;
   const stack: Stack = {
     slack,
     api,
     botUrl,
+    healthUrl,
     queue,
     redis,
     prefix,
@@ -166,6 +176,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       await executeQueue.obliterate({ force: true }).catch(() => undefined);
       await executeQueue.close();
       await app.stop();
+      await health.close();
       if (botRedis !== redis) botRedis.disconnect();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
