@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { createBot, listenBot } from './bot/app.js';
 import { boltLogger } from './bot/bolt-logger.js';
 import { botReadiness } from './bot/readiness.js';
+import { PendingStarts } from './bot/start-diagnosis.js';
 import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -35,6 +36,8 @@ const shutdownStepMs = 5_000;
 /** SIGTERM ends the process within this, whatever happens (Kubernetes' default is 30 s). */
 export const shutdownBoundMs = shutdownGraceMs + 3 * shutdownStepMs;
 const startupReadyMs = 5000;
+/** How long shutdown waits for acknowledged commands to be queued. */
+const pendingCommandsMs = 10_000;
 
 export interface Running {
   readonly port: number | undefined;
@@ -195,6 +198,7 @@ async function startBotSide(shared: Shared): Promise<number> {
   // The fail-fast connections refuse commands until they are up: give them a moment before
   // taking requests (a Redis outage at start-up must not keep the bot from answering).
   await withinBound(Promise.allSettled(readiness), startupReadyMs);
+  const pending = new PendingStarts();
   const app = createBot({
     config,
     env,
@@ -205,6 +209,7 @@ async function startBotSide(shared: Shared): Promise<number> {
     logger,
     metrics,
     routes,
+    pending,
   });
   const port = await listenBot(app, env);
   logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
@@ -217,6 +222,12 @@ async function startBotSide(shared: Shared): Promise<number> {
   shared.healthPort = health.port;
   logger.info('bot probes listening', { port: health.port });
   closers.push({ name: 'health server', close: () => health.close() });
+  // No new requests first; then the acknowledged ones get a moment to be queued (or told).
+  closers.unshift({
+    name: 'pending commands',
+    boundMs: pendingCommandsMs + shutdownStepMs,
+    close: () => pending.drain(pendingCommandsMs),
+  });
   closers.unshift({ name: 'slack receiver', close: () => app.stop() });
   return port;
 }

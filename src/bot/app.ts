@@ -5,7 +5,6 @@
  * or, when the same cluster and target is already being diagnosed, the request joins
  * that thread.
  */
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Queue } from 'bullmq';
@@ -14,14 +13,8 @@ import type { Config, Env } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import {
-  type DiagnoseJob,
-  enqueueDiagnosis,
-  keys,
-  type RunningDiagnosis,
-  targetLabel,
-} from '../queue/jobs.js';
-import { rememberParent, requestedHeadline } from '../slack/messages.js';
+import { keys } from '../queue/jobs.js';
+import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { registerApprovals } from './approvals.js';
 import { auditText } from './approver-groups.js';
@@ -30,6 +23,7 @@ import { boltLogger } from './bolt-logger.js';
 import { botTokenAuthorize } from './bot-token-authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 import { registerGate } from './gate.js';
+import { type PendingStarts, StartFailed, startOrJoin } from './start-diagnosis.js';
 
 export interface BotDeps {
   readonly config: Config;
@@ -43,10 +37,10 @@ export interface BotDeps {
   readonly routes?: CustomRoute[];
   /** Where approved actions are queued; without it, report buttons are not handled. */
   readonly executeQueue?: Queue;
+  /** Acknowledged commands still being started (shutdown waits for them). */
+  readonly pending?: PendingStarts;
 }
 
-/** How long a target stays "being diagnosed" if its worker never reports (crash safety). */
-const runningTtlSeconds = 15 * 60;
 const deliveryTtlSeconds = 10 * 60;
 
 /**
@@ -116,7 +110,7 @@ export function createBot(deps: BotDeps): App {
 
   registerGate(app, deps);
 
-  app.command('/kproxy', async ({ command, ack }) => {
+  app.command('/kproxy', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '');
     deps.metrics.inc('kproxy_commands_total', { outcome: parsed.ok ? parsed.command.kind : 'invalid' });
     if (!parsed.ok) {
@@ -174,14 +168,25 @@ export function createBot(deps: BotDeps): App {
       ...(cmd.node ? { node: cmd.node } : {}),
       ...(cmd.from ? { from: cmd.from } : {}),
     };
-    await startOrJoin(deps, {
+    // Acknowledged: from here the diagnosis is queued, or the thread (or the user) hears why not.
+    const tell = (text: string) =>
+      respond({ response_type: 'ephemeral', text }).catch((error) =>
+        deps.logger.warn('could not tell the user', { error: errorMessage(error) }),
+      );
+    const started = startOrJoin(deps, {
       cluster: cmd.cluster,
       target,
       channel: command.channel_id,
       user: command.user_id,
-    }).catch((error) => {
+    }).catch(async (error: unknown) => {
       deps.logger.error('could not start a diagnosis', { error: errorMessage(error) });
+      if (!(error instanceof StartFailed && error.told))
+        await tell(
+          `:x: kproxy could not start the diagnosis: ${escapeMrkdwn(errorMessage(error))}. Nothing is running; run the command again.`,
+        );
     });
+    deps.pending?.track(started, tell);
+    await started;
   });
 
   if (deps.executeQueue) {
@@ -227,85 +232,4 @@ async function admit(
     return { ok: false, text: `:turtle: Too many diagnoses requested here; try again in ${wait}s.` };
   }
   return { ok: true };
-}
-
-interface Request {
-  readonly cluster: string;
-  readonly target: DiagnoseJob['target'];
-  readonly channel: string;
-  readonly user: string;
-}
-
-export async function startOrJoin(
-  deps: Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'>,
-  request: Request,
-): Promise<'started' | 'joined'> {
-  const runningKey = keys.running(request.cluster, request.target);
-  const label = targetLabel(request.cluster, request.target);
-  const requestId = randomUUID();
-  const jobId = `diag__${requestId}`;
-  const claimed = await deps.redis.set(
-    runningKey,
-    JSON.stringify({ jobId, channel: request.channel, threadTs: '' }),
-    'EX',
-    runningTtlSeconds,
-    'NX',
-  );
-  if (claimed !== 'OK') {
-    await join(deps, request, runningKey, label);
-    return 'joined';
-  }
-  try {
-    const parent = await deps.poster.post(request.channel, { text: requestedHeadline(label, request.user) });
-    await rememberParent(deps.redis, parent.channel, parent.ts, {
-      head: requestedHeadline(label, request.user),
-    });
-    await deps.redis.set(
-      runningKey,
-      JSON.stringify({ jobId, channel: parent.channel, threadTs: parent.ts } satisfies RunningDiagnosis),
-      'EX',
-      runningTtlSeconds,
-    );
-    const data: DiagnoseJob = {
-      requestId,
-      cluster: request.cluster,
-      target: request.target,
-      channel: parent.channel,
-      threadTs: parent.ts,
-      requestedBy: request.user,
-      runningKey,
-    };
-    await enqueueDiagnosis(deps.queue, data);
-    deps.metrics.inc('kproxy_jobs_enqueued_total', {});
-    return 'started';
-  } catch (error) {
-    await deps.redis.del(runningKey);
-    throw error;
-  }
-}
-
-async function join(
-  deps: Pick<BotDeps, 'redis' | 'poster'>,
-  request: Request,
-  runningKey: string,
-  label: string,
-): Promise<void> {
-  const running = JSON.parse((await deps.redis.get(runningKey)) ?? '{}') as Partial<RunningDiagnosis>;
-  if (running.channel && running.threadTs) {
-    const link = await deps.poster.permalink(running.channel, running.threadTs);
-    if (running.channel === request.channel) {
-      await deps.poster.post(request.channel, {
-        text: `<@${request.user}> also asked for ${label}; this thread has it.`,
-        threadTs: running.threadTs,
-      });
-    } else {
-      await deps.poster.post(request.channel, {
-        text: `<@${request.user}> ${label} is already being diagnosed${link ? `: ${link}` : ' in another channel'}`,
-      });
-    }
-    return;
-  }
-  await deps.poster.post(request.channel, {
-    text: `<@${request.user}> ${label} is already being diagnosed; its thread opens in a moment.`,
-  });
 }
