@@ -165,6 +165,14 @@ ${expiryCheck}
 return {'not due'}
 `;
 
+/** KEYS: hash, voters, audit, … ARGV: user, nowMs, maxlen, (type), id, detail. Audit only. */
+const lateScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+ARGV[4] = 'late_result'
+${audit}
+return {'ok'}
+`;
+
 /** What a RED approver must type: the node's name, or the cluster's for cluster-wide actions. */
 export function confirmationTarget(request: Pick<ApprovalRequest, 'node' | 'cluster'>): string {
   return request.node ?? request.cluster;
@@ -338,6 +346,14 @@ export class ApprovalStore {
       if (r[0] === 'expired') expired.push(id);
     }
     return expired;
+  }
+
+  /**
+   * What a worker did after its execution was already recorded as ended (it lost its lease
+   * and another declared it interrupted): appended to the audit, the state unchanged.
+   */
+  async appendLate(id: string, worker: string, detail: string): Promise<void> {
+    await this.run(lateScript, id, worker, 'late_result', detail);
   }
 
   /** Approved requests whose execution nobody has claimed, approved at or before `before`. */

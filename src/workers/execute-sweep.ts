@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { enqueueExecution } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { ExecutionLease } from './execution-lease.js';
 
 export interface SweepDeps {
   readonly config: Config;
@@ -69,6 +70,8 @@ export async function sweepStuck(deps: SweepDeps, queue: Queue, now = Date.now()
       if (!approval) await store.forget(id);
       continue;
     }
+    // A worker still renewing its lease is running it, whatever became of the job.
+    if (await ExecutionLease.held(deps.redis, id)) continue;
     const job = await queue.getJob(`exec__${id}`);
     const state = job ? await job.getState() : 'missing';
     if (state !== 'missing' && state !== 'completed' && state !== 'failed') continue;

@@ -23,6 +23,7 @@ import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { defaultSourceFor, eksAccessFor } from './diagnose-worker.js';
 import { sweepExpired, sweepStuck, sweepUnclaimed } from './execute-sweep.js';
+import { ExecutionLease } from './execution-lease.js';
 
 export interface ExecuteWorkerDeps {
   readonly config: Config;
@@ -108,6 +109,8 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
     // BullMQ hands a job to a second worker only when the first stopped renewing its lock
     // (it died). Whatever it wrote is unknown: say so, and never run the action again.
     if (approval.state === 'executing' && job.attemptsStarted > 1) {
+      // BullMQ's lock lapsed, but the worker running it may be alive: its lease says so.
+      if (await ExecutionLease.held(deps.redis, id)) return 'still running elsewhere';
       const reason =
         'the worker running it stopped before reporting; what it changed is unknown and it was not retried';
       if (await store.finish(id, workerId, 'failed', `interrupted: ${reason}`)) {
@@ -125,8 +128,9 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
   }
   // From here on every path ends in `done` or `failed`, said in the thread (never silent).
   const run = { writing: false };
+  const lease = await ExecutionLease.take(deps.redis, id, workerId);
   try {
-    return await runClaimed(deps, store, workerId, approval, run);
+    return await runClaimed(deps, store, workerId, approval, run, lease);
   } catch (error) {
     const reason = errorMessage(error);
     deps.logger.error('execution failed', { approval: id, error: reason });
@@ -142,6 +146,8 @@ async function process(deps: ExecuteWorkerDeps, workerId: string, job: Job): Pro
       await bestEffort(deps, refresh(deps, store, id, escapeMrkdwn(`Failed: ${detail}`)));
     }
     return 'failed';
+  } finally {
+    await lease.release();
   }
 }
 
@@ -206,6 +212,7 @@ async function runClaimed(
   workerId: string,
   approval: Approval,
   run: { writing: boolean },
+  lease: ExecutionLease,
 ): Promise<string> {
   const id = approval.id;
   const thread = { channel: approval.channel, threadTs: approval.threadTs };
@@ -226,7 +233,7 @@ async function runClaimed(
     await notExecuted(red);
     return 'refused: RED';
   }
-  const ctx = await contextFor(cluster);
+  const ctx = lease.guard(await contextFor(cluster));
   const planned = await planAction(ctx, targetOf(approval, message?.ref));
   if (!planned.ok) {
     await notExecuted(planned.reason);
@@ -248,7 +255,18 @@ async function runClaimed(
   const detail = result.ok
     ? result.done.join('; ')
     : `${result.error}${result.done.length ? ` (done before: ${result.done.join('; ')})` : ''}`;
-  await store.finish(id, workerId, result.ok ? 'done' : 'failed', detail);
+  if (!(await store.finish(id, workerId, result.ok ? 'done' : 'failed', detail))) {
+    // Another worker already recorded this execution as ended (this one lost its lease):
+    // what this one did still goes to the audit and the thread.
+    await store.appendLate(id, workerId, `${result.ok ? 'done' : 'failed'}: ${detail}`);
+    deps.logger.info('audit', { event: 'late_result', approval: id, action: approval.action, detail });
+    await say(
+      deps,
+      thread,
+      `:warning: Late result of \`${approval.action}\` (recorded in the audit): ${escapeMrkdwn(detail)}`,
+    );
+    return 'late result';
+  }
   deps.logger.info('audit', {
     event: result.ok ? 'executed' : 'execution_failed',
     approval: id,
