@@ -316,7 +316,8 @@ describe('replays and hostile bodies (issue 14)', () => {
     const s = await startPd('healthy');
     const deep = `${'{"x":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
     const event = triggered('PINC00011', 11) as { event: Record<string, unknown> };
-    const raw = JSON.stringify(event).replace('"client":null', `"client":${deep}`);
+    // In the incident (event.data), beside the fields kproxy reads.
+    const raw = JSON.stringify(event).replace('"priority":null', `"priority":${deep}`);
     expect(raw.length).toBeGreaterThan(50_000);
     expect(await deliver(s, undefined, { raw })).toEqual({ status: 202, body: { status: 'accepted' } });
     await waitFor('the report', () => s.slack.reports().length === 1, 30_000);

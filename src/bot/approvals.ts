@@ -294,9 +294,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     const outcome = await store.deny(id, b.user.id);
     deps.logger.info('audit', { event: 'deny_click', approval: id, by: b.user.id, outcome });
     if (outcome === 'denied')
-      await refresh(
-        deps,
-        store,
+      await safeRefresh(
         id,
         `${isRequester ? 'Withdrawn' : 'Denied'} by <@${b.user.id}>. Nothing was changed.`,
       );
