@@ -96,7 +96,7 @@ async function listening(status: number): Promise<Server> {
 /** Runs a healthcheck's `node -e` script pointed at `port`; resolves to its exit code. */
 function runHealthcheck(test: string[], port: number): Promise<number | null> {
   const [, node, flag, script] = test as [string, string, string, string];
-  const child = spawn(process.execPath, [flag, script.replace(':3000/', `:${port}/`)], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [flag, script.replace(':9090/', `:${port}/`)], { stdio: 'ignore' });
   expect(node).toBe('node');
   return new Promise((resolve) => child.once('exit', resolve));
 }
