@@ -196,7 +196,7 @@ describe('kproxy config check', () => {
     );
     expect(await runCli(['config', 'check', bad], io)).toBe(2);
     expect(err.text).toContain(
-      'pagerduty.services.0.channel: C0ELSEWHERE is not one of cluster "prod-east"\'s channels',
+      'pagerduty.services[0].channel: C0ELSEWHERE is not one of cluster "prod-east"\'s channels',
     );
     expect(err.text).toContain('approvals.yellow: required is 2 but only 1 approver(s) are named');
     expect(err.text).toContain('approvals.red: no approvers');
@@ -207,7 +207,7 @@ describe('kproxy config check', () => {
     );
     expect(await runCli(['config', 'check', missing], io)).toBe(2);
     expect(err.text).toContain(
-      'clusters.0.kubeconfig.path: cannot read /nonexistent/kproxy/kubeconfig (ENOENT)',
+      'clusters[0].kubeconfig.path: cannot read /nonexistent/kproxy/kubeconfig (ENOENT)',
     );
   });
 });
