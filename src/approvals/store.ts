@@ -22,6 +22,8 @@ export interface ApprovalRequest {
   readonly node?: string | undefined;
   readonly requester: string;
   readonly reason?: string | undefined;
+  /** drain-node: the requester ticked that evicting pods with emptyDir volumes loses their data. */
+  readonly acceptEmptyDirDataLoss?: boolean | undefined;
   /** The diagnosis' root cause and evidence behind the action, as shown on the request. */
   readonly evidence?: readonly string[] | undefined;
   /** Approvals needed besides the requester (never below 1). */

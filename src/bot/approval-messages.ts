@@ -90,6 +90,28 @@ export interface Modal {
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
 
 /** RED, step 1: the requester says why (the approvers read it on the approval message). */
+/**
+ * Like `kubectl drain --delete-emptydir-data`: without it a drain refuses nodes running pods
+ * with emptyDir volumes, whose data eviction deletes. The dry run then lists those pods, so
+ * approvers see the loss they approve.
+ */
+export const emptyDirDataLossInput = {
+  type: 'input',
+  block_id: 'data_loss',
+  optional: true,
+  label: plain('emptyDir data'),
+  element: {
+    type: 'checkboxes',
+    action_id: 'data_loss_input',
+    options: [
+      {
+        text: plain('Also evict pods with emptyDir volumes (their emptyDir data is lost)'),
+        value: 'accept',
+      },
+    ],
+  },
+};
+
 export function reasonModal(intentId: string, ref: ActionRef): Modal {
   const spec = actionCatalog[ref.action];
   const where = `${ref.cluster}${ref.node ? ` / node ${ref.node}` : ''}`;
@@ -120,6 +142,7 @@ export function reasonModal(intentId: string, ref: ActionRef): Modal {
           max_length: 500,
         },
       },
+      ...(ref.action === 'drain-node' ? [emptyDirDataLossInput] : []),
     ],
   };
 }

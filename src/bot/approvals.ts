@@ -47,7 +47,12 @@ interface ViewBody {
   user: { id: string };
   view: {
     private_metadata?: string;
-    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
+    state?: {
+      values?: Record<
+        string,
+        Record<string, { value?: string | null; selected_options?: { value?: string }[] | null }>
+      >;
+    };
   };
 }
 
@@ -95,6 +100,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     threadTs: string,
     reason: string | undefined,
     id: string,
+    acceptEmptyDirDataLoss = false,
   ): Promise<void> => {
     const policy = policyFor(deps.config, ref.cluster, ref.safety);
     const approval = await store.create(
@@ -105,6 +111,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
         node: ref.node ?? undefined,
         requester: user,
         reason,
+        ...(acceptEmptyDirDataLoss ? { acceptEmptyDirDataLoss } : {}),
         evidence: ref.evidence,
         required: policy.required,
         expiresAt: Date.now() + policy.expiresMinutes * 60_000,
@@ -237,7 +244,20 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     if ('refused' in slot) return void (await refuse(slot.refused));
     await ack();
     try {
-      await openRequest(ref, intent.user, intent.channel, intent.threadTs, reason.data, slot.id);
+      const acceptsDataLoss =
+        ref.action === 'drain-node' &&
+        (b.view.state?.values?.data_loss?.data_loss_input?.selected_options ?? []).some(
+          (o) => o.value === 'accept',
+        );
+      await openRequest(
+        ref,
+        intent.user,
+        intent.channel,
+        intent.threadTs,
+        reason.data,
+        slot.id,
+        acceptsDataLoss,
+      );
     } catch (error) {
       deps.logger.error('RED approval request failed', { error: errorMessage(error) });
     }

@@ -189,7 +189,12 @@ async function plan(deps: ExecuteWorkerDeps, store: ApprovalStore, approval: App
 }
 
 function targetOf(approval: Approval, ref: ActionRef | undefined) {
-  return { action: approval.action, node: approval.node, blockedBy: ref?.blockedBy ?? undefined };
+  return {
+    action: approval.action,
+    node: approval.node,
+    blockedBy: ref?.blockedBy ?? undefined,
+    acceptEmptyDirDataLoss: approval.acceptEmptyDirDataLoss === true,
+  };
 }
 
 /** Slack is told best effort: the store and the audit are the record. */

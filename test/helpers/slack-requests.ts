@@ -119,7 +119,14 @@ export async function postViewSubmission(
     user: string;
     callbackId: string;
     privateMetadata: string;
-    values: Record<string, Record<string, { type: 'plain_text_input'; value: string | null }>>;
+    values: Record<
+      string,
+      Record<
+        string,
+        | { type: 'plain_text_input'; value: string | null }
+        | { type: 'checkboxes'; selected_options: { value: string }[] }
+      >
+    >;
   },
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = {
