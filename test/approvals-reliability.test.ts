@@ -6,27 +6,15 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { enqueueExecution } from '../src/queue/jobs.js';
 import { approvers, asker, n2, reportWithButtons, requestDelete } from './helpers/approvals.js';
 import { bundlesDir } from './helpers/bundles.js';
-import { flushRedis } from './helpers/redis-server.js';
-import { incidentChannel, type Stack, waitFor } from './helpers/stack.js';
+import { incidentChannel, oneStackPerTest, type Stack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
-let stack: Stack | undefined;
-const started = (s: Stack) => {
-  stack = s;
-};
-
-beforeEach(async () => {
-  await flushRedis(redisUrl);
-});
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
+const { started } = oneStackPerTest(redisUrl);
 
 const approver = approvers[0] as string;
 const executed = (s: Stack) =>

@@ -4,7 +4,7 @@
  * request per report, action and target; a request whose dry run says it cannot run
  * closes itself without asking anyone. Whole stack through Bolt's receiver, real Redis.
  */
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   approvers,
   asker,
@@ -14,23 +14,11 @@ import {
   requestDelete,
   requester,
 } from './helpers/approvals.js';
-import { flushRedis } from './helpers/redis-server.js';
 import { postAction } from './helpers/slack-requests.js';
-import { type Stack, waitFor } from './helpers/stack.js';
+import { oneStackPerTest, type Stack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
-let stack: Stack | undefined;
-const started = (s: Stack) => {
-  stack = s;
-};
-
-beforeEach(async () => {
-  await flushRedis(redisUrl);
-});
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
+const { started } = oneStackPerTest(redisUrl);
 
 const isDeleteApproval = isApprovalOf('delete-kube-proxy-pod');
 /** Thread replies that ask the approvers (mention one of them). */

@@ -4,27 +4,15 @@
  * more; commands and clicks from another team are refused. Whole stack, real Redis.
  */
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { asker, ephemeral, isApprovalOf, reportWithButtons } from './helpers/approvals.js';
 import { bundlesDir } from './helpers/bundles.js';
-import { flushRedis } from './helpers/redis-server.js';
 import { postAction, postCommand } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+import { incidentChannel, oneStackPerTest, type Stack, startStack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
-let stack: Stack | undefined;
-const started = (s: Stack) => {
-  stack = s;
-};
-
-beforeEach(async () => {
-  await flushRedis(redisUrl);
-});
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
+const { started } = oneStackPerTest(redisUrl);
 
 const settle = () => new Promise((r) => setTimeout(r, 1000));
 
@@ -62,8 +50,9 @@ describe('one signed interaction, handled once', () => {
 
 describe('the workspace kproxy serves', () => {
   const start = async (extra = '') => {
-    stack = await startStack({ redisUrl, bundleDir: path.join(bundlesDir, 'healthy'), extraConfig: extra });
-    return stack;
+    return started(
+      await startStack({ redisUrl, bundleDir: path.join(bundlesDir, 'healthy'), extraConfig: extra }),
+    );
   };
   const diagnosing = (s: Stack) => s.slack.callsOf('chat.postMessage').length;
 

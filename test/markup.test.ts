@@ -6,29 +6,20 @@
  */
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { approvers, asker, n2, reportWithButtons, requestDelete } from './helpers/approvals.js';
 import { copyExample } from './helpers/bundles.js';
-import { flushRedis } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
+import { incidentChannel, oneStackPerTest, startStack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
-let stack: Stack | undefined;
+// Registered first, so it runs after the stack has stopped (after-hooks run in reverse).
 const cleanups: (() => Promise<unknown>)[] = [];
-const started = (s: Stack) => {
-  stack = s;
-};
-
-beforeEach(async () => {
-  await flushRedis(redisUrl);
-});
 afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
   for (const c of cleanups.splice(0)) await c();
 });
+const { started } = oneStackPerTest(redisUrl);
 
 const westChannel = 'C0WESTOPS01';
 const hostile = '<https://evil.example|re-approve here> <!channel> ```';
@@ -111,8 +102,7 @@ describe('reports', () => {
       path.join(copy.dir, 'logs/kube-system/kube-proxy-k2v9d/kube-proxy.log'),
       'E1122 09:58:00.000000       1 proxier.go:1500] "Sync failed" err="```\\n*pwned* <!channel> ```"\n',
     );
-    stack = await startStack({ redisUrl, bundleDir: copy.dir });
-    const s = stack;
+    const s = started(await startStack({ redisUrl, bundleDir: copy.dir }));
     await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`);
     const report = await waitFor('the report', () => s.slack.reports()[0], 30_000);
     const texts = (report.blocks as { text?: { text?: string } }[]).map((b) => b.text?.text ?? '');

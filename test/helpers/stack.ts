@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { afterEach, beforeEach } from 'vitest';
 import { createBot, listenBot } from '../../src/bot/app.js';
 import { botReadiness } from '../../src/bot/readiness.js';
 import { parseConfig, parseEnv } from '../../src/config/config.js';
@@ -19,6 +20,7 @@ import { startExecuteWorker } from '../../src/workers/execute-worker.js';
 import { startHealthServer } from '../../src/workers/health-server.js';
 import { FakeSlack, type StoredMessage } from './fake-slack.js';
 import { type Served, serve } from './live.js';
+import { flushRedis } from './redis-server.js';
 import { postAction, signingSecret } from './slack-requests.js';
 
 export const incidentChannel = 'C0INCIDENT1';
@@ -226,5 +228,26 @@ export function controlsOf(s: Stack, message: StoredMessage) {
         threadTs: message.thread_ts ?? message.ts,
         responseUrl: `${s.slack.url}/response/${user}`,
       }),
+  };
+}
+
+/**
+ * Registers the per-test hooks of a suite that starts one whole stack per test: Redis is
+ * emptied before each test, and the stack the test `started` is stopped after it.
+ */
+export function oneStackPerTest(redisUrl: string): { started: <S extends Stack>(s: S) => S } {
+  let stack: Stack | undefined;
+  beforeEach(async () => {
+    await flushRedis(redisUrl);
+  });
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+  return {
+    started: (s) => {
+      stack = s;
+      return s;
+    },
   };
 }
