@@ -22,6 +22,7 @@ const binHints = {
   kubectl: 'Debian/Ubuntu: sudo apt-get install kubernetes-client (or kubectl) · macOS: brew install kubectl',
   go: 'the lab builds Kubernetes from source with Go 1.24 or newer: https://go.dev/dl/ (Debian: golang-go if recent enough)',
   openssl: 'Debian/Ubuntu: sudo apt-get install openssl · macOS: brew install openssl',
+  yamllint: 'Debian/Ubuntu: sudo apt-get install yamllint · macOS: brew install yamllint',
 };
 
 function fail(message) {
