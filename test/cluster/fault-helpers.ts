@@ -7,7 +7,14 @@ import { expect } from 'vitest';
 import type { LabInfo } from './lab-global-setup.js';
 import { admin, asList, eventually, kproxyCli, renderBase, serviceAccountKubeconfig } from './lab-helpers.js';
 
-const rbacKinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding']);
+const rbacKinds = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'Role',
+  'ClusterRoleBinding',
+  'RoleBinding',
+]);
 
 export interface Finding {
   check: string;

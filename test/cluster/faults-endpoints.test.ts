@@ -42,12 +42,25 @@ describe('a Service selector typo (selects app=web-api-v2, the pods are app=web-
       labels: { app: 'web-api' },
       selector: { app: 'web-api-v2' },
     });
-    await admin(lab, ['apply', '-f', '-'], asList([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objects]));
+    await admin(
+      lab,
+      ['apply', '-f', '-'],
+      asList([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objects]),
+    );
     // The pods are Running and Ready; the Service just selects none of them.
     await podsWithReady(lab, ns, 'app=web-api', 'True', 2);
     // The real controller's answer: the Service's EndpointSlice exists and is empty.
     await eventually('the empty EndpointSlice of web-api', async () => {
-      const n = await admin(lab, ['get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=web-api', '-o', 'name']);
+      const n = await admin(lab, [
+        'get',
+        'endpointslices',
+        '-n',
+        ns,
+        '-l',
+        'kubernetes.io/service-name=web-api',
+        '-o',
+        'name',
+      ]);
       return n.trim() ? true : undefined;
     });
     expect(await sliceEndpoints(lab, ns, 'web-api')).toEqual([]);
@@ -62,7 +75,9 @@ describe('a Service selector typo (selects app=web-api-v2, the pods are app=web-
     expect(ep.status).toBe('fail');
     expect(ep.evidence).toContain(`selector {app=web-api-v2} matches 0 pods in namespace ${ns}`);
     // The near miss: real pods carrying the label the selector was meant to have.
-    const near = ep.evidence.filter((e) => / has app=web-api where the selector wants app=web-api-v2$/.test(e));
+    const near = ep.evidence.filter((e) =>
+      / has app=web-api where the selector wants app=web-api-v2$/.test(e),
+    );
     expect(near).toHaveLength(2);
     // The runbook stops at "no ready endpoints": not a kube-proxy problem, no action.
     expect(findingOf(d, 'kube-proxy.pods').status).toBe('skip');
@@ -83,7 +98,11 @@ describe('every backend failing readiness (kwok Stage lab/stages/pod-readiness-f
       labels: { app: 'web-api' },
       podLabels: { 'lab.kproxy.dev/readiness': 'failing' },
     });
-    await admin(lab, ['apply', '-f', '-'], asList([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objects]));
+    await admin(
+      lab,
+      ['apply', '-f', '-'],
+      asList([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ...objects]),
+    );
     await podsWithReady(lab, ns, 'app=web-api', 'False', 2);
     // The real EndpointSlice controller publishes them, not ready.
     await eventually('2 not-ready endpoints of web-api', async () => {
@@ -96,13 +115,21 @@ describe('every backend failing readiness (kwok Stage lab/stages/pod-readiness-f
     const d = await diagnoseLive(worker, ['--service', `${ns}/web-api`]);
     expect(d.rootCause.category).toBe('no_endpoints');
     expect(d.verdict).toBe('decisive');
-    expect(d.rootCause.detail).toMatch(/2 pod\(s\) selected, none Ready \(NotReady\); readiness probes failing/);
+    expect(d.rootCause.detail).toMatch(
+      /2 pod\(s\) selected, none Ready \(NotReady\); readiness probes failing/,
+    );
     const ep = findingOf(d, 'endpoints.ready');
     expect(ep.evidence.filter((e) => / ready=false pod=web-api-/.test(e))).toHaveLength(2);
     expect(
-      ep.evidence.filter((e) => /: Ready=False \(ContainersNotReady\): containers with unready status: \[web\]$/.test(e)),
+      ep.evidence.filter((e) =>
+        /: Ready=False \(ContainersNotReady\): containers with unready status: \[web\]$/.test(e),
+      ),
     ).toHaveLength(2);
-    expect(ep.evidence.some((e) => /Unhealthy \(x\d+\): Readiness probe failed: HTTP probe failed with statuscode: 503/.test(e))).toBe(true);
+    expect(
+      ep.evidence.some((e) =>
+        /Unhealthy \(x\d+\): Readiness probe failed: HTTP probe failed with statuscode: 503/.test(e),
+      ),
+    ).toBe(true);
     expect(d.mitigation.actions).toEqual([]);
   });
 });

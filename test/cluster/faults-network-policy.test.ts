@@ -10,7 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deploymentAndService, diagnoseLive, findingOf, podsWithReady, workerKubeconfig } from './fault-helpers.js';
+import {
+  deploymentAndService,
+  diagnoseLive,
+  findingOf,
+  podsWithReady,
+  workerKubeconfig,
+} from './fault-helpers.js';
 import { admin, asList } from './lab-helpers.js';
 
 const lab = inject('lab');
@@ -27,7 +33,11 @@ const client = (name: string, labels: Record<string, string>) => ({
     selector: { matchLabels: labels },
     template: {
       metadata: { labels },
-      spec: { containers: [{ name: 'client', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', args: ['pause'] }] },
+      spec: {
+        containers: [
+          { name: 'client', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', args: ['pause'] },
+        ],
+      },
     },
   },
 });
@@ -39,7 +49,12 @@ const policy = {
   spec: {
     podSelector: { matchLabels: { app: 'web-api' } },
     policyTypes: ['Ingress'],
-    ingress: [{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
+    ingress: [
+      {
+        from: [{ podSelector: { matchLabels: { role: 'frontend' } } }],
+        ports: [{ protocol: 'TCP', port: 8080 }],
+      },
+    ],
   },
 };
 
