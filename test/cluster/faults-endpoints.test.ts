@@ -73,6 +73,7 @@ describe('a Service selector typo (selects app=web-api-v2, the pods are app=web-
     expect(d.rootCause.detail).toMatch(/selector \{app=web-api-v2\} matches no pod/);
     const ep = findingOf(d, 'endpoints.ready');
     expect(ep.status).toBe('fail');
+    expect(ep.evidence).toContain(`EndpointSlices of ${ns}/web-api: no endpoints`);
     expect(ep.evidence).toContain(`selector {app=web-api-v2} matches 0 pods in namespace ${ns}`);
     // The near miss: real pods carrying the label the selector was meant to have.
     const near = ep.evidence.filter((e) =>
