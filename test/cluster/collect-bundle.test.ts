@@ -1,7 +1,8 @@
 /**
  * `kproxy collect` against the lab, with kproxy's worker token under deploy/base's RBAC:
  * the bundle it writes, diagnosed offline (`diagnose --bundle`), gives the live diagnosis
- * of the same cluster (root cause, verdict, every finding's status). One healthy Service
+ * of the same cluster (root cause, verdict, every finding's status, summary and evidence:
+ * the manifest's notCollected reasons included). One healthy Service
  * (the lab has no CoreDNS: root cause dns) and one client denied by a NetworkPolicy
  * (`--from`: the client's pods and policies travel in the bundle too).
  */
@@ -58,6 +59,11 @@ const essence = (d: Diagnosis) => ({
   rootCause: d.rootCause,
   verdict: d.verdict,
   findings: d.findings.map((f) => `${f.check}=${f.status}`),
+  // And what each finding says, but the timeline: events keep arriving between the two reads.
+  said: d.findings
+    .filter((f) => f.check !== 'timeline.events')
+    .map((f) => `${f.check}: ${f.summary} | ${f.evidence.join(' | ')} | ${JSON.stringify(f.nodes ?? {})}`),
+  missing: d.missing,
   actions: d.mitigation.actions,
 });
 

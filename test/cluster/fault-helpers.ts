@@ -21,11 +21,13 @@ export interface Finding {
   status: string;
   summary: string;
   evidence: string[];
+  nodes?: Record<string, { status: string; summary: string }>;
 }
 export interface Diagnosis {
   rootCause: { category: string; detail: string; nodes: string[] };
   verdict: string;
   findings: Finding[];
+  missing: { check: string; what: string; how: string }[];
   mitigation: { actions: unknown[] };
 }
 
