@@ -2,6 +2,9 @@
 import path from 'node:path';
 import type { LabPki } from './pki.js';
 
+/** Stages kept in the repository (lab/stages), next to this file's folder. */
+const labStages = path.resolve(import.meta.dirname, '../stages');
+
 export const clusterCidr = '10.244.0.0/16';
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -78,11 +81,15 @@ export function schedulerArgs(dir: string, port: number): string[] {
   ];
 }
 
-/** kwok with kwokctl's default stages (lab/build.sh copies them next to the binaries). */
+/**
+ * kwok with kwokctl's default stages (lab/build.sh copies them next to the binaries) and
+ * the lab's own (lab/stages: faults the cluster suite produces, e.g. a failing readiness probe).
+ */
 export function kwokArgs(dir: string, binDir: string): string[] {
   return [
     `--kubeconfig=${path.join(dir, 'kwok.kubeconfig')}`,
     `--config=${path.join(binDir, 'kwok-stages.yaml')}`,
+    `--config=${path.join(labStages, 'pod-readiness-failing.yaml')}`,
     '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     // Pod IPs are status data only (nothing routes them); EndpointSlice validation refuses loopback ones.

@@ -70,8 +70,10 @@ export class BundleSource implements ClusterSource {
   }
 
   async load(request: LoadRequest = {}): Promise<ClusterView> {
-    const dir = new BundleDir(await this.rootDir());
-    const manifest = await readManifest(dir);
+    const root = await this.rootDir();
+    const manifest = await readManifest(new BundleDir(root));
+    // Read with the manifest's reasons for what collect could not read (see BundleDir).
+    const dir = new BundleDir(root, manifest.notCollected);
     const target = request.clusterWide
       ? { node: request.target?.node }
       : resolveTarget(manifest, request.target);

@@ -96,9 +96,21 @@ export class BundleDir extends BundleFiles {
   /** Absolute: a relative root would make every file look like it leaves the bundle. */
   readonly root: string;
 
-  constructor(root: string) {
+  /**
+   * @param notCollected the manifest's reasons for files collect could not read: an absent
+   * file listed there is `missing` with that reason, and its directory is listed, exactly
+   * as in the live source's in-memory bundle (memory.ts), so offline reads like live.
+   */
+  constructor(
+    root: string,
+    private readonly notCollected: Readonly<Record<string, string>> = {},
+  ) {
     super();
     this.root = path.resolve(root);
+  }
+
+  private absent(rel: string): Collected<never> {
+    return missing(this.notCollected[rel] ?? `not collected: ${rel}`);
   }
 
   private resolve(rel: string): string {
@@ -125,24 +137,23 @@ export class BundleDir extends BundleFiles {
     return stats.size;
   }
 
-  /** Sub-directory names, or [] when the directory is absent. */
+  /** Sub-directory names (with those of files not collected), or [] when there are none. */
   async listDirs(rel: string): Promise<string[]> {
     const full = this.resolve(rel);
+    const dirs = new Set(subDirsOf(Object.keys(this.notCollected), rel));
     try {
       const entries = await readdir(full, { withFileTypes: true });
-      return entries
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort();
+      for (const e of entries) if (e.isDirectory()) dirs.add(e.name);
     } catch (error) {
-      if (isNotFound(error)) return [];
-      throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
+      if (!isNotFound(error))
+        throw new BundleError(rel, `cannot list: ${errorText(error)}`, { cause: error });
     }
+    return [...dirs].sort();
   }
 
   async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
     const size = await this.fileSize(rel);
-    if (size === undefined) return missing(`not collected: ${rel}`);
+    if (size === undefined) return this.absent(rel);
     if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
     // One buffer decode is much faster than readFile's streaming decoder on 50+ MiB files.
     return collected((await readFile(this.resolve(rel))).toString('utf8'));
@@ -151,7 +162,7 @@ export class BundleDir extends BundleFiles {
   /** The last `logTailLines` lines of a log, streamed: memory stays bounded for any file size. */
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
     const size = await this.fileSize(rel);
-    if (size === undefined) return missing(`not collected: ${rel}`);
+    if (size === undefined) return this.absent(rel);
     const max = bundleLimits.logTailLines;
     const ring: string[] = new Array(max);
     let count = 0;
@@ -170,6 +181,19 @@ export class BundleDir extends BundleFiles {
     for (let i = 0; i < kept; i++) out.push(ring[(start + i) % max] as string);
     return collected({ lines: out, truncated: count > max });
   }
+}
+
+/** The first path segment under `rel` of each key that has more below it. */
+export function subDirsOf(keys: Iterable<string>, rel: string): string[] {
+  const prefix = rel === '.' || rel === '' ? '' : `${rel.replace(/\/$/, '')}/`;
+  const dirs = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash > 0) dirs.add(rest.slice(0, slash));
+  }
+  return [...dirs];
 }
 
 function firstIssue(error: z.ZodError): string {

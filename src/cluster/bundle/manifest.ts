@@ -17,6 +17,21 @@ export const bundleManifestSchema = z.object({
         .nullish(),
     })
     .default({}),
+  /**
+   * Files `kproxy collect` could not read, with why (written by bundle/write.ts): the
+   * offline diagnosis quotes the same reason the live one did, not just "not collected".
+   */
+  notCollected: z
+    .record(
+      z
+        .string()
+        .refine(
+          (k) => !k.startsWith('/') && !k.split('/').some((p) => p === '' || p === '.' || p === '..'),
+          'must be a relative path inside the bundle',
+        ),
+      z.string(),
+    )
+    .optional(),
 });
 
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

@@ -6,7 +6,7 @@
 import { BundleError } from '../../errors.js';
 import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
-import { BundleFiles } from './files.js';
+import { BundleFiles, subDirsOf } from './files.js';
 import { bundleLimits } from './limits.js';
 
 export type MemoryEntry = { readonly content: string } | { readonly missing: string };
@@ -39,14 +39,6 @@ export class MemoryBundle extends BundleFiles {
   }
 
   async listDirs(rel: string): Promise<string[]> {
-    const prefix = rel === '.' || rel === '' ? '' : `${rel.replace(/\/$/, '')}/`;
-    const dirs = new Set<string>();
-    for (const key of this.entries.keys()) {
-      if (!key.startsWith(prefix)) continue;
-      const rest = key.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash > 0) dirs.add(rest.slice(0, slash));
-    }
-    return [...dirs].sort();
+    return subDirsOf(this.entries.keys(), rel).sort();
   }
 }
