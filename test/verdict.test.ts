@@ -9,15 +9,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runCli } from '../src/cli/run.js';
 import type { Diagnosis } from '../src/engine/diagnosis.js';
 import { renderBlocks } from '../src/report/blocks.js';
 import { renderText } from '../src/report/text.js';
 import { renderSopYaml } from '../src/report/yaml.js';
 import { bundlesDir } from './helpers/bundles.js';
+import { cli } from './helpers/cli.js';
 import { BundleCopies, diagnoseDir, n2 } from './helpers/edit-bundle.js';
 import { serve } from './helpers/live.js';
 
@@ -108,24 +107,6 @@ describe('inconclusive diagnoses', () => {
     expect(JSON.stringify(renderBlocks(decisive))).toContain('verdict *decisive*');
   });
 });
-
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cli(...argv: string[]) {
-  const out = capture();
-  const err = capture();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: {} });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
 
 describe('requests the cluster cannot answer', () => {
   it('a --node that does not exist is exit 2, naming the nodes (bundle)', async () => {
