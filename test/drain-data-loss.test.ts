@@ -124,8 +124,11 @@ describe('drain-node on a node with emptyDir pods, through Slack', () => {
       values: { confirm: { confirm_input: { type: 'plain_text_input', value: n2 } } },
     });
     expect(confirmed.body).toEqual({});
-    await waitFor('the eviction', () =>
-      s.api.server.mutations.some((m) => m.path === `/api/v1/namespaces/app/pods/${webApiPod}/eviction`),
+    await waitFor('the executed reply', () =>
+      s.slack.messages.some((m) => m.text?.startsWith(':white_check_mark: Executed `drain-node`')),
+    );
+    expect(s.api.server.mutations.map((m) => `${m.method} ${m.path}`)).toContain(
+      `POST /api/v1/namespaces/app/pods/${webApiPod}/eviction`,
     );
   });
 });

@@ -182,7 +182,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       if (botRedis !== redis) botRedis.disconnect();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
-      await redis.quit();
+      // A job the force-closed workers left running may have closed or broken it already.
+      await redis.quit().catch(() => redis.disconnect());
       await slack.stop();
       await api.stop();
     },
