@@ -35,14 +35,20 @@ async function tempConfig(api: Served | undefined, body?: string): Promise<strin
   return file;
 }
 
+/** An empty test Redis and a fake Slack API, both cleaned up after the test. */
+async function emptyRedisAndFakeSlack(): Promise<FakeSlack> {
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  cleanups.push(() => redis.quit());
+  const slack = new FakeSlack();
+  await slack.start();
+  cleanups.push(() => slack.stop());
+  return slack;
+}
+
 describe('start("all")', () => {
   it('runs the bot and a worker in one process, serves health, diagnoses, and stops cleanly', async () => {
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    cleanups.push(() => redis.quit());
-    const slack = new FakeSlack();
-    await slack.start();
-    cleanups.push(() => slack.stop());
+    const slack = await emptyRedisAndFakeSlack();
     const api = await serve(path.join(bundlesDir, 'conntrack-exhaustion'));
     cleanups.push(() => api.stop());
     const config = await tempConfig(api);
@@ -56,12 +62,7 @@ describe('start("all")', () => {
   });
 
   it('a Slack outage while the bot starts does not break the commands that follow it', async () => {
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    cleanups.push(() => redis.quit());
-    const slack = new FakeSlack();
-    await slack.start();
-    cleanups.push(() => slack.stop());
+    const slack = await emptyRedisAndFakeSlack();
     // Every auth.test attempt of the first round (the client retries twice) answers 500.
     slack.fail(/auth\.test/, 500, 3);
     const config = await tempConfig(

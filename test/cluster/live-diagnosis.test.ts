@@ -7,18 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { admin, asList, eventually, kproxyCli, renderBase, serviceAccountKubeconfig } from './lab-helpers.js';
+import { type Diagnosis, workerKubeconfig } from './fault-helpers.js';
+import { admin, asList, eventually, kproxyCli } from './lab-helpers.js';
 
 const lab = inject('lab');
 const ns = 'conformance-healthy';
-const rbacKinds = new Set([
-  'Namespace',
-  'ServiceAccount',
-  'ClusterRole',
-  'Role',
-  'ClusterRoleBinding',
-  'RoleBinding',
-]);
 
 // A workload the restricted Pod Security level admits (the namespace enforces it).
 const workload = [
@@ -63,31 +56,12 @@ const workload = [
   },
 ];
 
-interface Finding {
-  check: string;
-  status: string;
-  summary: string;
-  evidence: string[];
-}
-interface Diagnosis {
-  rootCause: { category: string; detail: string };
-  findings: Finding[];
-  mitigation: { actions: unknown[] };
-}
-
 let tmp: string;
-let workerKubeconfig: string;
+let worker: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kproxy-cluster-test-'));
-  const rbac = (await renderBase()).filter((m) => rbacKinds.has(m.kind));
-  await admin(lab, ['apply', '-f', '-'], asList(rbac));
-  workerKubeconfig = await serviceAccountKubeconfig(
-    lab,
-    'kproxy',
-    'kproxy-worker',
-    path.join(tmp, 'worker.kubeconfig'),
-  );
+  worker = await workerKubeconfig(lab, path.join(tmp, 'worker.kubeconfig'));
   await admin(lab, ['apply', '-f', '-'], asList(workload));
   // kwok runs the pods (Running, Ready); the EndpointSlice controller publishes them.
   await eventually('2 ready endpoints in the EndpointSlice of web', async () => {
@@ -112,12 +86,12 @@ afterAll(async () => {
 
 describe('live diagnosis against the lab (real apiserver, deploy/base RBAC, worker token)', () => {
   it('the token is the worker service account as the real authenticator sees it', async () => {
-    const who = await kproxyWhoami(workerKubeconfig);
+    const who = await kproxyWhoami(worker);
     expect(who).toBe('system:serviceaccount:kproxy:kproxy-worker');
   });
 
   it('reads everything it needs: the same diagnosis as cluster-admin, no check unknown for lack of permission', async () => {
-    const asWorker = await diagnose(workerKubeconfig);
+    const asWorker = await diagnose(worker);
     const asAdmin = await diagnose(lab.adminKubeconfig);
     const statuses = (d: Diagnosis) => d.findings.map((f) => `${f.check}=${f.status}`);
     expect(statuses(asWorker)).toEqual(statuses(asAdmin));
@@ -128,7 +102,7 @@ describe('live diagnosis against the lab (real apiserver, deploy/base RBAC, work
   });
 
   it('decides everything the lab can show, and each unknown names the data no kube-proxy produced', async () => {
-    const d = await diagnose(workerKubeconfig);
+    const d = await diagnose(worker);
     const status = Object.fromEntries(d.findings.map((f) => [f.check, f.status]));
     for (const check of [
       'service.shape',
