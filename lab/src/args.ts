@@ -2,9 +2,6 @@
 import path from 'node:path';
 import type { LabPki } from './pki.js';
 
-/** Stages kept in the repository (lab/stages), next to this file's folder. */
-const labStages = path.resolve(import.meta.dirname, '../stages');
-
 export const clusterCidr = '10.244.0.0/16';
 export const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
@@ -36,6 +33,10 @@ export function apiserverArgs(dir: string, pki: LabPki, etcdUrl: string, port: n
     `--client-ca-file=${pki.caCert}`,
     `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`,
     `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
+    // The kubelet API (kwok's, per node) is checked against the lab's CA, and reached on the
+    // node's InternalIP (kubeadm's preference order: node names resolve nowhere here).
+    `--kubelet-certificate-authority=${pki.caCert}`,
+    '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
     '--authorization-mode=Node,RBAC',
     // PodSecurity and ServiceAccount are on by default; NodeRestriction is what kubeadm adds.
     '--enable-admission-plugins=NodeRestriction',
@@ -78,22 +79,5 @@ export function schedulerArgs(dir: string, port: number): string[] {
     '--bind-address=127.0.0.1',
     `--secure-port=${port}`,
     '--leader-elect=false',
-  ];
-}
-
-/**
- * kwok with kwokctl's default stages (lab/build.sh copies them next to the binaries) and
- * the lab's own (lab/stages: faults the cluster suite produces, e.g. a failing readiness probe).
- */
-export function kwokArgs(dir: string, binDir: string): string[] {
-  return [
-    `--kubeconfig=${path.join(dir, 'kwok.kubeconfig')}`,
-    `--config=${path.join(binDir, 'kwok-stages.yaml')}`,
-    `--config=${path.join(labStages, 'pod-readiness-failing.yaml')}`,
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    // Pod IPs are status data only (nothing routes them); EndpointSlice validation refuses loopback ones.
-    `--cidr=${clusterCidr}`,
-    '--node-lease-duration-seconds=40',
   ];
 }

@@ -1,17 +1,17 @@
 // A real kube-proxy for one kwok node, in its own network namespace (`ip netns`; needs
-// root). Inside the namespace it programs the netns' own netfilter tables, so its rules
-// never touch the host's. It reaches the apiserver through two forwarders (forward.mjs):
-// 127.0.0.1:6443 in the namespace -> a unix socket in the lab's directory -> the host's
-// 127.0.0.1:APIPORT, so nothing listens on or dials any address but loopback.
+// root), started directly (no pod): the rules test's own instances, next to the lab's
+// kube-proxy DaemonSet (lab/src/kube-proxy-pods.ts). Inside the namespace it programs the
+// netns' own netfilter tables, so its rules never touch the host's; it reaches the
+// apiserver through the forwarders of forwarders.ts.
 import { execFile } from 'node:child_process';
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { startApiForwarders } from './forwarders.js';
 import { kubeconfigYaml, type LabPki } from './pki.js';
 import { type Component, startComponent, stopComponent, waitFor } from './processes.js';
 
 const run = promisify(execFile);
-const forwardScript = path.join(import.meta.dirname, 'forward.mjs');
 
 export interface NodeProxyOptions {
   dir: string;
@@ -64,28 +64,7 @@ export async function startNodeProxy(o: NodeProxyOptions): Promise<NodeProxy> {
     await run('ip', ['netns', 'add', netns]);
     created = true;
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-    const socket = path.join(o.dir, `${netns}.apiserver.sock`);
-    const hostSide = startComponent(o.dir, `forward-host-${o.nodeName}`, process.execPath, [
-      forwardScript,
-      `unix:${socket}`,
-      `tcp:127.0.0.1:${o.apiPort}`,
-    ]);
-    started.push(hostSide);
-    await waitFor(
-      `the forwarder's socket ${socket}`,
-      async () => await access(socket).then(() => true),
-      hostSide,
-    );
-    const nsSide = startComponent(o.dir, `forward-netns-${o.nodeName}`, 'ip', [
-      'netns',
-      'exec',
-      netns,
-      process.execPath,
-      forwardScript,
-      'tcp:127.0.0.1:6443',
-      `unix:${socket}`,
-    ]);
-    started.push(nsSide);
+    started.push(...(await startApiForwarders(o.dir, netns, o.nodeName, o.apiPort)));
     const kubeconfig = path.join(o.dir, `kube-proxy-${o.nodeName}.kubeconfig`);
     await writeFile(
       kubeconfig,

@@ -1,11 +1,17 @@
-// The lab's fake nodes: created for kwok (its annotation selects them), given loopback
-// addresses, and waited for until kwok reports them Ready.
+// The lab's nodes: created for kwok, each with its pod range and its network namespace's
+// address as InternalIP, and waited for until their kwok reports them Ready.
 import { kubectl } from './kubectl.js';
 import { type Component, waitFor } from './processes.js';
 
-/** Fake nodes for kwok (its annotation selects them). */
-function nodeManifest(names: string[]): string {
-  const items = names.map((name) => ({
+export interface NodeSpec {
+  name: string;
+  ip: string;
+  podCidr: string;
+}
+
+/** Nodes for kwok (the annotation is kwok's mark for nodes it plays). */
+function nodeManifest(nodes: NodeSpec[]): string {
+  const items = nodes.map(({ name, podCidr }) => ({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
@@ -18,19 +24,20 @@ function nodeManifest(names: string[]): string {
         type: 'kwok',
       },
     },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
   }));
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
 /**
- * Loopback addresses for the fake nodes: the apiserver's node proxy refuses them
- * (IsProxyableHostname) instead of dialing anything, so no packet leaves the machine.
- * Written to the status subresource (create drops status); kwok keeps addresses it finds.
+ * Each node's InternalIP is its network namespace's address (node-netns.ts): the
+ * apiserver dials it for logs, exec and the node proxy. Written to the status subresource
+ * (create drops status); kwok keeps addresses it finds.
  */
-async function setNodeAddresses(admin: string, names: string[]): Promise<void> {
-  for (const [i, name] of names.entries()) {
+async function setNodeAddresses(admin: string, nodes: NodeSpec[]): Promise<void> {
+  for (const { name, ip } of nodes) {
     const addresses = [
-      { type: 'InternalIP', address: `127.0.1.${i + 1}` },
+      { type: 'InternalIP', address: ip },
       { type: 'Hostname', address: name },
     ];
     await kubectl(admin, [
@@ -45,7 +52,8 @@ async function setNodeAddresses(admin: string, names: string[]): Promise<void> {
   }
 }
 
-async function waitNodesReady(admin: string, names: string[], kwok: Component): Promise<void> {
+/** Waits until every node is Ready (its kwok's node-initialize stage), failing early if a kwok exits. */
+export async function waitNodes(admin: string, names: string[], kwoks: Component[]): Promise<void> {
   await waitFor(
     `${names.length} kwok node(s) Ready`,
     async () => {
@@ -57,12 +65,12 @@ async function waitNodesReady(admin: string, names: string[], kwok: Component): 
       ]);
       return names.every((n) => out.includes(`${n}=True`));
     },
-    kwok,
+    kwoks.find((k) => k.child.exitCode !== null || k.child.signalCode !== null) ?? kwoks[0],
   );
 }
 
-export async function createNodes(admin: string, names: string[], kwok: Component): Promise<void> {
-  await kubectl(admin, ['apply', '-f', '-'], nodeManifest(names));
-  await setNodeAddresses(admin, names);
-  await waitNodesReady(admin, names, kwok);
+/** Creates the nodes with their addresses (before their kwok starts: it keeps them). */
+export async function createNodes(admin: string, nodes: NodeSpec[]): Promise<void> {
+  await kubectl(admin, ['apply', '-f', '-'], nodeManifest(nodes));
+  await setNodeAddresses(admin, nodes);
 }

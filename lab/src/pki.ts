@@ -155,6 +155,14 @@ export async function makePki(dir: string): Promise<LabPki> {
   };
 }
 
+/**
+ * A node's kubelet serving certificate (kwok serves the kubelet API with it): the lab's CA
+ * signs it for the node's address, and the apiserver checks it (--kubelet-certificate-authority).
+ */
+export function issueNodeServing(dir: string, node: string, ip: string): Promise<ClientCert> {
+  return issue(dir, `kubelet-${node}`, `/CN=system:node:${node}`, 'serverAuth', [`IP:${ip}`, `DNS:${node}`]);
+}
+
 /** A kubeconfig for one client certificate against the lab's apiserver. */
 export function kubeconfigYaml(server: string, caCert: string, client: ClientCert, user: string): string {
   return [

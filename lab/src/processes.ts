@@ -14,10 +14,16 @@ export interface Component {
   exited: Promise<string>;
 }
 
-export function startComponent(dir: string, name: string, binary: string, args: string[]): Component {
+export function startComponent(
+  dir: string,
+  name: string,
+  binary: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Component {
   const logFile = path.join(dir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<string>((resolve) => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildLab, defaultBinDir } from '../../lab/src/build.js';
-import { startLab } from '../../lab/src/lab.js';
+import { type LabNode, startLab } from '../../lab/src/lab.js';
 import type { NodeProxyOptions } from '../../lab/src/node-proxy.js';
 
 export interface LabInfo {
@@ -14,6 +14,8 @@ export interface LabInfo {
   server: string;
   caCert: string;
   nodeNames: string[];
+  /** Each node's address, network namespace, /run and kube-proxy logs (to break it). */
+  nodes: LabNode[];
   dir: string;
   nodeProxy: Omit<NodeProxyOptions, 'nodeName'>;
 }
@@ -34,6 +36,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     server: lab.server,
     caCert: lab.pki.caCert,
     nodeNames: lab.nodeNames,
+    nodes: lab.nodes,
     dir: lab.dir,
     nodeProxy: lab.nodeProxyOptions,
   });
