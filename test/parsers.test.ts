@@ -31,6 +31,26 @@ describe('healthz', () => {
     expect(h.healthy).toBe(false);
     expect(h.staleSeconds).toBe(912);
   });
+  // Read through the lab's node proxy from the real kube-proxy v1.34.4
+  // (/api/v1/nodes/kwok-node-0:10256/proxy/healthz): 200, then 503 with the xtables lock held.
+  it('reads the v1.34 body (RFC 3339 times, "healthy"): 200 with lastUpdated after currentTime', () => {
+    const h = parseHealthz(
+      '{"lastUpdated":"2026-11-30T05:16:42.585495614Z","currentTime":"2026-11-30T05:16:42.585086543Z","nodeEligible":true,"healthy":true,"status":{"IPv4":{"lastUpdated":"2026-11-30T05:15:43.51345786Z","healthy":true},"IPv6":{"lastUpdated":"2026-11-30T05:15:43.608179066Z","healthy":true}}}',
+    );
+    if ('error' in h) throw new Error(h.error);
+    expect(h.healthy).toBe(true);
+    expect(h.staleSeconds).toBe(0);
+    expect(h.lastUpdated.toISOString()).toBe('2026-11-30T05:16:42.585Z');
+  });
+  it('reads the v1.34 503 body: healthy false, stale since the last sync', () => {
+    const h = parseHealthz(
+      '{"lastUpdated":"2026-11-30T05:16:47.485599412Z","currentTime":"2026-11-30T05:18:33.449639436Z","nodeEligible":true,"healthy":false,"status":{"IPv4":{"lastUpdated":"2026-11-30T05:16:47.485599412Z","healthy":false},"IPv6":{"lastUpdated":"2026-11-30T05:15:43.608179066Z","healthy":true}}}',
+    );
+    if ('error' in h) throw new Error(h.error);
+    expect(h.healthy).toBe(false);
+    expect(h.nodeEligible).toBe(true);
+    expect(h.staleSeconds).toBeCloseTo(105.964, 3);
+  });
   it('reports garbage instead of guessing', () => {
     expect(parseHealthz('not json')).toEqual({ error: 'healthz body is not JSON' });
     expect(parseGoTime('yesterday')).toBeUndefined();
