@@ -87,6 +87,7 @@ describe('metrics bound to 127.0.0.1', () => {
       'metrics bound to 127.0.0.1 (metricsBindAddress 127.0.0.1:10249)',
     );
     expect(s.server.requests.filter((r) => r.path.endsWith('/exec')).map((r) => r.query.command)).toEqual([
+      'cat /proc/sys/net/netfilter/nf_conntrack_count /proc/sys/net/netfilter/nf_conntrack_max',
       'nft list ruleset',
     ]);
     const offline = await diagnoseSource(new BundleSource(path.join(bundlesDir, 'stale-endpoints-nftables')));

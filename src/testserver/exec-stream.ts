@@ -20,7 +20,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { BundleDir } from '../cluster/bundle/files.js';
-import { debugPodCaptures } from '../cluster/live/node-captures.js';
+import { conntrackCatCommand, debugPodCaptures } from '../cluster/live/node-captures.js';
+import { parseSysctl } from '../cluster/parse/node-text.js';
 import { endpointFile } from './kube-proxy-routes.js';
 import type { HttpError } from './status.js';
 
@@ -139,6 +140,16 @@ export async function captureOutput(
           code: 1,
         }
       : { ok: true, stdout: found };
+  }
+  // The conntrack sysctls read with cat in the kube-proxy pod: cat prints one value a line.
+  if (line === conntrackCatCommand.join(' ')) {
+    const text = await files.readText(`nodes/${node}/sysctl.txt`);
+    const sysctl = text.state === 'collected' ? parseSysctl(text.value) : new Map<string, string>();
+    const values = ['net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'].map((k) =>
+      sysctl.get(k),
+    );
+    if (values.every((v) => v !== undefined)) return { ok: true, stdout: `${values.join('\n')}\n` };
+    return { ok: false, stderr: 'cat: not collected in this bundle (sysctl.txt)', code: 1 };
   }
   // The debug pod's reads of kube-proxy's endpoints on the host network (any bind address answers there).
   const curl = /^curl -sS --max-time \d+ http:\/\/127\.0\.0\.1:(\d+)\/(\w+)$/.exec(line);

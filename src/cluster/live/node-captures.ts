@@ -5,7 +5,9 @@
  *   `pods/exec` in kube-system): `iptables-save -t nat` and `-t filter` and the same of
  *   `ip6tables-save` (the IPv6 family of dual-stack and IPv6 clusters), or
  *   `nft list ruleset` (both the `ip` and the `ip6` kube-proxy tables), chosen by the mode
- *   kube-proxy runs.
+ *   kube-proxy runs; and the two conntrack sysctls with `cat` on /proc/sys (the kube-proxy
+ *   image, distroless-iptables, ships cat but not sysctl: kubernetes/release
+ *   images/build/distroless-iptables), written to sysctl.txt as `sysctl` prints them.
  * - `debug-pod`: the operator's explicit opt-in to a short-lived privileged host-network
  *   pod on the node that runs every capture of the bundle format, labelled as kproxy's,
  *   with a deadline, and deleted afterwards even on failure.
@@ -79,6 +81,23 @@ export function completeIptablesSave(fetched: Fetched<string>, what: string): Fe
   return { ok: false, status: 0, reason: `${what}: no COMMIT line in the output (cut short); not used` };
 }
 
+const conntrackSysctls = ['net.netfilter.nf_conntrack_count', 'net.netfilter.nf_conntrack_max'];
+
+/** `cat` of the conntrack sysctls' /proc/sys files (what the kube-proxy image can run). */
+export const conntrackCatCommand = [
+  'cat',
+  ...conntrackSysctls.map((k) => `/proc/sys/${k.replaceAll('.', '/')}`),
+];
+
+/** cat's two numbers as `sysctl` prints them (`name = value`), or why not. */
+export function sysctlFromCat(fetched: Fetched<string>): Fetched<string> {
+  if (!fetched.ok) return fetched;
+  const values = fetched.value.trim().split('\n');
+  if (values.length !== conntrackSysctls.length || !values.every((v) => /^\d+$/.test(v.trim())))
+    return { ok: false, status: 0, reason: `${conntrackCatCommand.join(' ')}: unexpected output` };
+  return { ok: true, value: conntrackSysctls.map((k, i) => `${k} = ${values[i]?.trim()}\n`).join('') };
+}
+
 /**
  * iptables-save and ip6tables-save of nat and filter ("has no endpoints" rules live in
  * filter), or the whole nft ruleset (kube-proxy's `ip` and `ip6` tables).
@@ -93,6 +112,7 @@ export async function captureByExec(
 ): Promise<void> {
   const call = { verb: 'create', resource: 'pods/exec', namespace: 'kube-system' };
   const exec = (command: string[]) => http.exec('kube-system', kubeProxyPod, container, command, call);
+  put(bundle, `nodes/${node}/sysctl.txt`, sysctlFromCat(await exec(conntrackCatCommand)));
   if (mode === 'nftables') {
     put(bundle, `nodes/${node}/nft.txt`, await exec(['nft', 'list', 'ruleset']));
     return;
