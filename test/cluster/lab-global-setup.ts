@@ -13,6 +13,8 @@ export interface LabInfo {
   adminKubeconfig: string;
   server: string;
   caCert: string;
+  /** The admin's client certificate (system:masters), for reads kubectl cannot show (a 503's body). */
+  adminCert: { cert: string; key: string };
   nodeNames: string[];
   /** Each node's address, network namespace, /run and kube-proxy logs (to break it). */
   nodes: LabNode[];
@@ -35,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     adminKubeconfig: lab.adminKubeconfig,
     server: lab.server,
     caCert: lab.pki.caCert,
+    adminCert: lab.pki.admin,
     nodeNames: lab.nodeNames,
     nodes: lab.nodes,
     dir: lab.dir,
