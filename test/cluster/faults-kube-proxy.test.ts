@@ -23,6 +23,7 @@ import {
   kubeProxyPid,
   kubeProxyPods,
   kubeProxyReadyEverywhere,
+  programmedBackends,
   recreateKubeProxy,
   restoreKubeProxy,
 } from './kube-proxy-helpers.js';
@@ -68,6 +69,12 @@ describe.skipIf(!isRoot)('one node’s kube-proxy stopped (SIGSTOP), then a back
 
   beforeAll(async () => {
     await workload(ns, 3);
+    // The node's kube-proxy has programmed all three before it stops.
+    const ready = (await sliceEndpoints(lab, ns, 'web')).map((e) => `${e.split(' ')[0]}:8080`).sort();
+    await eventually(`${node}'s rules for the 3 endpoints`, async () => {
+      const b = await programmedBackends(lab, node, `${ns}/web:http`);
+      return b.join() === ready.join() ? b : undefined;
+    });
     pid = await kubeProxyPid(lab, node);
     // Stopped, not killed: the process (and its pod, Running) stays, its rules stay as they are.
     process.kill(pid, 'SIGSTOP');
@@ -134,7 +141,11 @@ describe.skipIf(!isRoot)('the xtables lock held on a node while the endpoints ch
   });
 
   afterAll(async () => {
-    holder?.kill('SIGTERM');
+    if (holder && holder.exitCode === null) {
+      const gone = new Promise((r) => holder?.once('exit', r));
+      holder.kill('SIGTERM');
+      await gone;
+    }
     if (node) await recreateKubeProxy(lab, node.name).catch(() => undefined);
   });
 

@@ -71,6 +71,23 @@ export async function kubeProxyPid(lab: LabInfo, node: string): Promise<number> 
   });
 }
 
+/**
+ * The DNAT targets kube-proxy programmed on `node` for `ns/service:port`, read the way
+ * kproxy reads them: `iptables-save -t nat` exec'd in that node's kube-proxy pod.
+ */
+export async function programmedBackends(lab: LabInfo, node: string, svcPort: string): Promise<string[]> {
+  const pod = (await kubeProxyPods(lab)).find((p) => p.node === node && p.ready);
+  if (!pod) return [];
+  const nat = await admin(lab, ['exec', '-n', 'kube-system', pod.name, '--', 'iptables-save', '-t', 'nat']);
+  return nat
+    .split('\n')
+    .filter(
+      (l) => l.startsWith('-A KUBE-SEP-') && l.includes(`--comment "${svcPort}"`) && l.includes('-j DNAT'),
+    )
+    .map((l) => /--to-destination (\S+)/.exec(l)?.[1] ?? '')
+    .sort();
+}
+
 /** Waits until every node has one Ready kube-proxy pod that has not restarted. */
 export async function kubeProxyReadyEverywhere(lab: LabInfo): Promise<KubeProxyPodState[]> {
   return eventually('a fresh Ready kube-proxy pod on every node', async () => {
