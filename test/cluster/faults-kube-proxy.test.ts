@@ -5,10 +5,11 @@
  * kube-proxy pods. Each case puts kube-proxy back as the manifest has it (a fresh pod).
  * Needs root (network namespaces).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   deploymentAndService,
@@ -30,6 +31,7 @@ import {
 import { admin, asList, eventually } from './lab-helpers.js';
 
 const lab = inject('lab');
+const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
 let tmp: string;
 let worker: string;
@@ -123,10 +125,18 @@ describe.skipIf(!isRoot)('the xtables lock held on a node while the endpoints ch
   beforeAll(async () => {
     await workload(ns, 2);
     // iptables-legacy's lock: flock(2) on /run/xtables.lock, which is this file on that node.
-    holder = spawn('flock', [path.join(node?.runDir ?? '', 'xtables.lock'), 'sleep', '900'], {
+    // --no-fork: the holder is flock's own process (sleep), so killing it frees the lock.
+    holder = spawn('flock', ['--no-fork', path.join(node?.runDir ?? '', 'xtables.lock'), 'sleep', '900'], {
       stdio: 'ignore',
     });
-    await eventually('flock to hold the lock', async () => (holder?.pid ? true : undefined));
+    const lock = path.join(node?.runDir ?? '', 'xtables.lock');
+    await eventually('flock to hold the lock', async () => {
+      const free = await run('flock', ['--nonblock', lock, 'true']).then(
+        () => true,
+        () => false,
+      );
+      return free ? undefined : true;
+    });
     await admin(lab, ['scale', 'deployment', 'web', '-n', ns, '--replicas=3']);
     await podsWithReady(lab, ns, 'app=web', 'True', 3);
     // kube-proxy answers 503 once a queued change waited 2 × syncPeriod (60 s) unsynced.
