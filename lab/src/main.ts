@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   lab = await startLab({ binDir, nodes, keepDir: keep });
   if (stopping) return void stopAndExit(lab);
   process.stdout.write(
-    `lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.server}, nodes ${lab.nodeNames.join(', ')}\n` +
+    `lab: up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${lab.server}, nodes ${lab.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}\n` +
+      'lab: kube-system: the kube-proxy DaemonSet (the real kube-proxy on each node) and CoreDNS are Ready\n' +
       `lab: export KUBECONFIG=${lab.adminKubeconfig}\n` +
       `lab: logs in ${lab.dir}${keep ? '' : ' (removed on exit; --keep keeps them)'}; Ctrl-C stops it\n`,
   );
