@@ -114,3 +114,31 @@ describe('a failed sync is not a good one', () => {
     expect(JSON.stringify(findingOf(d, 'kube-proxy.api'))).toContain('no format kproxy reads');
   });
 });
+
+// Seen on the lab's real kube-proxy (test/cluster): after the xtables lock was held, the
+// sync-duration mean was 2.8 s on a node with a handful of rules, and read as "too many rules".
+describe('a slow sync mean with restore failures', () => {
+  it('is not read as rule volume: the failed syncs are named instead', async () => {
+    const dir = await copies.edit('healthy', async (b) => {
+      await b.metrics(n2, {
+        kubeproxy_sync_proxy_rules_duration_seconds_sum: 28.16,
+        kubeproxy_sync_proxy_rules_duration_seconds_count: 10,
+        kubeproxy_sync_proxy_rules_iptables_restore_failures_total: 2,
+      });
+    });
+    const summary = findingOf(await diagnoseDir(dir), 'kube-proxy.sync').nodes?.[n2]?.summary ?? '';
+    expect(summary).toContain('syncs take 2.82s on average, 2 failed sync(s) included');
+    expect(summary).not.toContain('too many rules');
+  });
+
+  it('without failures it still points at rule volume', async () => {
+    const dir = await copies.edit('healthy', async (b) => {
+      await b.metrics(n2, {
+        kubeproxy_sync_proxy_rules_duration_seconds_sum: 28.16,
+        kubeproxy_sync_proxy_rules_duration_seconds_count: 10,
+      });
+    });
+    const summary = findingOf(await diagnoseDir(dir), 'kube-proxy.sync').nodes?.[n2]?.summary ?? '';
+    expect(summary).toContain('syncs take 2.82s on average (> 1 s: too many rules; IPVS scales better)');
+  });
+});

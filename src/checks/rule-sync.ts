@@ -229,7 +229,12 @@ function metricsPart(node: string, m: Metrics, observedAt: Date, part: Part): Da
       part.problems.push(`syncs take ${mean.toFixed(1)}s on average: endpoint changes reach the node late`);
     else if (mean >= slowSyncSeconds)
       part.warnings.push(
-        `syncs take ${mean.toFixed(2)}s on average (> 1 s: too many rules; IPVS scales better)`,
+        // The histogram observes every sync, failed ones too (proxier.go syncProxyRules
+        // observes SyncProxyRulesLatency in a defer): after restore failures, e.g. waits on
+        // the xtables lock, a slow mean says nothing about the number of rules.
+        failures > 0
+          ? `syncs take ${mean.toFixed(2)}s on average, ${failures} failed sync(s) included (a failed iptables-restore can wait seconds for the xtables lock)`
+          : `syncs take ${mean.toFixed(2)}s on average (> 1 s: too many rules; IPVS scales better)`,
       );
   }
   const rules = (m.sum('kubeproxy_sync_proxy_rules_iptables_total') ?? 0) || undefined;
