@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { goFloat } from '../scripts/bundle-builder/captures.js';
 import { savedProbability, servicePortHash } from '../scripts/bundle-builder/kube-hash.js';
 import { imageTag, parseMinorVersion } from '../src/checks/lib/versions.js';
+import { sysctlFromCat } from '../src/cluster/live/node-captures.js';
 import { parseGoTime } from '../src/cluster/parse/go-time.js';
 import { parseHealthz } from '../src/cluster/parse/healthz.js';
 import { parseIptablesSave } from '../src/cluster/parse/iptables.js';
@@ -254,5 +255,22 @@ describe('small node captures', () => {
     // Tags that are not versions give no version (the skew check says `unknown`), never a guess.
     for (const tag of ['latest', '2024-01-build', 'v1', 'release-1.29.3', 'v1.29.3.4'])
       expect(parseMinorVersion(tag), tag).toBeUndefined();
+  });
+});
+
+describe('conntrack sysctls read with cat in the kube-proxy pod', () => {
+  it('writes them as sysctl prints them (the lab\'s kube-proxy pod printed "10\\n262144\\n")', () => {
+    expect(sysctlFromCat({ ok: true, value: '10\n262144\n' })).toEqual({
+      ok: true,
+      value: 'net.netfilter.nf_conntrack_count = 10\nnet.netfilter.nf_conntrack_max = 262144\n',
+    });
+  });
+  it('refuses anything but two numbers, and passes a failure through', () => {
+    expect(
+      sysctlFromCat({ ok: true, value: 'cat: /proc/sys/net/netfilter/nf_conntrack_count: No such file\n' })
+        .ok,
+    ).toBe(false);
+    const failed = { ok: false as const, status: 0, reason: 'command terminated with non-zero exit code' };
+    expect(sysctlFromCat(failed)).toEqual(failed);
   });
 });
