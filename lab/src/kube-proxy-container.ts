@@ -92,7 +92,14 @@ export class KubeProxyContainer {
     return path.join(this.node.dir, 'pods', this.pod.metadata.uid);
   }
 
-  /** Starts the first container of a new pod (its logs start empty). */
+  /**
+   * Starts the first container of a new pod (its logs start empty). Throws only before the
+   * process is spawned (its volumes could not be made), so the caller may try again.
+   * The token is requested with 3607 s, as the kubelet does: the apiserver extends such
+   * pod-bound tokens (--service-account-extend-token-expiration, on by default;
+   * pkg/registry/core/serviceaccount/storage/token.go), so a long-running
+   * lab needs no refresh.
+   */
   async start(): Promise<void> {
     await rm(this.logs.current, { force: true });
     await rm(this.logs.previous, { force: true });
@@ -145,7 +152,9 @@ export class KubeProxyContainer {
       this.child = undefined;
       if (!this.terminating) void this.exited().catch((err) => this.report(err));
     });
-    await this.patch({ running: { startedAt }, containerID });
+    // The process runs from here on: a failed status write is reported, not thrown (a
+    // throw would make the caller start the container a second time).
+    await this.patch({ running: { startedAt }, containerID }).catch((err) => this.report(err));
   }
 
   /** The kubelet's answer to an exit: keep the log as the previous one, back off, restart. */

@@ -62,7 +62,11 @@ export function startKubeProxyPods(api: LabApi, nodes: NodeHost[], binDir: strin
       } else if (!c) {
         const created = new KubeProxyContainer(api, node, pod, binDir);
         running.set(uid, created);
-        await created.start().catch(report);
+        // Not started (e.g. the ConfigMap unreadable): forget it, the next tick tries again.
+        await created.start().catch((err) => {
+          running.delete(uid);
+          report(err);
+        });
       }
     }
     // Gone from the API (force-deleted): stop the process.
