@@ -155,6 +155,10 @@ async function startNodes(
 }
 
 export async function startLab(options: LabOptions): Promise<Lab> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'lab: needs root: each node is a network namespace with a veth (ip netns, ip link) and mounts of its own',
+    );
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-lab-'));
   const started: Component[] = [];
   const proxies: NodeProxy[] = [];
