@@ -4,6 +4,7 @@
  */
 import type { ClientRef, ClientView } from './client.js';
 import type { Collected } from './collected.js';
+import type { ProbeMatrix } from './probe/matrix.js';
 import type {
   ConfigMap,
   DaemonSet,
@@ -122,4 +123,10 @@ export interface ClusterView {
     readonly cluster: Collected<EksCluster>;
     readonly addons: ReadonlyMap<string, Collected<EksAddon>>;
   };
+
+  /**
+   * The client's-eye probe's matrix by the node it ran from (`probe/<node>/matrix.txt`).
+   * Absent or empty: the probe was not enabled for this cluster.
+   */
+  readonly probes?: ReadonlyMap<string, Collected<ProbeMatrix>>;
 }
