@@ -6,6 +6,7 @@
 
 import { allChecks, epilogue, phases } from '../checks/index.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
+import { probeReadings } from '../checks/lib/probe-reading.js';
 import { ipvsModuleGaps } from '../checks/lib/ipvs-modules.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
@@ -13,6 +14,7 @@ import type { ClusterView } from '../cluster/view.js';
 import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.js';
 import { applyGuardrails } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
+import { probeEvidence } from './probe-evidence.js';
 import { rankCauses } from './ranking.js';
 import { assertTargetNode, inconclusiveDetail, inconclusiveMitigation, missingData } from './verdict.js';
 
@@ -50,7 +52,7 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
   findings.push(...epilogue.map((c) => runCheck(c, view, facts)));
   options.onProgress?.({ phase: 'Report', done: total, total });
 
-  const ranking = rankCauses(applyGuardrails(findings), checkOrder);
+  const ranking = rankCauses(probeEvidence(applyGuardrails(findings), probeReadings(view)), checkOrder);
   const top = ranking[0];
   const target = {
     namespace: view.target.service ? (view.target.namespace ?? 'default') : null,
