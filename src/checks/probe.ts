@@ -27,7 +27,6 @@ export const probe: Check = {
     for (const [node, p] of probes) {
       if (p.state === 'missing') {
         nodes[node] = { status: 'unknown', summary: `probe did not run: ${p.reason}` };
-        continue;
       }
     }
     for (const reading of probeReadings(view)) {
@@ -58,7 +57,10 @@ function judge(r: ProbeReading): NodeVerdict & { suspect?: Suspect } {
       };
     }
     case 'all-fail': {
-      const api = r.apiOk === true ? '; the API server answers, so look at the backends’ side (their nodes, CNI, NetworkPolicies)' : '';
+      const api =
+        r.apiOk === true
+          ? '; the API server answers, so look at the backends’ side (their nodes, CNI, NetworkPolicies)'
+          : '';
       return {
         status: 'fail',
         summary: `neither the VIP nor any endpoint answers (node or network)${api}`,

@@ -4,7 +4,6 @@
  */
 import type { ClientRef, ClientView } from './client.js';
 import type { Collected } from './collected.js';
-import type { ProbeMatrix } from './probe/matrix.js';
 import type {
   ConfigMap,
   DaemonSet,
@@ -19,6 +18,7 @@ import type {
   Service,
   VersionInfo,
 } from './kube-types.js';
+import type { ProbeMatrix } from './probe/matrix.js';
 
 /** What the incident is about. Any field may be absent (cluster-wide kube-proxy health). */
 export interface Target {

@@ -6,8 +6,8 @@
 
 import { allChecks, epilogue, phases } from '../checks/index.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
-import { probeReadings } from '../checks/lib/probe-reading.js';
 import { ipvsModuleGaps } from '../checks/lib/ipvs-modules.js';
+import { probeReadings } from '../checks/lib/probe-reading.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
 import type { ClusterView } from '../cluster/view.js';

@@ -133,7 +133,9 @@ function probeBlock(d: Diagnosis): Block[] {
   const lines = probeLines(d);
   if (lines.length === 0) return [];
   const text = lines.map((p) => `${icons[p.status]} *Probe* ${escapeMrkdwn(p.line)}`).join('\n');
-  return [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, blockKitLimits.fieldText) }] }];
+  return [
+    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, blockKitLimits.fieldText) }] },
+  ];
 }
 
 /**

@@ -31,7 +31,9 @@ export interface ProbeReading {
 }
 
 const mark = (row: ProbeRow) =>
-  row.outcome === 'ok' ? `✓${row.detail && row.detail !== '-' ? ` ${row.detail}` : ''}` : `✗ ${[row.outcome, row.detail].filter(Boolean).join(' ')}`;
+  row.outcome === 'ok'
+    ? `✓${row.detail && row.detail !== '-' ? ` ${row.detail}` : ''}`
+    : `✗ ${[row.outcome, row.detail].filter(Boolean).join(' ')}`;
 
 export function readProbe(matrix: ProbeMatrix, clusterIP: string | undefined): ProbeReading {
   const of = (kind: ProbeRow['kind']) => matrix.rows.filter((r) => r.kind === kind);
@@ -41,7 +43,9 @@ export function readProbe(matrix: ProbeMatrix, clusterIP: string | undefined): P
   const [nodePort] = of('nodeport');
   const endpoints = of('endpoint');
   const up = endpoints.filter((r) => r.outcome === 'ok');
-  const dnsOk = dns ? dns.outcome === 'ok' && (!clusterIP || (dns.detail ?? '').split(',').includes(clusterIP)) : undefined;
+  const dnsOk = dns
+    ? dns.outcome === 'ok' && (!clusterIP || (dns.detail ?? '').split(',').includes(clusterIP))
+    : undefined;
   const vipOk = vip ? vip.outcome === 'ok' : undefined;
   const apiOk = api ? api.outcome === 'ok' : undefined;
   let kind: ProbeReadingKind = 'mixed';
@@ -51,11 +55,18 @@ export function readProbe(matrix: ProbeMatrix, clusterIP: string | undefined): P
   else if (matrix.rows.every((r) => r.outcome === 'ok') && dnsOk !== false) kind = 'works';
 
   const parts: string[] = [];
-  if (dns) parts.push(dns.outcome === 'ok' && dnsOk === false ? `name ✗ ${dns.detail} (not ${clusterIP})` : `name ${mark(dns)}`);
+  if (dns)
+    parts.push(
+      dns.outcome === 'ok' && dnsOk === false
+        ? `name ✗ ${dns.detail} (not ${clusterIP})`
+        : `name ${mark(dns)}`,
+    );
   if (vip) parts.push(`VIP ${vip.target} ${mark(vip)}`);
   if (endpoints.length > 0) {
     const down = endpoints.filter((r) => r.outcome !== 'ok').map((r) => `${r.target} ${mark(r)}`);
-    parts.push(`pods ${up.length}/${endpoints.length} ${up.length === endpoints.length ? '✓' : '✗'}${down.length ? ` (${down.join(', ')})` : ''}`);
+    parts.push(
+      `pods ${up.length}/${endpoints.length} ${up.length === endpoints.length ? '✓' : '✗'}${down.length ? ` (${down.join(', ')})` : ''}`,
+    );
   }
   if (nodePort) parts.push(`NodePort ${nodePort.target} ${mark(nodePort)}`);
   if (api) parts.push(`API ${mark(api)}`);
@@ -69,7 +80,8 @@ export function probeSite(matrix: ProbeMatrix): string {
 
 /** The readings of every probe that ran and parsed, by node. */
 export function probeReadings(view: ClusterView): ProbeReading[] {
-  const clusterIP = view.service.state === 'collected' ? (view.service.value?.spec.clusterIP ?? undefined) : undefined;
+  const clusterIP =
+    view.service.state === 'collected' ? (view.service.value?.spec.clusterIP ?? undefined) : undefined;
   const vip = clusterIP && clusterIP !== 'None' ? clusterIP : undefined;
   return [...(view.probes ?? new Map()).values()]
     .filter((p) => p.state === 'collected')

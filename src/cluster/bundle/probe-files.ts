@@ -5,7 +5,7 @@
  * gives why); a matrix that does not parse strictly is unreadable, never half-read.
  */
 import { type Collected, collected, missing } from '../collected.js';
-import { type ProbeMatrix, ProbeFormatError, parseProbeOutput } from '../probe/matrix.js';
+import { ProbeFormatError, type ProbeMatrix, parseProbeOutput } from '../probe/matrix.js';
 import type { BundleFiles } from './files.js';
 
 export const probeFile = (node: string) => `probe/${node}/matrix.txt`;

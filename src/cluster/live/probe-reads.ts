@@ -37,7 +37,11 @@ export async function probeInto(
     const labels = pod ? clientLabels(pod) : undefined;
     const site: ProbeSite =
       client && labels && 'labels' in labels
-        ? { node, namespace: client.ref.namespace, as: { ref: clientText(client.ref), labels: labels.labels } }
+        ? {
+            node,
+            namespace: client.ref.namespace,
+            as: { ref: clientText(client.ref), labels: labels.labels },
+          }
         : { node, namespace: client?.ref.namespace ?? options.namespace };
     await runProbe(http, bundle, site, args, options);
   }

@@ -56,12 +56,20 @@ export function parseProbeOutput(text: string): ProbeMatrix {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   const head = header.exec(lines[0] ?? '');
-  if (!head) throw new ProbeFormatError(`line 1: expected "kproxy-probe v1 node=… namespace=… as=…", got "${clip(lines[0])}"`);
+  if (!head)
+    throw new ProbeFormatError(
+      `line 1: expected "kproxy-probe v1 node=… namespace=… as=…", got "${clip(lines[0])}"`,
+    );
   const end = lines.indexOf('end');
   if (end < 0) throw new ProbeFormatError('no "end" line: the output was cut short');
   if (end !== lines.length - 1) throw new ProbeFormatError(`line ${end + 2}: text after "end"`);
   const rows = lines.slice(1, end).map((line, i) => parseRow(line, i + 2));
-  return { node: head[1] as string, namespace: head[2] as string, as: head[3] === '-' ? null : (head[3] as string), rows };
+  return {
+    node: head[1] as string,
+    namespace: head[2] as string,
+    as: head[3] === '-' ? null : (head[3] as string),
+    rows,
+  };
 }
 
 function parseRow(line: string, n: number): ProbeRow {

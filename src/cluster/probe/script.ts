@@ -54,7 +54,12 @@ export function probeCommand(args: readonly string[]): string[] {
 
 /** The paths of a probe command, or undefined when the command is not the probe's. */
 export function probeArgs(command: readonly string[]): { kind: ProbeKind; target: string }[] | undefined {
-  if (command[0] !== 'sh' || command[1] !== '-c' || command[2] !== probeScript || command[3] !== 'kproxy-probe')
+  if (
+    command[0] !== 'sh' ||
+    command[1] !== '-c' ||
+    command[2] !== probeScript ||
+    command[3] !== 'kproxy-probe'
+  )
     return undefined;
   const args = command.slice(4).map((a) => /^(dns|vip|endpoint|nodeport|apiserver)=(\S+)$/.exec(a));
   if (args.some((m) => !m)) return undefined;
@@ -86,8 +91,14 @@ export function probePlan(
     const v6 = vip?.includes(':') ?? false;
     if (port && vip && vip !== 'None') {
       args.push(`vip=${hostPort(vip, port.port)}`);
-      args.push(...readyEndpoints(slices, port.name ?? '', v6 ? 'IPv6' : 'IPv4').slice(0, maxEndpoints).map((e) => `endpoint=${e}`));
-      const nodeIp = node?.status?.addresses?.find((a) => a.type === 'InternalIP' && a.address.includes(':') === v6);
+      args.push(
+        ...readyEndpoints(slices, port.name ?? '', v6 ? 'IPv6' : 'IPv4')
+          .slice(0, maxEndpoints)
+          .map((e) => `endpoint=${e}`),
+      );
+      const nodeIp = node?.status?.addresses?.find(
+        (a) => a.type === 'InternalIP' && a.address.includes(':') === v6,
+      );
       if (port.nodePort && nodeIp) args.push(`nodeport=${hostPort(nodeIp.address, port.nodePort)}`);
     }
   }
@@ -103,7 +114,8 @@ function readyEndpoints(slices: readonly EndpointSlice[], portName: string, fami
     const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName)?.port;
     if (!port) continue;
     for (const e of slice.endpoints ?? [])
-      if (e.conditions?.ready !== false) for (const a of e.addresses.slice(0, 1)) found.add(hostPort(a, port));
+      if (e.conditions?.ready !== false)
+        for (const a of e.addresses.slice(0, 1)) found.add(hostPort(a, port));
   }
   return [...found].sort();
 }
