@@ -9,6 +9,7 @@
  * EXIT STATUS); curl 6 "Couldn't resolve host", 7 "Failed to connect" (refused, no route),
  * 28 "Operation timeout" (curl(1) EXIT CODES). A curl that connected (`%{time_connect}` > 0)
  * reached the target whatever the application answered: the matrix is about the path.
+ * `--noproxy '*'`: a proxy in the environment would answer for every address.
  */
 import type { EndpointSlice, Node, Service } from '../kube-types.js';
 import type { ProbeKind } from './matrix.js';
@@ -33,7 +34,7 @@ for arg in "$@"; do
   vip|endpoint|nodeport|apiserver)
     scheme=http; path=/
     if [ "$kind" = apiserver ]; then scheme=https; path=/api; fi
-    w=$(curl -sk -o /dev/null --connect-timeout 3 --max-time 5 -w '%{time_connect} %{http_code}' "$scheme://$addr$path" 2>/dev/null); rc=$?
+    w=$(curl -sk --noproxy '*' -o /dev/null --connect-timeout 3 --max-time 5 -w '%{time_connect} %{http_code}' "$scheme://$addr$path" 2>/dev/null); rc=$?
     tc=\${w%% *}; code=\${w#* }
     if awk -v t="$tc" 'BEGIN { exit !(t + 0 > 0) }'; then
       if [ "$rc" -eq 0 ] && [ "$code" != 000 ]; then echo "$kind $addr ok $code"; else echo "$kind $addr ok -"; fi
@@ -61,7 +62,13 @@ export function probeArgs(command: readonly string[]): { kind: ProbeKind; target
     command[3] !== 'kproxy-probe'
   )
     return undefined;
-  const args = command.slice(4).map((a) => /^(dns|vip|endpoint|nodeport|apiserver)=(\S+)$/.exec(a));
+  const args = command
+    .slice(4)
+    .map(
+      (a) =>
+        /^(dns)=([A-Za-z0-9.-]+)$/.exec(a) ??
+        /^(vip|endpoint|nodeport|apiserver)=((?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/.exec(a),
+    );
   if (args.some((m) => !m)) return undefined;
   return args.map((m) => ({ kind: m?.[1] as ProbeKind, target: m?.[2] as string }));
 }
