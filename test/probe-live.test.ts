@@ -13,6 +13,7 @@ import { parseConfig } from '../src/config/config.js';
 import type { Diagnosis } from '../src/engine/diagnosis.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import type { BundleApiServerOptions } from '../src/testserver/bundle-api-server.js';
+import { approvers, requestDelete } from './helpers/approvals.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { cli } from './helpers/cli.js';
 import { startAll } from './helpers/entry.js';
@@ -21,7 +22,7 @@ import { type Served, serve, servedClusterYaml } from './helpers/live.js';
 import { deployGrants, probeGrants } from './helpers/rbac.js';
 import { flushRedis } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
-import { waitFor } from './helpers/stack.js';
+import { controlsOf, incidentChannel, startStack, waitFor } from './helpers/stack.js';
 
 const n2 = 'ip-10-0-2-45.ec2.internal';
 const n3 = 'ip-10-0-3-67.ec2.internal';
@@ -296,4 +297,43 @@ describe('/kproxy diagnose on a cluster with probe: debug-pod', () => {
     ).toEqual(['probe']);
     await waitFor('the probe pod deleted', () => api.server.liveDebugPods.length === 0 || undefined);
   }, 90_000);
+});
+
+describe('post-fix verification re-runs the probe', () => {
+  const redisUrl = inject('redisUrl');
+  beforeEach(async () => {
+    await flushRedis(redisUrl);
+  });
+
+  it('after an approved kube-proxy restart the thread says the VIP answers now', async () => {
+    // The served cluster after the DELETE: the same cluster, its probe now reaching the VIP.
+    const s = await startStack({
+      redisUrl,
+      bundleDir: path.join(bundlesDir, 'probe-vip-fails'),
+      api: { afterWrite: path.join(bundlesDir, 'probe-all-pass') },
+      clusters: (api) =>
+        [
+          '  - name: prod-east',
+          `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
+          `    channels: [${incidentChannel}]`,
+          '    nodeCaptures: off',
+          '    probe: debug-pod',
+        ].join('\n'),
+      extraConfig: `approvals:\n  yellow: { approvers: { users: [${approvers.join(', ')}] }, required: 1 }\n`,
+    });
+    cleanups.push(() => s.stop());
+    await postCommand(s.botUrl, `diagnose prod-east app/web-api --node ${n2}`, { user: 'U0ONCALL01' });
+    const report = await waitFor('the report', () => s.slack.reports()[0], 60_000);
+    const { button, click } = controlsOf(s, report);
+    const { message, approvalId } = await requestDelete({ s, report, button, click });
+    await click(approvers[0] as string, 'kproxy_approve', approvalId, message.ts);
+    const verification = await waitFor(
+      'the post-fix check',
+      () => s.slack.messages.find((m) => m.text?.includes('Post-fix check')),
+      60_000,
+    );
+    expect(verification.text).toBe(
+      `:white_check_mark: Post-fix check: \`stale_endpoints\` cleared (now: no fault found). Client's-eye probe: the VIP answers now from ${n2} (name ✓ 172.20.91.14 · VIP 172.20.91.14:80 ✓ 200 · pods 3/3 ✓ · API ✓ 403).`,
+    );
+  }, 120_000);
 });

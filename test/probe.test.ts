@@ -159,6 +159,19 @@ describe('the engine: the probe outranks inference', () => {
     );
   });
 
+  it('a probe that reached everything decides "none" where missing captures alone would leave it inconclusive', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-probe-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await cp(path.join(bundlesDir, 'probe-all-pass'), dir, { recursive: true });
+    await rm(path.join(dir, 'nodes', n2), { recursive: true });
+    const d = await diagnoseBundle(dir);
+    expect(d.verdict).toBe('decisive');
+    expect(d.rootCause.category).toBe('none');
+    expect(d.missing.map((m) => m.check)).toContain('dataplane.rules');
+    await rm(path.join(dir, 'probe'), { recursive: true });
+    expect((await diagnoseBundle(dir)).verdict).toBe('inconclusive');
+  });
+
   it('a probe that could not run is unknown for that node, naming why, and never decides', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-probe-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -7,9 +7,12 @@
  * - Neither answers: not kube-proxy alone. A NetworkPolicy suspect is confirmed when the
  *   probe ran as the client (its labels, its namespace); node-network suspects there are.
  * - The name fails while the VIP answers: DNS suspects are confirmed.
+ * - Everything answers: with no fault found, the diagnosis is decided (`none`), not
+ *   inconclusive for want of captures.
  */
 import type { ProbeReading } from '../checks/lib/probe-reading.js';
 import type { FaultCategory } from '../checks/types.js';
+import type { ClusterView } from '../cluster/view.js';
 import type { AdjustedSuspect } from './guardrails.js';
 
 const kubeProxyCategories = new Set<FaultCategory>([
@@ -21,6 +24,20 @@ const kubeProxyCategories = new Set<FaultCategory>([
 ]);
 
 const confirmed = 0.98;
+
+/**
+ * The path was tried and works from every node the probe ran from (and it ran from every
+ * one it was meant to): the runbooks' decisive test, so missing captures or logs no longer
+ * make the diagnosis inconclusive (they stay listed as missing).
+ */
+export function probeDecidesHealthy(view: ClusterView, readings: readonly ProbeReading[]): boolean {
+  const probes = [...(view.probes?.values() ?? [])];
+  return (
+    readings.length > 0 &&
+    probes.every((p) => p.state === 'collected') &&
+    readings.every((r) => r.kind === 'works')
+  );
+}
 
 export function probeEvidence(
   suspects: readonly AdjustedSuspect[],
