@@ -82,7 +82,11 @@ export const probeScenarios: PostRenderScenario[] = [
     {
       category: 'stale_endpoints',
       nodes: [n2 as string],
-      evidence: ['the VIP fails, every endpoint answers directly', 'VIP 172.20.91.14:80 ✗ timeout', 'pods 3/3 ✓'],
+      evidence: [
+        'the VIP fails, every endpoint answers directly',
+        'VIP 172.20.91.14:80 ✗ timeout',
+        'pods 3/3 ✓',
+      ],
     },
     (files) =>
       addProbe(files, n2 as string, {

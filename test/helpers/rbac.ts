@@ -17,9 +17,9 @@ interface RoleDoc {
  * probe namespace and the clients' namespaces an operator opts in).
  */
 export function probeGrants(...namespaces: string[]): Grant[] {
-  const docs = parseAllDocuments(readFileSync(path.join(deployBase, '..', 'optional', 'probe.yaml'), 'utf8')).map(
-    (d) => d.toJSON() as RoleDoc,
-  );
+  const docs = parseAllDocuments(
+    readFileSync(path.join(deployBase, '..', 'optional', 'probe.yaml'), 'utf8'),
+  ).map((d) => d.toJSON() as RoleDoc);
   const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'kproxy-probe');
   if (!role) throw new Error('no ClusterRole kproxy-probe in deploy/optional/probe.yaml');
   return namespaces.map((namespace) => ({ namespace, rules: role.rules }));
