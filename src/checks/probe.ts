@@ -24,11 +24,9 @@ export const probe: Check = {
     const nodes: Record<string, NodeVerdict> = {};
     const evidence: string[] = [];
     const suspects: Suspect[] = [];
-    for (const [node, p] of probes) {
-      if (p.state === 'missing') {
+    for (const [node, p] of probes)
+      if (p.state === 'missing')
         nodes[node] = { status: 'unknown', summary: `probe did not run: ${p.reason}` };
-      }
-    }
     for (const reading of probeReadings(view)) {
       const verdict = judge(reading);
       nodes[reading.node] = { status: verdict.status, summary: verdict.summary };
