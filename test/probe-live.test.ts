@@ -136,6 +136,19 @@ describe('the probe pod', () => {
     expect(s.server.liveDebugPods).toEqual([]);
   });
 
+  it('the test API server answers only the paths the bundle recorded: another plan is refused, naming both', async () => {
+    const s = await served('probe-vip-fails');
+    const d = await diagnoseSource(
+      s.source({ nodeCaptures: 'off', probe: { mode: 'debug-pod', maxEndpoints: 1 } }),
+      webApi,
+    );
+    expect(probe(d)?.nodes?.[n2]?.summary).toContain(
+      `the bundle's probe tried "dns=web-api.app.svc vip=172.20.91.14:80 endpoint=10.0.1.101:8080 endpoint=10.0.2.57:8080 endpoint=10.0.3.88:8080 apiserver=kubernetes.default.svc:443", not "dns=web-api.app.svc vip=172.20.91.14:80 endpoint=10.0.1.101:8080 apiserver=kubernetes.default.svc:443"`,
+    );
+    expect(probe(d)?.status).toBe('unknown');
+    expect(s.server.liveDebugPods).toEqual([]);
+  });
+
   it('could not run (ImagePullBackOff): unknown, naming why, and deleted', async () => {
     const s = await served('probe-vip-fails', {
       debugPodStatus: {
@@ -243,6 +256,39 @@ describe('kproxy diagnose --probe debug-pod', () => {
       `  probe ✗ from ${n2} (namespace kube-system): name ✓ 172.20.91.14 · VIP 172.20.91.14:80 ✗ timeout · pods 3/3 ✓ · API ✗ timeout`,
     );
     expect(r.stdout).toContain('(stale_endpoints)');
+  });
+
+  it('kproxy collect --probe debug-pod writes the matrix; the bundle diagnoses as the live cluster did', async () => {
+    const s = await served('probe-vip-fails');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-probe-collect-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'incident');
+    const live = [
+      '--kubeconfig',
+      s.kubeconfig,
+      '--context',
+      'bundle',
+      '--service',
+      'app/web-api',
+      '--node',
+      n2,
+    ];
+    const collected = await cli(
+      'collect',
+      ...live,
+      '--node-captures',
+      'off',
+      '--probe',
+      'debug-pod',
+      '--out',
+      out,
+    );
+    expect(collected.stderr).toContain(`Client's-eye probe from ${n2}`);
+    expect(collected.code).toBe(0);
+    const offline = await cli('diagnose', '--bundle', out, '--format', 'json');
+    const d = JSON.parse(offline.stdout) as Diagnosis;
+    expect(d.rootCause).toMatchObject({ category: 'stale_endpoints', nodes: [n2] });
+    expect(probe(d)?.status).toBe('fail');
   });
 
   it('a bad --probe is one line naming it', async () => {

@@ -135,6 +135,9 @@ describe('the engine: the probe outranks inference', () => {
     expect(d.rootCause).toMatchObject({ category: 'stale_endpoints', nodes: [n2] });
     expect(d.rootCause.detail).toContain("client's-eye probe");
     expect(d.mitigation.actions[0]).toMatchObject({ id: 'delete-kube-proxy-pod', node: n2 });
+    expect(d.mitigation.immediate).toMatch(
+      /^The Service VIP does not answer from ip-10-0-2-45\.ec2\.internal while every pod IP does/,
+    );
   });
 
   it('a NetworkPolicy suspect is confirmed by the probe run as the client, and ranks above node networking', async () => {
