@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import { ProbeFormatError, parseProbeOutput } from '../src/cluster/probe/matrix.js';
@@ -68,6 +69,32 @@ describe('the probe matrix', () => {
   ])('refuses %s, naming the line', (_what, text, where) => {
     expect(() => parseProbeOutput(text)).toThrow(ProbeFormatError);
     expect(() => parseProbeOutput(text)).toThrow(where);
+  });
+
+  it('any text is a matrix or a ProbeFormatError: never another exception, never a partial read', () => {
+    const line = fc.oneof(
+      fc.constantFrom(...good.split('\n')),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('end', 'vip 1.2.3.4:80 ok', 'dns x ok ', 'endpoint [::1]:80 error'),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+        const text = lines.join('\n');
+        try {
+          const m = parseProbeOutput(text);
+          expect(
+            text
+              .split('\n')
+              .filter((l) => l !== '')
+              .at(-1),
+          ).toBe('end');
+          expect(m.rows.length).toBe(text.split('\n').filter((l) => l !== '').length - 2);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProbeFormatError);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('the probe command carries the fixed script and the paths; anything else is not the probe', () => {
