@@ -154,14 +154,15 @@ export async function runProbe(
   const { ns, name } = created.value;
   try {
     const running = await waitRunning(http, ns, name, options.startTimeoutMs);
+    const command = probeCommand(args);
     const out = running.ok
-      ? await http.exec(ns, name, 'probe', probeCommand(args), {
-          verb: 'create',
-          resource: 'pods/exec',
-          namespace: ns,
-        })
+      ? await http.exec(ns, name, 'probe', command, { verb: 'create', resource: 'pods/exec', namespace: ns })
       : running;
-    bundle.set(rel, out.ok ? { content: out.value } : { missing: out.reason });
+    // The reason names the probe, not its whole script.
+    bundle.set(
+      rel,
+      out.ok ? { content: out.value } : { missing: out.reason.replace(command.join(' '), 'kproxy-probe') },
+    );
   } finally {
     await deletePod(http, ns, name);
   }
