@@ -225,6 +225,18 @@ describe('the engine: the probe outranks inference', () => {
     );
   });
 
+  it('a probe of another Service (the bundle diagnosed with another --service) speaks for nothing', async () => {
+    const d = await diagnoseSource(new BundleSource(path.join(bundlesDir, 'probe-vip-fails')), {
+      target: { namespace: 'kube-system', service: 'kube-dns', node: n2 },
+    });
+    const f = d.findings.find((x) => x.check === 'probe.path');
+    expect(f?.status).toBe('unknown');
+    expect(f?.nodes?.[n2]?.summary).toBe(
+      "not this target's probe: the probe tried web-api.app.svc, not kube-dns.kube-system.svc",
+    );
+    expect(d.rootCause.detail).not.toContain("client's-eye probe");
+  });
+
   it('an unreadable matrix is unknown, never half-read', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-probe-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
  * outrank what the rules and logs suggest (src/engine/probe-evidence.ts). `unknown` when
  * the probe is off for the cluster, was not permitted or could not run, naming why.
  */
-import { type ProbeReading, probeReadings, probeSite } from './lib/probe-reading.js';
+import { type ProbeReading, probeMismatch, probeReadings, probeSite } from './lib/probe-reading.js';
 import { type Check, finding, type NodeVerdict, type Suspect, worstStatus } from './types.js';
 
 const id = 'probe.path';
@@ -14,7 +14,7 @@ export const probe: Check = {
   domain: 'probe',
   title: "Client's-eye probe",
   run(view) {
-    const probes = view.probes ?? new Map();
+    const probes = view.probes ?? new Map<string, never>();
     if (probes.size === 0)
       return finding(
         probe,
@@ -24,9 +24,12 @@ export const probe: Check = {
     const nodes: Record<string, NodeVerdict> = {};
     const evidence: string[] = [];
     const suspects: Suspect[] = [];
-    for (const [node, p] of probes)
+    for (const [node, p] of probes) {
+      const other = p.state === 'collected' ? probeMismatch(p.value, view) : undefined;
       if (p.state === 'missing')
         nodes[node] = { status: 'unknown', summary: `probe did not run: ${p.reason}` };
+      else if (other) nodes[node] = { status: 'unknown', summary: `not this target's probe: ${other}` };
+    }
     for (const reading of probeReadings(view)) {
       const verdict = judge(reading);
       nodes[reading.node] = { status: verdict.status, summary: verdict.summary };

@@ -33,9 +33,7 @@ const confirmed = 0.98;
 export function probeDecidesHealthy(view: ClusterView, readings: readonly ProbeReading[]): boolean {
   const probes = [...(view.probes?.values() ?? [])];
   return (
-    readings.length > 0 &&
-    probes.every((p) => p.state === 'collected') &&
-    readings.every((r) => r.kind === 'works')
+    readings.length === probes.length && readings.length > 0 && readings.every((r) => r.kind === 'works')
   );
 }
 

@@ -78,12 +78,26 @@ export function probeSite(matrix: ProbeMatrix): string {
   return `from ${matrix.node}${matrix.as ? ` as ${matrix.as}` : ''} (namespace ${matrix.namespace})`;
 }
 
-/** The readings of every probe that ran and parsed, by node. */
+/**
+ * Why a matrix does not speak for this diagnosis' target: it tried another Service's name
+ * (a bundle diagnosed with another `--service`). Undefined when it does.
+ */
+export function probeMismatch(matrix: ProbeMatrix, view: ClusterView): string | undefined {
+  const name = view.target.service
+    ? `${view.target.service}.${view.target.namespace ?? 'default'}.svc`
+    : undefined;
+  const tried = matrix.rows.find((r) => r.kind === 'dns')?.target;
+  if (tried === name) return undefined;
+  return `the probe tried ${tried ?? 'no Service'}, not ${name ?? 'no Service'}`;
+}
+
+/** The readings of every probe that ran, parsed and tried the target, by node. */
 export function probeReadings(view: ClusterView): ProbeReading[] {
   const clusterIP =
     view.service.state === 'collected' ? (view.service.value?.spec.clusterIP ?? undefined) : undefined;
   const vip = clusterIP && clusterIP !== 'None' ? clusterIP : undefined;
-  return [...(view.probes ?? new Map()).values()]
-    .filter((p) => p.state === 'collected')
-    .map((p) => readProbe(p.value, vip));
+  return [...(view.probes?.values() ?? [])]
+    .filter((p) => p.state === 'collected' && !probeMismatch(p.value, view))
+    .map((p) => (p.state === 'collected' ? readProbe(p.value, vip) : undefined))
+    .filter((r): r is ProbeReading => r !== undefined);
 }
