@@ -3,7 +3,7 @@
  * serving each example bundle. Live and bundle diagnoses must agree; RBAC gaps, timeouts
  * and dropped connections must make exactly the dependent checks `unknown`, naming why.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { diagnoseSource } from '../src/engine/engine.js';
 import type { Fault } from '../src/testserver/bundle-api-server.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { type Served, serve } from './helpers/live.js';
-import { deployGrants } from './helpers/rbac.js';
+import { deployGrants, probeGrants } from './helpers/rbac.js';
 
 const n2 = 'ip-10-0-2-45.ec2.internal';
 const webApi = { target: { namespace: 'app', service: 'web-api', node: n2 } };
@@ -38,7 +38,11 @@ const deployRoles = deployGrants(
 
 async function served(name: string, faults: Fault[] = []): Promise<Served> {
   // Authorized with deploy/base's roles, as the real API server would: a missing verb fails here.
-  const s = await serve(path.join(bundlesDir, name), { faults, rbac: deployRoles });
+  // The probe's optional role is bound in kube-system and the clients' namespace (app).
+  const s = await serve(path.join(bundlesDir, name), {
+    faults,
+    rbac: [...deployRoles, ...probeGrants('kube-system', 'app')],
+  });
   running.push(s);
   return s;
 }
@@ -65,7 +69,9 @@ describe('live diagnosis through the test API server', () => {
   it.each(scenarioNames)('%s: same root cause, nodes and finding statuses as the bundle', async (name) => {
     const bundle = await fromBundle(name);
     const s = await served(name);
-    const live = await diagnoseSource(s.source(), {
+    // A bundle with a probe result was collected with the probe on.
+    const probe = existsSync(path.join(bundlesDir, name, 'probe'));
+    const live = await diagnoseSource(s.source(probe ? { probe: { mode: 'debug-pod' } } : {}), {
       target: { ...targetOf(bundle), ...(await clientOf(name)) },
     });
     expect(live.rootCause.category).toBe(bundle.rootCause.category);

@@ -15,6 +15,7 @@ import { kubeProxyPods } from './kube-proxy-pods.js';
 import { kubeProxyVersion } from './kube-proxy-version.js';
 import { networkPolicy } from './network-policy.js';
 import { nodeConditions } from './node-conditions.js';
+import { probe } from './probe.js';
 import { proxyMode } from './proxy-mode.js';
 import { ruleSync } from './rule-sync.js';
 import { servicePorts } from './service-ports.js';
@@ -49,6 +50,8 @@ export const phases: readonly Phase[] = [
   { name: '2E Service path', checks: [dataplane, servicePorts, trafficPolicy], stopsOn: [] },
   { name: '2F conntrack', checks: [conntrack], stopsOn: [] },
   { name: 'DNS, NetworkPolicy and CNI', checks: [dns, networkPolicy, cniAgent], stopsOn: [] },
+  // The runbooks' decisive test, from where the client stands (opt-in: probe: debug-pod).
+  { name: "Client's-eye probe", checks: [probe], stopsOn: [] },
 ];
 
 /** Always runs, even after a stop: the timeline is context for any root cause. */

@@ -44,6 +44,7 @@ export const failureDomains = [
   'dns',
   'network-policy',
   'cni',
+  'probe',
   'timeline',
 ] as const;
 export type FailureDomain = (typeof failureDomains)[number];

@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type ProxyVia, proxyViaModes } from '../cluster/live/kube-proxy-endpoints.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import { type NodeCaptureMode, nodeCaptureModes } from '../cluster/live/node-captures.js';
+import { type ProbeMode, probeModes } from '../cluster/live/probe-pod.js';
 import { UsageError } from '../errors.js';
 
 /** What commander parsed from the live-cluster options (options.ts). */
@@ -13,6 +14,8 @@ export interface LiveOptionValues {
   debugImage?: string | undefined;
   proxyVia?: string | undefined;
   debugNamespace?: string | undefined;
+  probe?: string | undefined;
+  probeNamespace?: string | undefined;
   requestTimeout?: string | undefined;
 }
 
@@ -25,6 +28,11 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
   const proxyVia = (values.proxyVia ?? 'nodes') as ProxyVia;
   if (!proxyViaModes.includes(proxyVia))
     throw new UsageError(`--proxy-via "${values.proxyVia}": expected one of ${proxyViaModes.join(', ')}`);
+  const probe = (values.probe ?? 'off') as ProbeMode;
+  if (!probeModes.includes(probe))
+    throw new UsageError(`--probe "${values.probe}": expected one of ${probeModes.join(', ')}`);
+  if (values.probeNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.probeNamespace))
+    throw new UsageError(`--probe-namespace "${values.probeNamespace}": not a namespace name`);
   const timeout = values.requestTimeout === undefined ? 10 : Number(values.requestTimeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300)
     throw new UsageError(`--request-timeout "${values.requestTimeout}": expected seconds between 1 and 300`);
@@ -53,6 +61,11 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
     debugPod: {
       ...(values.debugImage ? { image: values.debugImage } : {}),
       ...(values.debugNamespace ? { namespace: values.debugNamespace } : {}),
+    },
+    probe: {
+      mode: probe,
+      ...(values.probeNamespace ? { namespace: values.probeNamespace } : {}),
+      ...(values.debugImage ? { image: values.debugImage } : {}),
     },
     http: { timeoutMs: timeout * 1000 },
     ...(onProgress ? { onProgress } : {}),

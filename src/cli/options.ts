@@ -33,5 +33,13 @@ export function addLiveOptions(c: Command): Command {
       "nodes (default: kube-proxy's healthz/metrics via nodes/proxy) | pods (via pods/proxy on the kube-proxy pods: no nodes/proxy needed)",
     )
     .option('--debug-namespace <ns>', 'namespace of the capture pod (default: kube-system)')
+    .option(
+      '--probe <mode>',
+      "off (default) | debug-pod: a short-lived pod on the client's (or target) node tries the Service's name, VIP, endpoints, NodePort and the API server",
+    )
+    .option(
+      '--probe-namespace <ns>',
+      "namespace of the probe pod without --from, or when the client's refuses it (default: kube-system)",
+    )
     .option('--request-timeout <seconds>', 'seconds per API request (default: 10)');
 }

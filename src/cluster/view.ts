@@ -18,6 +18,7 @@ import type {
   Service,
   VersionInfo,
 } from './kube-types.js';
+import type { ProbeMatrix } from './probe/matrix.js';
 
 /** What the incident is about. Any field may be absent (cluster-wide kube-proxy health). */
 export interface Target {
@@ -122,4 +123,10 @@ export interface ClusterView {
     readonly cluster: Collected<EksCluster>;
     readonly addons: ReadonlyMap<string, Collected<EksAddon>>;
   };
+
+  /**
+   * The client's-eye probe's matrix by the node it ran from (`probe/<node>/matrix.txt`).
+   * Absent or empty: the probe was not enabled for this cluster.
+   */
+  readonly probes?: ReadonlyMap<string, Collected<ProbeMatrix>>;
 }

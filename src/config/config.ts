@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { proxyViaModes } from '../cluster/live/kube-proxy-endpoints.js';
 import { nodeCaptureModes } from '../cluster/live/node-captures.js';
+import { probeModes } from '../cluster/live/probe-pod.js';
 import { KproxyError } from '../errors.js';
 import { crossKeyProblems, fileProblems } from './config-checks.js';
 import { formatProblem, inWords, type Problem, problemsOf, YamlSource } from './problems.js';
@@ -72,6 +73,17 @@ const clusterSchema = z
     nodeCaptures: z.enum(nodeCaptureModes).default('exec'),
     /** kube-proxy's healthz and metrics through `nodes/proxy` or (narrower RBAC) `pods/proxy`. */
     proxyVia: z.enum(proxyViaModes).default('nodes'),
+    /**
+     * The client's-eye probe: `debug-pod` lets kproxy create a short-lived probe pod (GREEN:
+     * no approval, but only where the cluster's config enables it). Off by default.
+     */
+    probe: z.enum(probeModes).default('off'),
+    /** Where the probe pod runs without a client, or when the client's namespace refuses it. */
+    probeNamespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+      .max(63)
+      .default('kube-system'),
     /** Registry of the debug pod's image (a mirror, for air-gapped clusters). */
     debugImageRegistry: z.string().min(1).optional(),
     /** Overrides the top-level approval policy for this cluster. */

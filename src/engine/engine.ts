@@ -7,12 +7,14 @@
 import { allChecks, epilogue, phases } from '../checks/index.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
 import { ipvsModuleGaps } from '../checks/lib/ipvs-modules.js';
+import { probeReadings } from '../checks/lib/probe-reading.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.js';
 import { applyGuardrails } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
+import { probeDecidesHealthy, probeEvidence } from './probe-evidence.js';
 import { rankCauses } from './ranking.js';
 import { assertTargetNode, inconclusiveDetail, inconclusiveMitigation, missingData } from './verdict.js';
 
@@ -50,7 +52,8 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
   findings.push(...epilogue.map((c) => runCheck(c, view, facts)));
   options.onProgress?.({ phase: 'Report', done: total, total });
 
-  const ranking = rankCauses(applyGuardrails(findings), checkOrder);
+  const readings = probeReadings(view);
+  const ranking = rankCauses(probeEvidence(applyGuardrails(findings), readings), checkOrder);
   const top = ranking[0];
   const target = {
     namespace: view.target.service ? (view.target.namespace ?? 'default') : null,
@@ -59,7 +62,10 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
     from: view.target.from ? `${view.target.from.namespace}/${view.target.from.name}` : null,
   };
   const missing = missingData(findings, target);
-  const verdict = !top && missing.length > 0 ? ('inconclusive' as const) : ('decisive' as const);
+  const verdict =
+    !top && missing.length > 0 && !probeDecidesHealthy(view, readings)
+      ? ('inconclusive' as const)
+      : ('decisive' as const);
   const rootCause = top
     ? { category: top.category, detail: top.detail, nodes: top.nodes }
     : verdict === 'inconclusive'

@@ -108,7 +108,10 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'stale_endpoints':
       return {
-        immediate: `Rules on ${nodeText} point at backends that are gone or miss ready ones: recreate kube-proxy on the node to force a full resync; if the rules are still wrong afterwards, cordon, drain and replace the node (the runbook's decision rule for node-specific blackholes).`,
+        // Decided by the probe alone (no captures to quote): say what it saw, not what rules say.
+        immediate: input.detail.endsWith("(client's-eye probe)")
+          ? `The Service VIP does not answer from ${nodeText} while every pod IP does: kube-proxy's rules there are missing or wrong. Recreate kube-proxy on the node to force a full resync; if the VIP still fails afterwards, cordon, drain and replace the node (the runbook's decision rule for node-specific blackholes).`
+          : `Rules on ${nodeText} point at backends that are gone or miss ready ones: recreate kube-proxy on the node to force a full resync; if the rules are still wrong afterwards, cordon, drain and replace the node (the runbook's decision rule for node-specific blackholes).`,
         longTerm:
           'Limit Service/Endpoint churn, alert on kube-proxy sync errors, and rotate nodes that show rule corruption.',
         actions: [

@@ -6,6 +6,7 @@
 import type { CheckStatus } from '../checks/types.js';
 import type { Diagnosis, SuggestedAction } from '../engine/diagnosis.js';
 import { byDomain, targetLabel } from './group.js';
+import { probeLines } from './probe-lines.js';
 import { actionInWords, causeInWords, runbookInWords, timesInWords } from './words.js';
 
 export const blockKitLimits = {
@@ -110,6 +111,7 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
         text: truncate(`*${k}*\n${escapeMrkdwn(v as string)}`, blockKitLimits.fieldText),
       })),
     },
+    ...probeBlock(d),
   ];
   const todo: Block[] = [
     section(
@@ -124,6 +126,16 @@ export function renderBlocks(d: Diagnosis, options: BlocksOptions = {}): { text:
   if (options.compact) return { text, blocks: todo };
   blocks.push(...todo, { type: 'divider' }, ...evidenceBlocks(d, options.evidencePerFinding ?? 4));
   return { text, blocks: capBlocks(blocks) };
+}
+
+/** The probe's matrix, one line per node, right under the cause: what a client there saw. */
+function probeBlock(d: Diagnosis): Block[] {
+  const lines = probeLines(d);
+  if (lines.length === 0) return [];
+  const text = lines.map((p) => `${icons[p.status]} *Probe* ${escapeMrkdwn(p.line)}`).join('\n');
+  return [
+    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, blockKitLimits.fieldText) }] },
+  ];
 }
 
 /**

@@ -14,6 +14,7 @@ export const domainTitles: Readonly<Record<FailureDomain, string>> = {
   dns: 'DNS',
   'network-policy': 'NetworkPolicy',
   cni: 'CNI',
+  probe: "Client's-eye probe",
   timeline: 'Timeline',
 };
 

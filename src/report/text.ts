@@ -2,6 +2,7 @@
 import type { CheckStatus, Finding } from '../checks/types.js';
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { byDomain, targetLabel } from './group.js';
+import { probeLines } from './probe-lines.js';
 import { actionInWords, causeInWords, runbookInWords, timesInWords } from './words.js';
 
 export interface TextOptions {
@@ -45,6 +46,7 @@ export function renderText(d: Diagnosis, options: TextOptions = {}): string {
   out.push(`  ${timesInWords(d.rootCause.detail)}`);
   if (d.rootCause.nodes.length > 0) out.push(`  nodes: ${d.rootCause.nodes.join(', ')}`);
   out.push(`  kube-proxy: mode ${d.kubeProxy.mode}, version ${d.kubeProxy.version ?? 'unknown'}`);
+  for (const p of probeLines(d)) out.push(`  probe ${tint(p.status, marks[p.status])} ${p.line}`);
   if (d.stoppedAfter)
     out.push(c.dim(`  runbook order stopped after "${d.stoppedAfter.phase}": ${d.stoppedAfter.reason}`));
   if (d.verdict === 'inconclusive') {

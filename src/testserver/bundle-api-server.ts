@@ -28,6 +28,7 @@ import {
   streamResult,
 } from './exec-stream.js';
 import { kubeProxyEndpoint } from './kube-proxy-routes.js';
+import { probeOutput } from './probe-exec.js';
 import { allows, type Grant } from './rbac.js';
 import { forbidden, forbiddenResource, HttpError, requestAttributes } from './status.js';
 import { asTable, wantsTable } from './tables.js';
@@ -403,7 +404,7 @@ export class BundleApiServer {
       const truncate = fault?.respond === 'truncate';
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.onExecProtocol?.(ws.protocol);
-        void this.exec(ws, node, query.getAll('command'), entry, truncate);
+        void this.exec(ws, { node, ns, pod }, query.getAll('command'), entry, truncate);
       });
     } catch (error) {
       const e = error instanceof HttpError ? error : new HttpError(500, 'InternalError', String(error));
@@ -414,12 +415,20 @@ export class BundleApiServer {
 
   private async exec(
     ws: WebSocket,
-    node: string,
+    at: { node: string; ns: string; pod: string },
     command: string[],
     entry: RecordedRequest,
     truncate: boolean,
   ): Promise<void> {
-    entry.bytes = streamResult(ws, await captureOutput(this.store.files, node, command), truncate);
+    const files = this.store.files;
+    const probe = await probeOutput(
+      files,
+      at.node,
+      at.ns,
+      this.store.debugPods.get(`${at.ns}/${at.pod}`),
+      command,
+    );
+    entry.bytes = streamResult(ws, probe ?? (await captureOutput(files, at.node, command)), truncate);
   }
 }
 

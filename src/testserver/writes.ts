@@ -6,6 +6,7 @@
  * is gone (BundleStore.afterEvictions); a second eviction of it is a 404.
  */
 import { debugPodLabels } from '../cluster/live/node-captures.js';
+import { probePodLabels } from '../cluster/live/probe-pod.js';
 import type { BundleStore } from './bundle-store.js';
 import { HttpError } from './status.js';
 
@@ -67,11 +68,10 @@ export class Writes {
       spec?: { nodeName?: string };
     };
     const labels = pod.metadata?.labels ?? {};
-    if (
-      !Object.entries(debugPodLabels).every(([k, v]) => labels[k] === v) ||
-      !pod.metadata?.name ||
-      !pod.spec?.nodeName
-    ) {
+    const has = (wanted: Readonly<Record<string, string>>) =>
+      Object.entries(wanted).every(([k, v]) => labels[k] === v);
+    const probe = has(probePodLabels);
+    if (!(has(debugPodLabels) || probe) || !pod.metadata?.name || !pod.spec?.nodeName) {
       throw new HttpError(
         403,
         'Forbidden',
@@ -79,7 +79,11 @@ export class Writes {
       );
     }
     this.capturePods.created.push(pod as Json);
-    return this.store.seedDebugPod(pod as Json, m[1] as string, this.debugPodStatus);
+    // The probe pod runs but is never Ready (its readiness probe never passes: no Service routes to it).
+    const status =
+      this.debugPodStatus ??
+      (probe ? { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } : undefined);
+    return this.store.seedDebugPod(pod as Json, m[1] as string, status);
   }
 
   async delete(path: string, impersonate: Mutation['impersonate'], body: string): Promise<Json> {

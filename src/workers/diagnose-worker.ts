@@ -76,6 +76,11 @@ export async function defaultSourceFor(cluster: ClusterConfig, signal?: AbortSig
     ...(cluster.debugImageRegistry
       ? { debugPod: { image: debugImageFrom(cluster.debugImageRegistry) } }
       : {}),
+    probe: {
+      mode: cluster.probe,
+      namespace: cluster.probeNamespace,
+      ...(cluster.debugImageRegistry ? { image: debugImageFrom(cluster.debugImageRegistry) } : {}),
+    },
     ...(signal ? { http: { signal } } : {}),
   };
   if (cluster.kubeconfig)

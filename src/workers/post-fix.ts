@@ -7,6 +7,7 @@
  */
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { escapeMrkdwn } from '../report/blocks.js';
+import { probeAfterFix } from './post-fix-probe.js';
 
 export interface PostFixWait {
   /** Diagnoses at most (the first right away). */
@@ -38,6 +39,10 @@ function healthy(d: Diagnosis): boolean {
 
 /** The thread's verdict on the action, from the settled diagnosis. */
 export function verificationText(before: string, d: Diagnosis): string {
+  return `${verdictText(before, d)}${probeAfterFix(d)}`;
+}
+
+function verdictText(before: string, d: Diagnosis): string {
   const now = d.rootCause.category;
   if (d.verdict === 'inconclusive')
     return `:grey_question: Post-fix check: inconclusive, \`${before}\` could not be verified — ${escapeMrkdwn(d.rootCause.detail)}`;

@@ -12,6 +12,19 @@ interface RoleDoc {
   rules: PolicyRule[];
 }
 
+/**
+ * The ClusterRole of deploy/optional/probe.yaml bound by RoleBindings in `namespaces` (the
+ * probe namespace and the clients' namespaces an operator opts in).
+ */
+export function probeGrants(...namespaces: string[]): Grant[] {
+  const docs = parseAllDocuments(
+    readFileSync(path.join(deployBase, '..', 'optional', 'probe.yaml'), 'utf8'),
+  ).map((d) => d.toJSON() as RoleDoc);
+  const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'kproxy-probe');
+  if (!role) throw new Error('no ClusterRole kproxy-probe in deploy/optional/probe.yaml');
+  return namespaces.map((namespace) => ({ namespace, rules: role.rules }));
+}
+
 /** The named Roles and ClusterRoles of deploy/base, bound as the kustomization binds them. */
 export function deployGrants(...names: string[]): Grant[] {
   const docs = ['rbac-reader.yaml', 'rbac-actions.yaml'].flatMap((f) =>

@@ -39,6 +39,7 @@ import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
 import { BundleDir, type BundleFiles } from './files.js';
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
+import { readProbes } from './probe-files.js';
 import { type UnpackedBundle, unpackBundleTarball } from './tarball.js';
 
 const kubeSystem = 'kube-system';
@@ -219,6 +220,7 @@ export async function buildView(
     cniPods: mapCollected(sysPods, (pods) => pods.filter(isCniAgentPod)),
     nodeCaptures: await readNodeCaptures(dir),
     eks: await readEks(dir),
+    probes: await readProbes(dir),
   };
 }
 

@@ -22,6 +22,8 @@ import { call } from './list-docs.js';
 import { type DebugPodOptions, defaultDebugPod, type NodeCaptureMode } from './node-captures.js';
 import { readNode } from './node-reads.js';
 import { ObjectReader } from './object-reads.js';
+import { defaultProbe, type ProbeOptions } from './probe-pod.js';
+import { probeInto } from './probe-reads.js';
 
 export interface LiveSourceOptions {
   /** A loaded kubeconfig (EKS sources build one); otherwise `kubeconfig`/`context` are loaded. */
@@ -33,6 +35,8 @@ export interface LiveSourceOptions {
   /** @defaultValue exec */
   readonly nodeCaptures?: NodeCaptureMode;
   readonly debugPod?: Partial<DebugPodOptions>;
+  /** The client's-eye probe (`probe: debug-pod`, opt-in per cluster). @defaultValue off */
+  readonly probe?: Partial<ProbeOptions>;
   /** How kube-proxy's healthz and metrics are reached: `nodes/proxy` or `pods/proxy`. @defaultValue nodes */
   readonly proxyVia?: ProxyVia;
   readonly http?: KubeHttpOptions;
@@ -162,6 +166,11 @@ export class LiveSource implements ClusterSource {
         debugPod: { ...defaultDebugPod, ...this.options.debugPod },
         proxyVia: this.options.proxyVia ?? 'nodes',
       });
+    }
+    const probe = { ...defaultProbe, ...this.options.probe };
+    if (probe.mode === 'debug-pod' && !request.clusterWide && affected.length > 0) {
+      progress(`Client's-eye probe from ${affected.join(', ')}`);
+      await probeInto(this.http, bundle, manifest, target, affected, probe);
     }
     return { bundle, manifest, target };
   }

@@ -207,7 +207,7 @@ export async function captureByDebugPod(
   }
 }
 
-function deletePod(http: KubeHttp, ns: string, name: string): Promise<Fetched<string>> {
+export function deletePod(http: KubeHttp, ns: string, name: string): Promise<Fetched<string>> {
   return http.send(
     'DELETE',
     `/api/v1/namespaces/${ns}/pods/${name}`,
@@ -222,17 +222,22 @@ const swept = new Set<string>();
  * Once per process and namespace: deletes capture pods a crashed kproxy left behind, found by
  * label. Only finished ones or ones past their deadline, so another replica's pod in use stays.
  */
-export async function sweepDebugPods(http: KubeHttp, ns: string): Promise<string[]> {
-  const key = `${http.serverUrl} ${ns}`;
+export async function sweepDebugPods(
+  http: KubeHttp,
+  ns: string,
+  labels: Readonly<Record<string, string>> = debugPodLabels,
+): Promise<string[]> {
+  const key = `${http.serverUrl} ${ns} ${labels['kproxy.io/role']}`;
   if (swept.has(key)) return [];
   swept.add(key);
-  const selector = Object.entries(debugPodLabels)
+  const selector = Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const list = await http.getJson<{
     items?: { metadata: { name: string; creationTimestamp?: string }; status?: { phase?: string } }[];
   }>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: selector }, podsCall(ns, 'list'));
   if (!list.ok) return [];
+  // Past the longest deadline kproxy gives its pods (600 s): an expired pod is nobody's.
   const deadline = Date.now() - 600_000;
   const stale = (list.value.items ?? []).filter(
     (p) =>
@@ -251,7 +256,7 @@ interface PodState {
   };
 }
 
-async function waitRunning(
+export async function waitRunning(
   http: KubeHttp,
   ns: string,
   name: string,
