@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
+import { podSchema } from '../src/cluster/kube-types.js';
+import { clientLabels } from '../src/cluster/live/probe-pod.js';
 import { ProbeFormatError, parseProbeOutput } from '../src/cluster/probe/matrix.js';
 import { probeArgs, probeCommand, probeScript } from '../src/cluster/probe/script.js';
 import { diagnoseSource } from '../src/engine/engine.js';
@@ -105,6 +107,43 @@ describe('the probe matrix', () => {
     ]);
     expect(probeArgs(['sh', '-c', `${probeScript}; rm -rf /`, 'kproxy-probe'])).toBeUndefined();
     expect(probeArgs([...cmd, 'vip=1.2.3.4:80;id'])).toBeUndefined();
+  });
+});
+
+describe("the client's labels on the probe pod", () => {
+  const pod = (labels: Record<string, string>, owner?: { kind: string; name: string }) =>
+    podSchema.parse({
+      metadata: { name: 'c', namespace: 'app', labels, ...(owner ? { ownerReferences: [owner] } : {}) },
+      spec: { containers: [{ name: 'c' }] },
+    });
+
+  it("a Deployment's pod: its labels without pod-template-hash (its ReplicaSet selects that hash)", () => {
+    expect(
+      clientLabels(
+        pod({ app: 'batch', 'pod-template-hash': 'abc' }, { kind: 'ReplicaSet', name: 'batch-abc' }),
+      ),
+    ).toEqual({
+      labels: { app: 'batch' },
+    });
+  });
+
+  it('a StatefulSet pod (its controller claims only pods named after it) or a bare pod: its labels', () => {
+    expect(
+      clientLabels(
+        pod(
+          { app: 'db', 'controller-revision-hash': 'x', 'statefulset.kubernetes.io/pod-name': 'db-0' },
+          { kind: 'StatefulSet', name: 'db' },
+        ),
+      ),
+    ).toEqual({ labels: { app: 'db' } });
+    expect(clientLabels(pod({ app: 'one' }))).toEqual({ labels: { app: 'one' } });
+  });
+
+  it('a DaemonSet or bare ReplicaSet pod: refused, naming the controller that would adopt it', () => {
+    expect(clientLabels(pod({ app: 'agent' }, { kind: 'DaemonSet', name: 'agent' }))).toEqual({
+      refused: 'its controller (DaemonSet agent) would adopt a pod with its labels',
+    });
+    expect(clientLabels(pod({ app: 'x' }, { kind: 'ReplicaSet', name: 'x' }))).toHaveProperty('refused');
   });
 });
 

@@ -169,8 +169,7 @@ export class LiveSource implements ClusterSource {
     }
     const probe = { ...defaultProbe, ...this.options.probe };
     if (probe.mode === 'debug-pod' && !request.clusterWide && affected.length > 0) {
-      progress(`Client's-eye probe from ${affected.join(', ')}`);
-      await probeInto(this.http, bundle, manifest, target, affected, probe);
+      await probeInto(this.http, bundle, manifest, target, affected, probe, progress);
     }
     return { bundle, manifest, target };
   }

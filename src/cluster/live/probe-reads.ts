@@ -19,6 +19,7 @@ export async function probeInto(
   target: Target,
   nodes: readonly string[],
   options: ProbeOptions,
+  progress: (step: string) => void = () => {},
 ): Promise<void> {
   const view = await buildView(bundle, manifest, target, 'probe plan');
   const service = view.service.state === 'collected' ? view.service.value : undefined;
@@ -43,6 +44,12 @@ export async function probeInto(
             as: { ref: clientText(client.ref), labels: labels.labels },
           }
         : { node, namespace: client?.ref.namespace ?? options.namespace };
+    const as = site.as
+      ? ` as ${site.as.ref}`
+      : labels && 'refused' in labels
+        ? ` without the client's labels: ${labels.refused}`
+        : '';
+    progress(`Client's-eye probe from ${node}${as}`);
     await runProbe(http, bundle, site, args, options);
   }
 }
