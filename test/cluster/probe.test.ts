@@ -2,9 +2,10 @@
  * The client's-eye probe against the lab's real kube-apiserver: the probe pod is admitted
  * by real Pod Security admission (`restricted`) and real RBAC (deploy/base's worker plus
  * deploy/optional/probe.yaml bound in the probe namespace), created, and deleted. kwok
- * plays the kubelets, so there is no container to exec into: the real apiserver refuses the
- * exec, and kproxy must say so (`unknown`, naming why) and still delete its pod. What the
- * probe sees inside a pod is tested against the test API server and with the real tools.
+ * plays the kubelets and execs only in kube-proxy containers, so the exec into the probe
+ * fails ("no exec found for container \"probe\"", through the real apiserver): kproxy must
+ * say so (`unknown`, naming why) and still delete its pod. What the probe sees inside a pod
+ * is tested against the test API server and with the real tools.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -71,7 +72,7 @@ describe("the client's-eye probe against a real apiserver", () => {
     expect(out.trim()).toMatch(/^pod\/kproxy-probe-[a-z0-9]+$/);
   });
 
-  it('as the worker: created under real RBAC and admission, the exec the apiserver cannot serve is unknown (named), the pod deleted', async () => {
+  it('as the worker: created under real RBAC and admission, an exec that fails is unknown (named), the pod deleted', async () => {
     const node = lab.nodeNames[0] as string;
     const d = await diagnoseLive(worker, [
       '--service',
