@@ -2,11 +2,12 @@
  * Remediation executors against the test API server with the real client: each plans
  * from the cluster's current state and sends exactly the expected writes, and nothing else.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { executePlan, planAction } from '../src/approvals/executors.js';
 import { EksAccess } from '../src/cluster/eks/eks-access.js';
-import { bundlesDir } from './helpers/bundles.js';
+import { bundlesDir, copyExample } from './helpers/bundles.js';
 import { FakeEks } from './helpers/fake-eks.js';
 import { type Served, serve } from './helpers/live.js';
 
@@ -201,6 +202,35 @@ describe('executors', () => {
     expect(config).toMatch(/^ {2}maxPerCore: 32768$/m);
     expect(config).toContain('kind: KubeProxyConfiguration');
     expect(restart?.path).toBe('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy');
+  });
+
+  it('switch-kube-proxy-mode-ipvs changes only the named lines of a configuration written without a final newline (kubeadm)', async () => {
+    // kubeadm writes config.conf as a `|-` block (no final newline); the lab showed the
+    // edit adding one, a change the dry run did not name.
+    const copy = await copyExample('iptables-xtables-lock');
+    try {
+      const file = path.join(copy.dir, 'namespaces/kube-system/configmaps.json');
+      const doc = JSON.parse(await readFile(file, 'utf8')) as {
+        items: { metadata: { name: string }; data: Record<string, string> }[];
+      };
+      const cm = doc.items.find((i) => i.metadata.name === 'kube-proxy-config');
+      if (!cm?.data.config) throw new Error('no kube-proxy-config in the example');
+      const original = cm.data.config.replace(/\n+$/, '');
+      cm.data.config = original;
+      await writeFile(file, JSON.stringify(doc));
+      served = await serve(copy.dir);
+      const plan = await planAction({ http: served.source().http }, { action: 'switch-kube-proxy-mode-ipvs' });
+      if (!plan.ok) throw new Error(plan.reason);
+      const write = plan.value.writes[0];
+      if (!write || write.kind) throw new Error('no ConfigMap patch planned');
+      const edited = (write.body as { data: { config: string } }).data.config;
+      const before = original.split('\n');
+      const after = edited.split('\n');
+      expect(after).toHaveLength(before.length);
+      expect(after.filter((line, i) => line !== before[i])).toEqual(['  scheduler: "rr"', 'mode: "ipvs"']);
+    } finally {
+      await copy.cleanup();
+    }
   });
 
   it('switch-kube-proxy-mode-ipvs is refused when kube-proxy already runs IPVS, or when the diagnosis found modules missing', async () => {

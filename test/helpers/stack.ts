@@ -1,7 +1,8 @@
 /**
  * The whole bot against real parts: Bolt's HTTP receiver, BullMQ on the test run's
  * redis-server, a worker, the fake Slack API, and the test API server serving a bundle as
- * the cluster. Each stack uses its own BullMQ prefix.
+ * the cluster (or, with `startBotStack`, any cluster the configuration names: the cluster
+ * suite points it at the lab). Each stack uses its own BullMQ prefix.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker, type WorkerOptions } from 'bullmq';
@@ -16,6 +17,7 @@ import { diagnoseQueueName, executeQueueName } from '../../src/queue/jobs.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import type { BundleApiServerOptions } from '../../src/testserver/bundle-api-server.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
+import type { PostFixWait } from '../../src/workers/post-fix.js';
 import { startExecuteWorker } from '../../src/workers/execute-worker.js';
 import { startHealthServer } from '../../src/workers/health-server.js';
 import { FakeSlack, type StoredMessage } from './fake-slack.js';
@@ -25,9 +27,9 @@ import { postAction, signingSecret } from './slack-requests.js';
 
 export const incidentChannel = 'C0INCIDENT1';
 
-export interface Stack {
+/** The bot, its workers, Redis and the fake Slack API, whatever the cluster is. */
+export interface BotStack {
   readonly slack: FakeSlack;
-  readonly api: Served;
   readonly botUrl: string;
   /** The bot's probes and metrics (a listener apart from the Slack one). */
   readonly healthUrl: string;
@@ -43,25 +45,45 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export interface StackOptions {
+/** A stack whose cluster is the test API server serving a bundle. */
+export interface Stack extends BotStack {
+  readonly api: Served;
+}
+
+interface CommonOptions {
   readonly redisUrl: string;
-  readonly bundleDir: string;
   readonly extraConfig?: string;
-  /** Replaces the default `clusters:` entry (which points at the served bundle). */
-  readonly clusters?: (api: Served) => string | Promise<string>;
   readonly worker?: boolean;
   readonly workerOptions?: Partial<WorkerOptions>;
   /** Socket Mode (app token) instead of the HTTP receiver. */
   readonly socketMode?: boolean;
-  /** Options of the test API server (faults, the bundle it serves after a write). */
-  readonly api?: BundleApiServerOptions;
   /** The bot's Redis connection points at a port where nothing listens (an outage). */
   readonly botRedisDown?: boolean;
 }
 
+export interface StackOptions extends CommonOptions {
+  readonly bundleDir: string;
+  /** Replaces the default `clusters:` entry (which points at the served bundle). */
+  readonly clusters?: (api: Served) => string | Promise<string>;
+  /** Options of the test API server (faults, the bundle it serves after a write). */
+  readonly api?: BundleApiServerOptions;
+}
+
+export interface BotStackOptions extends CommonOptions {
+  /** The `clusters:` entries of the bot and the diagnosis worker. */
+  readonly clusters: string;
+  /**
+   * The execute worker's `clusters:` entries, when it runs under its own identity (as
+   * deploy/base's action worker does): the same cluster names, other credentials.
+   */
+  readonly executeClusters?: string;
+  /** The post-fix check's re-diagnoses. @defaultValue 3 attempts, 300 ms apart */
+  readonly postFixWait?: PostFixWait;
+  /** Run after everything else stopped. */
+  readonly onStop?: () => Promise<void>;
+}
+
 export async function startStack(o: StackOptions): Promise<Stack> {
-  const slack = new FakeSlack();
-  await slack.start();
   const api = await serve(o.bundleDir, o.api ?? {});
   const clusters = o.clusters
     ? await o.clusters(api)
@@ -71,8 +93,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         `    channels: [${incidentChannel}]`,
         '    nodeCaptures: debug-pod',
       ].join('\n');
-  const configYaml = ['clusters:', clusters, o.extraConfig ?? ''].join('\n');
+  const stack = await startBotStack({ ...o, clusters, onStop: () => api.stop() });
+  return Object.assign(stack, { api });
+}
+
+export async function startBotStack(o: BotStackOptions): Promise<BotStack> {
+  const slack = new FakeSlack();
+  await slack.start();
+  const configYaml = ['clusters:', o.clusters, o.extraConfig ?? ''].join('\n');
   const config = parseConfig(configYaml, 'test-config.yaml');
+  const executeConfig = o.executeClusters
+    ? parseConfig(['clusters:', o.executeClusters, o.extraConfig ?? ''].join('\n'), 'test-execute-config.yaml')
+    : config;
   const secrets = o.socketMode
     ? { SLACK_APP_TOKEN: 'xapp-1-A0KPROXY-test' }
     : { SLACK_SIGNING_SECRET: signingSecret };
@@ -137,9 +169,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     metricsText: () => metrics.text(),
   });
   const healthUrl = `http://127.0.0.1:${health.port}`;
-  const stack: Stack = {
+  const stack: BotStack = {
     slack,
-    api,
     botUrl,
     healthUrl,
     queue,
@@ -158,10 +189,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         poster,
         logger,
         workerOptions: { prefix, ...o.workerOptions, ...options },
-        postFixWait: { attempts: 3, delayMs: 300 },
+        postFixWait: o.postFixWait ?? { attempts: 3, delayMs: 300 },
       });
       stack.executeWorker = startExecuteWorker({
-        config,
+        config: executeConfig,
         redis,
         connection: new Redis(o.redisUrl, { maxRetriesPerRequest: null }),
         poster,
@@ -185,7 +216,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // A job the force-closed workers left running may have closed or broken it already.
       await redis.quit().catch(() => redis.disconnect());
       await slack.stop();
-      await api.stop();
+      await o.onStop?.();
     },
   };
   if (o.worker !== false) stack.startWorker();
@@ -210,7 +241,7 @@ export async function waitFor<T>(
 }
 
 /** A message's buttons (values by label prefix) and signed clicks on them, as Slack sends them. */
-export function controlsOf(s: Stack, message: StoredMessage) {
+export function controlsOf(s: BotStack, message: StoredMessage) {
   const block = message.blocks?.find((b) => (b as { type: string }).type === 'actions') as
     | { elements: { value: string; text: { text: string } }[] }
     | undefined;
@@ -236,8 +267,8 @@ export function controlsOf(s: Stack, message: StoredMessage) {
  * Registers the per-test hooks of a suite that starts one whole stack per test: Redis is
  * emptied before each test, and the stack the test `started` is stopped after it.
  */
-export function oneStackPerTest(redisUrl: string): { started: <S extends Stack>(s: S) => S } {
-  let stack: Stack | undefined;
+export function oneStackPerTest(redisUrl: string): { started: <S extends BotStack>(s: S) => S } {
+  let stack: BotStack | undefined;
   beforeEach(async () => {
     await flushRedis(redisUrl);
   });

@@ -112,7 +112,7 @@ export async function planSwitchToIpvs(ctx: ExecutionContext, now: () => Date): 
           method: 'PATCH',
           path: `/api/v1/namespaces/${ks}/configmaps/${name}`,
           contentType: mergePatch,
-          body: { data: { [key]: doc.toString() } },
+          body: { data: { [key]: sameEnding(text, doc.toString()) } },
           describe: `PATCH ConfigMap ${ks}/${name} data["${key}"]: ${changes.join(', ')}`,
         },
         restart.value,
@@ -120,6 +120,16 @@ export async function planSwitchToIpvs(ctx: ExecutionContext, now: () => Date): 
       waitsForRollout: true,
     },
   };
+}
+
+/**
+ * The edited text ends as the original did: the yaml library always ends a document with a
+ * newline, and kubeadm writes `config.conf` without one (a `|-` block in its ConfigMap
+ * template, cmd/kubeadm/app/phases/addons/proxy/manifests.go): the edit changes only the
+ * lines the dry run names.
+ */
+function sameEnding(original: string, edited: string): string {
+  return original.endsWith('\n') ? edited : edited.replace(/\n+$/, '');
 }
 
 interface ConfigMapList {

@@ -1,0 +1,295 @@
+/**
+ * The bot against the lab: kproxy's own identities from deploy/base (kproxy-worker
+ * diagnoses, kproxy-actions plans and writes), the real Bolt receiver fed signed Slack
+ * requests, real Redis and BullMQ, the fake Slack API; and the lab states the actions need
+ * (a kube-proxy DaemonSet, a failing kube-proxy pod, a node whose network is unavailable).
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { ApprovalStore, type AuditEntry } from '../../src/approvals/store.js';
+import type { StoredMessage } from '../helpers/fake-slack.js';
+import { postCommand, postViewSubmission } from '../helpers/slack-requests.js';
+import { type BotStack, controlsOf, incidentChannel, startBotStack, waitFor } from '../helpers/stack.js';
+import type { LabInfo } from './lab-global-setup.js';
+import { admin, eventually, renderBase } from './lab-helpers.js';
+
+export const requester = 'U0ONCALL01';
+export const approver = 'U0APPR0001';
+/** The lab's cluster name in kproxy's configuration. */
+export const cluster = 'lab';
+
+const rbacKinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding']);
+
+/**
+ * deploy/base's RBAC applied as-is, and one kubeconfig with kproxy's two identities, each a
+ * token the lab's apiserver issued (TokenRequest): context `worker` (kproxy-worker, the
+ * diagnosis) and `actions` (kproxy-actions, the action worker).
+ */
+export async function kproxyIdentities(lab: LabInfo, file: string): Promise<string> {
+  const rbac = (await renderBase()).filter((m) => rbacKinds.has(m.kind));
+  await admin(lab, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+  const token = async (sa: string) =>
+    (await admin(lab, ['create', 'token', sa, '-n', 'kproxy', '--duration=1h'])).trim();
+  const users = [
+    { name: 'kproxy-worker', user: { token: await token('kproxy-worker') } },
+    { name: 'kproxy-actions', user: { token: await token('kproxy-actions') } },
+  ];
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'lab', cluster: { server: lab.server, 'certificate-authority': lab.caCert } }],
+    users,
+    contexts: [
+      { name: 'worker', context: { cluster: 'lab', user: 'kproxy-worker' } },
+      { name: 'actions', context: { cluster: 'lab', user: 'kproxy-actions' } },
+    ],
+    'current-context': 'worker',
+  };
+  await writeFile(file, JSON.stringify(kubeconfig), { mode: 0o600 });
+  return file;
+}
+
+/**
+ * A kube-proxy DaemonSet and ConfigMap in kube-system: the lab's own when it has one, else
+ * the kubeadm-shaped fixture (kwok runs its pods). Resolves once every pod is updated and
+ * Ready; says whether the fixture was applied (then the caller removes it afterwards).
+ */
+export async function ensureKubeProxy(lab: LabInfo): Promise<boolean> {
+  const exists = await admin(lab, ['get', 'daemonset', '-n', 'kube-system', 'kube-proxy', '-o', 'name'])
+    .then(() => true)
+    .catch(() => false);
+  if (!exists)
+    await admin(lab, ['apply', '-f', path.join(import.meta.dirname, 'fixtures/kube-proxy-kubeadm.yaml')]);
+  await kubeProxySettled(lab);
+  return !exists;
+}
+
+/** The kube-proxy DaemonSet's rollout is complete and every pod Ready (what `rollout status` waits for). */
+export async function kubeProxySettled(lab: LabInfo): Promise<void> {
+  await eventually('the kube-proxy DaemonSet settled', async () => {
+    const ds = JSON.parse(await admin(lab, ['get', 'ds', '-n', 'kube-system', 'kube-proxy', '-o', 'json'])) as {
+      metadata: { generation: number };
+      status: { observedGeneration?: number; desiredNumberScheduled: number; updatedNumberScheduled?: number; numberReady: number };
+    };
+    const s = ds.status;
+    const done =
+      (s.observedGeneration ?? 0) >= ds.metadata.generation &&
+      s.desiredNumberScheduled === lab.nodeNames.length &&
+      s.updatedNumberScheduled === s.desiredNumberScheduled &&
+      s.numberReady === s.desiredNumberScheduled;
+    return done ? true : undefined;
+  });
+}
+
+export async function removeKubeProxyFixture(lab: LabInfo): Promise<void> {
+  await admin(lab, [
+    'delete',
+    '-f',
+    path.join(import.meta.dirname, 'fixtures/kube-proxy-kubeadm.yaml'),
+    '--ignore-not-found',
+    '--wait=false',
+  ]);
+}
+
+/** `name podUID` of the kube-proxy pod on `node`. */
+export async function kubeProxyPodOn(lab: LabInfo, node: string): Promise<{ name: string; uid: string }> {
+  const out = await admin(lab, [
+    'get',
+    'pods',
+    '-n',
+    'kube-system',
+    '-l',
+    'k8s-app=kube-proxy',
+    '--field-selector',
+    `spec.nodeName=${node}`,
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name} {.metadata.uid}{"\\n"}{end}',
+  ]);
+  const rows = out.split('\n').filter(Boolean);
+  if (rows.length !== 1) throw new Error(`expected one kube-proxy pod on ${node}, found: ${out}`);
+  const [name, uid] = (rows[0] as string).split(' ') as [string, string];
+  return { name, uid };
+}
+
+/**
+ * The kube-proxy pod on `node` fails its readiness probe (the lab's kwok Stage
+ * pod-readiness-failing plays the kubelet's status): kproxy diagnoses `pod_crash` there.
+ */
+export async function failKubeProxyOn(lab: LabInfo, node: string): Promise<string> {
+  const pod = await kubeProxyPodOn(lab, node);
+  await admin(lab, ['label', 'pod', '-n', 'kube-system', pod.name, 'lab.kproxy.dev/readiness=failing']);
+  await eventually(`${pod.name} not Ready`, async () => {
+    const ready = await admin(lab, [
+      'get',
+      'pod',
+      '-n',
+      'kube-system',
+      pod.name,
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return ready === 'False' ? true : undefined;
+  });
+  return pod.name;
+}
+
+/**
+ * The node's network is unavailable: the condition the cloud route controller writes when
+ * it could not create the node's route (k8s.io/cloud-provider controllers/route
+ * route_controller.go updateNetworkingCondition: NetworkUnavailable=True, reason
+ * NoRouteCreated, "RouteController failed to create a route"), as a status patch. kwok's
+ * heartbeat (kwok-stages.yaml node-heartbeat-with-lease) rewrites conditions only after 10
+ * minutes; `restore` writes back what the route controller writes on success.
+ */
+export async function setNetworkUnavailable(lab: LabInfo, node: string, unavailable: boolean): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const condition = unavailable
+    ? { status: 'True', reason: 'NoRouteCreated', message: 'RouteController failed to create a route' }
+    : { status: 'False', reason: 'RouteCreated', message: 'RouteController created a route' };
+  const patch = {
+    status: {
+      conditions: [{ type: 'NetworkUnavailable', ...condition, lastTransitionTime: now, lastHeartbeatTime: now }],
+    },
+  };
+  await admin(lab, ['patch', 'node', node, '--subresource=status', '--type=strategic', '-p', JSON.stringify(patch)]);
+}
+
+export interface LabStackOptions {
+  readonly redisUrl: string;
+  readonly kubeconfig: string;
+  /** More configuration (approvals, impersonation). */
+  readonly extraConfig?: string;
+}
+
+const clusterEntry = (kubeconfig: string, context: string) =>
+  [
+    `  - name: ${cluster}`,
+    `    kubeconfig: { path: ${kubeconfig}, context: ${context} }`,
+    `    channels: [${incidentChannel}]`,
+    '    nodeCaptures: off',
+  ].join('\n');
+
+/** The bot stack on the lab: diagnosis as kproxy-worker, actions as kproxy-actions. */
+export function labStack(o: LabStackOptions): Promise<BotStack> {
+  return startBotStack({
+    redisUrl: o.redisUrl,
+    clusters: clusterEntry(o.kubeconfig, 'worker'),
+    executeClusters: clusterEntry(o.kubeconfig, 'actions'),
+    // A replaced pod is Ready within seconds under kwok; a loaded machine gets half a minute.
+    // (Without CoreDNS in the lab the check never reads healthy, so it uses every attempt.)
+    postFixWait: { attempts: 8, delayMs: 4000 },
+    extraConfig:
+      o.extraConfig ??
+      [
+        'approvals:',
+        `  yellow: { approvers: { users: [${approver}] }, required: 1 }`,
+        `  red: { approvers: { users: [${approver}] }, required: 1 }`,
+      ].join('\n'),
+  });
+}
+
+/** `/kproxy diagnose lab <target>` by the requester; resolves with the report and its buttons. */
+export async function reportFor(s: BotStack, target: string) {
+  const before = s.slack.reports().length;
+  expect((await postCommand(s.botUrl, `diagnose ${cluster} ${target}`, { user: requester })).status).toBe(200);
+  const report = await waitFor('the report', () => s.slack.reports()[before]);
+  return { report, ...controlsOf(s, report as StoredMessage) };
+}
+
+export type Report = Awaited<ReturnType<typeof reportFor>>;
+
+const approvalOf = (s: BotStack, action: string) =>
+  s.slack.messages.filter((m) => m.text?.startsWith(`Approval needed: ${action}`));
+
+/** The latest version of a message (chat.update edits it in place). */
+export const current = (s: BotStack, ts: string) => s.slack.messages.find((m) => m.ts === ts);
+
+/**
+ * The requester asks for `action` from the report (RED: with a written reason), and the
+ * dry run that kproxy-actions planned from the lab shows on the approval message.
+ */
+export async function requestAction(
+  s: BotStack,
+  r: Report,
+  action: string,
+  reason?: string,
+): Promise<{ message: StoredMessage; approvalId: string; dryRun: string }> {
+  const before = approvalOf(s, action).length;
+  const value = r.button(action);
+  expect(value, `a ${action} button on the report`).toBeTruthy();
+  expect(await r.click(requester, 'kproxy_request_action_0', value)).toBe(200);
+  if (reason) {
+    const view = await waitFor('the reason modal', () =>
+      s.slack
+        .callsOf('views.open')
+        .map((c) => c.params.view as { callback_id: string; private_metadata: string })
+        .filter((v) => v.callback_id === 'kproxy_red_reason')
+        .at(-1),
+    );
+    const submitted = await postViewSubmission(s.botUrl, {
+      user: requester,
+      callbackId: 'kproxy_red_reason',
+      privateMetadata: view.private_metadata,
+      values: { reason: { reason_input: { type: 'plain_text_input', value: reason } } },
+    });
+    expect(submitted.body).toEqual({});
+  }
+  const message = await waitFor('the approval message', () => approvalOf(s, action)[before]);
+  const dryRun = await waitFor('the dry run', () => {
+    // The plan replaces "reading the cluster…" (or the request closes itself, saying why).
+    const text = JSON.stringify(current(s, message.ts)?.blocks ?? []);
+    return text.includes('_reading the cluster') ? undefined : text;
+  });
+  return { message, approvalId: controlsOf(s, message).button(), dryRun };
+}
+
+/** A different person approves (RED: and types the target's name); resolves with the thread's outcome. */
+export async function approve(
+  s: BotStack,
+  request: { message: StoredMessage; approvalId: string },
+  action: string,
+  o: { user?: string; confirm?: string } = {},
+): Promise<string> {
+  const user = o.user ?? approver;
+  const { click } = controlsOf(s, request.message);
+  expect(await click(user, 'kproxy_approve', request.approvalId)).toBe(200);
+  if (o.confirm) {
+    await waitFor('the confirmation modal', () =>
+      s.slack
+        .callsOf('views.open')
+        .some((c) => (c.params.view as { callback_id: string }).callback_id === 'kproxy_red_confirm'),
+    );
+    const confirmed = await postViewSubmission(s.botUrl, {
+      user,
+      callbackId: 'kproxy_red_confirm',
+      privateMetadata: request.approvalId,
+      values: { confirm: { confirm_input: { type: 'plain_text_input', value: o.confirm } } },
+    });
+    expect(confirmed.body).toEqual({});
+  }
+  const outcome = (m: { text?: string; thread_ts?: string }) =>
+    m.thread_ts === request.message.thread_ts &&
+    (m.text?.startsWith(`:white_check_mark: Executed \`${action}\``) ||
+      m.text?.startsWith(`:x: \`${action}\``));
+  // A drain retries evictions a PodDisruptionBudget refuses for half a minute before it reports.
+  const done = await waitFor('the execution outcome', () => s.slack.messages.find(outcome), 240_000);
+  return done.text ?? '';
+}
+
+/** The thread's post-fix check line, once the re-diagnosis settled. */
+export async function postFixCheck(s: BotStack, threadTs: string): Promise<string> {
+  const line = await waitFor(
+    'the post-fix check',
+    () =>
+      s.slack.messages.find((m) => m.thread_ts === threadTs && /Post-fix check/.test(m.text ?? ''))?.text,
+    240_000,
+  );
+  return line;
+}
+
+/** The audit entries of one approval, oldest first. */
+export async function auditOf(s: BotStack, approvalId: string): Promise<AuditEntry[]> {
+  const entries = await new ApprovalStore(s.redis).recentAudit(200, [cluster]);
+  return entries.filter((e) => e.approval === approvalId).reverse();
+}

@@ -1,0 +1,190 @@
+/**
+ * kube-proxy actions executed against the real apiserver after a real two-person approval
+ * through the bot (signed Slack requests to Bolt, Redis, BullMQ): the report comes from
+ * kproxy-worker's live diagnosis of a real fault (a kube-proxy pod failing readiness), the
+ * dry run and the writes are kproxy-actions' (deploy/base's RBAC as-is), and the real
+ * DaemonSet controller does the rest. The IPVS switch runs through the executor (see below).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { executePlan, planAction } from '../../src/approvals/executors.js';
+import { LiveSource } from '../../src/cluster/live/live-source.js';
+import { flushRedis, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import type { BotStack } from '../helpers/stack.js';
+import {
+  approve,
+  approver,
+  auditOf,
+  ensureKubeProxy,
+  failKubeProxyOn,
+  kproxyIdentities,
+  kubeProxyPodOn,
+  kubeProxySettled,
+  labStack,
+  postFixCheck,
+  removeKubeProxyFixture,
+  reportFor,
+  requestAction,
+  requester,
+} from './action-helpers.js';
+import { deploymentAndService } from './fault-helpers.js';
+import { admin, asList } from './lab-helpers.js';
+
+const lab = inject('lab');
+const ns = 'kproxy-actions-kube-proxy';
+const [node0, node1] = lab.nodeNames as [string, string];
+let dir: string;
+let kubeconfig: string;
+let redis: RedisServer;
+let fixtureApplied = false;
+let stack: BotStack | undefined;
+/** Without CoreDNS in the lab, a healthy Service still diagnoses `dns` (README, "The lab"). */
+let hasDns = false;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'kproxy-actions-'));
+  kubeconfig = await kproxyIdentities(lab, path.join(dir, 'identities.kubeconfig'));
+  fixtureApplied = await ensureKubeProxy(lab);
+  hasDns = await admin(lab, ['get', 'service', '-n', 'kube-system', 'kube-dns', '-o', 'name'])
+    .then(() => true)
+    .catch(() => false);
+  await admin(lab, ['create', 'namespace', ns]);
+  await admin(lab, ['apply', '-f', '-'], asList(deploymentAndService({ ns, name: 'web', labels: { app: 'web' } })));
+  redis = await startRedisServer();
+});
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  await flushRedis(redis.url);
+});
+
+afterAll(async () => {
+  await admin(lab, ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  if (fixtureApplied) await removeKubeProxyFixture(lab).catch(() => undefined);
+  await redis?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** What the thread says after a fix whose root cause was `pod_crash`. */
+const clearedLine = () =>
+  hasDns
+    ? ':white_check_mark: Post-fix check: `pod_crash` cleared (now: no fault found).'
+    : ':warning: Post-fix check: `pod_crash` not cleared: now `dns` — the kube-dns Service is missing: no in-cluster name resolves';
+
+describe('kube-proxy actions on the lab, after a real approval', () => {
+  it('delete-kube-proxy-pod: the DaemonSet recreates the pod and the post-fix check waits for it', async () => {
+    const failing = await failKubeProxyOn(lab, node1);
+    const before = await kubeProxyPodOn(lab, node1);
+    stack = await labStack({ redisUrl: redis.url, kubeconfig });
+    const s = stack;
+    const r = await reportFor(s, `${ns}/web --node ${node1}`);
+    expect(r.report.text).toContain('pod_crash');
+    const request = await requestAction(s, r, 'delete-kube-proxy-pod');
+    // The dry run: kproxy-actions read the cluster and found the failing pod.
+    expect(request.dryRun).toContain(`DELETE Pod kube-system/${failing} (node ${node1})`);
+    const executed = await approve(s, request, 'delete-kube-proxy-pod');
+    expect(executed).toContain(`• DELETE Pod kube-system/${failing} (node ${node1})`);
+    expect(executed).toContain(`approved by <@${approver}>`);
+
+    const fixed = await postFixCheck(s, request.message.thread_ts as string);
+    expect(fixed).toBe(clearedLine());
+    // The DaemonSet controller recreated it (another pod, another UID), and kwok made it Ready.
+    const after = await kubeProxyPodOn(lab, node1);
+    expect(after.uid).not.toBe(before.uid);
+    await kubeProxySettled(lab);
+
+    const audit = await auditOf(s, request.approvalId);
+    expect(audit.map((e) => [e.type, e.by])).toEqual([
+      ['requested', requester],
+      ['approval', approver],
+      ['approved', approver],
+      ['executing', expect.stringMatching(/^worker-/)],
+      ['done', expect.stringMatching(/^worker-/)],
+    ]);
+    expect(audit.at(-1)?.detail).toBe(`DELETE Pod kube-system/${failing} (node ${node1})`);
+    expect(audit[0]?.detail).toBe(`delete-kube-proxy-pod YELLOW on lab/${node1}`);
+  });
+
+  it('restart-kube-proxy: a real rollout, observed by kproxy until every pod is updated and available', async () => {
+    await failKubeProxyOn(lab, node0);
+    const before = await Promise.all(lab.nodeNames.map((n) => kubeProxyPodOn(lab, n)));
+    stack = await labStack({ redisUrl: redis.url, kubeconfig });
+    const s = stack;
+    const r = await reportFor(s, `${ns}/web --node ${node0}`);
+    const request = await requestAction(s, r, 'restart-kube-proxy');
+    expect(request.dryRun).toMatch(
+      /PATCH DaemonSet kube-system\/kube-proxy spec\.template\.metadata\.annotations\[\\*"kubectl\.kubernetes\.io\/restartedAt\\*"\]=20\d\d-/,
+    );
+    const executed = await approve(s, request, 'restart-kube-proxy');
+    const n = lab.nodeNames.length;
+    expect(executed).toMatch(
+      new RegExp(`• rollout complete: ${n}/${n} kube-proxy pods updated, ${n}/${n} available \\(\\d+ s\\)`),
+    );
+    // The annotation `kubectl rollout restart` writes, and new pods on every node.
+    const restartedAt = await admin(lab, [
+      'get',
+      'ds',
+      '-n',
+      'kube-system',
+      'kube-proxy',
+      '-o',
+      'jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}',
+    ]);
+    expect(executed).toContain(`restartedAt"]=${restartedAt}`);
+    const after = await Promise.all(lab.nodeNames.map((n) => kubeProxyPodOn(lab, n)));
+    for (const [i, pod] of after.entries()) expect(pod.uid).not.toBe(before[i]?.uid);
+    expect(await postFixCheck(s, request.message.thread_ts as string)).toBe(clearedLine());
+    const audit = await auditOf(s, request.approvalId);
+    expect(audit.map((e) => e.type)).toEqual(['requested', 'approval', 'approved', 'executing', 'done']);
+    expect(audit.at(-1)?.detail).toContain(`rollout complete: ${n}/${n} kube-proxy pods updated`);
+  });
+});
+
+/**
+ * No fault the lab can produce makes kproxy offer the IPVS switch (it is offered for
+ * iptables rule explosion, read from kube-proxy's sync metrics and logs), so it runs here
+ * through the executor the action worker runs, as kproxy-actions, with the same plan.
+ */
+describe('switch-kube-proxy-mode-ipvs on the lab (executor, kproxy-actions)', () => {
+  it('edits the KubeProxyConfiguration in the ConfigMap, restarts kube-proxy and waits for the rollout', async () => {
+    const original = await admin(lab, ['get', 'configmap', '-n', 'kube-system', 'kube-proxy', '-o', 'json']);
+    const data = (JSON.parse(original) as { data: Record<string, string> }).data;
+    const http = new LiveSource({
+      clusterName: 'lab',
+      nodeCaptures: 'off',
+      proxyVia: 'nodes',
+      kubeconfigPath: kubeconfig,
+      context: 'actions',
+    }).http;
+    try {
+      const plan = await planAction({ http }, { action: 'switch-kube-proxy-mode-ipvs' });
+      if (!plan.ok) throw new Error(plan.reason);
+      expect(plan.value.writes.map((w) => w.describe)).toEqual([
+        'PATCH ConfigMap kube-system/kube-proxy data["config.conf"]: mode iptables (default) → ipvs, ipvs.scheduler "" → rr',
+        expect.stringMatching(/^PATCH DaemonSet kube-system\/kube-proxy /),
+      ]);
+      const result = await executePlan({ http }, plan.value, undefined, { pollIntervalMs: 1000 });
+      expect(result.error).toBeUndefined();
+      expect(result.done.at(-1)).toMatch(/^rollout complete: /);
+      const edited = JSON.parse(
+        await admin(lab, ['get', 'configmap', '-n', 'kube-system', 'kube-proxy', '-o', 'json']),
+      ) as { data: Record<string, string> };
+      const conf = edited.data['config.conf'] as string;
+      // Only those two lines changed (their quoting kept); the other key is untouched.
+      const changed = conf.split('\n').filter((l, i) => l !== data['config.conf']?.split('\n')[i]);
+      expect(conf.split('\n')).toHaveLength(data['config.conf']?.split('\n').length ?? 0);
+      expect(changed).toEqual(['  scheduler: "rr"', 'mode: "ipvs"']);
+      expect(edited.data['kubeconfig.conf']).toBe(data['kubeconfig.conf']);
+      // Planned again, it refuses: already IPVS.
+      const again = await planAction({ http }, { action: 'switch-kube-proxy-mode-ipvs' });
+      expect(again).toMatchObject({ ok: false, reason: 'kube-proxy is already configured for IPVS (ConfigMap kube-system/kube-proxy)' });
+    } finally {
+      await admin(lab, ['patch', 'configmap', '-n', 'kube-system', 'kube-proxy', '--type=merge', '-p', JSON.stringify({ data })]);
+      await admin(lab, ['rollout', 'restart', 'daemonset', '-n', 'kube-system', 'kube-proxy']);
+      await kubeProxySettled(lab);
+    }
+  });
+});
