@@ -140,7 +140,9 @@ describe('executors', () => {
     expect(result).toEqual({
       ok: false,
       done: [`PATCH Node ${n2} spec.unschedulable=true`, 'EVICT Pod kube-system/coredns-5b8cc885bc-9tnbw'],
-      error: 'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2: still refused by a PodDisruptionBudget after 3 tries',
+      // The budget named as the apiserver names it (its Status' DisruptionBudget cause).
+      error:
+        'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2: still refused by a PodDisruptionBudget after 3 tries: The disruption budget web-api needs 2 healthy pods and has 2 currently',
     });
     expect(served.server.mutations.map((m) => m.path)).toEqual([
       `/api/v1/nodes/${n2}`,
@@ -219,7 +221,10 @@ describe('executors', () => {
       cm.data.config = original;
       await writeFile(file, JSON.stringify(doc));
       served = await serve(copy.dir);
-      const plan = await planAction({ http: served.source().http }, { action: 'switch-kube-proxy-mode-ipvs' });
+      const plan = await planAction(
+        { http: served.source().http },
+        { action: 'switch-kube-proxy-mode-ipvs' },
+      );
       if (!plan.ok) throw new Error(plan.reason);
       const write = plan.value.writes[0];
       if (!write || write.kind) throw new Error('no ConfigMap patch planned');

@@ -4,6 +4,7 @@
  * was made for) and returns the exact writes — shown as the dry-run preview, and planned
  * again, then executed, when the approval is reached.
  */
+import { statusCauses } from '../cluster/live/kube-errors.js';
 import type { Fetched, KubeHttp } from '../cluster/live/kube-http.js';
 import {
   type ActionTarget,
@@ -121,7 +122,7 @@ export async function executePlan(
       continue;
     }
     if (!res.ok && isEviction && res.status === 429) {
-      blocked.push(`${write.describe}: still refused by a PodDisruptionBudget after ${retries + 1} tries`);
+      blocked.push(`${write.describe}: ${stillRefused(res, retries + 1)}`);
       continue;
     }
     if (!res.ok) return { ok: false, done, error: `${write.describe}: ${res.reason}` };
@@ -186,6 +187,20 @@ async function updateAddon(
       );
     await sleep(options.pollIntervalMs ?? 10_000);
   }
+}
+
+/**
+ * An eviction still answered 429: the PodDisruptionBudget that blocks it, named as the
+ * apiserver names it (pkg/registry/core/pod/storage/eviction.go checkAndDecrement: a
+ * `DisruptionBudget` cause, "The disruption budget web needs 2 healthy pods and has 2
+ * currently"); a 429 without that cause may not be a budget (API Priority and Fairness
+ * throttles with 429 too), so its own message is shown.
+ */
+function stillRefused(res: { reason: string; body?: string }, tries: number): string {
+  const budgets = statusCauses(res.body, 'DisruptionBudget');
+  return budgets.length > 0
+    ? `still refused by a PodDisruptionBudget after ${tries} tries: ${budgets.join('; ')}`
+    : `still refused after ${tries} tries: ${res.reason}`;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -59,6 +59,11 @@ export interface Fault {
   /** The Status `message` (and `reason`) to answer with instead of the default. */
   readonly message?: string;
   readonly reason?: string;
+  /**
+   * A 429 on an eviction: the PodDisruptionBudget that refuses it, named in the Status'
+   * `DisruptionBudget` cause as the apiserver does. @defaultValue web-api, needing 2 and having 2
+   */
+  readonly pdb?: { readonly name: string; readonly desiredHealthy: number; readonly currentHealthy: number };
   /** How many matching requests it applies to. @defaultValue every one */
   times?: number;
 }
@@ -437,6 +442,26 @@ function injected(fault: Fault, method: string, path: string): HttpError {
   const status = fault.respond as number;
   if (fault.message) return new HttpError(status, fault.reason ?? 'Forbidden', fault.message);
   if (status === 403) return forbidden(requestAttributes(method, path));
+  if (status === 429 && path.endsWith('/eviction')) {
+    // pkg/registry/core/pod/storage/eviction.go checkAndDecrement: NewTooManyRequests(…, 0)
+    // (no retryAfterSeconds) with one DisruptionBudget cause naming the budget.
+    const pdb = fault.pdb ?? { name: 'web-api', desiredHealthy: 2, currentHealthy: 2 };
+    return new HttpError(
+      429,
+      'TooManyRequests',
+      "Cannot evict pod as it would violate the pod's disruption budget.",
+      {
+        details: {
+          causes: [
+            {
+              reason: 'DisruptionBudget',
+              message: `The disruption budget ${pdb.name} needs ${pdb.desiredHealthy} healthy pods and has ${pdb.currentHealthy} currently`,
+            },
+          ],
+        },
+      },
+    );
+  }
   if (status === 429)
     return new HttpError(
       429,

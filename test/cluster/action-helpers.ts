@@ -19,7 +19,14 @@ export const approver = 'U0APPR0001';
 /** The lab's cluster name in kproxy's configuration. */
 export const cluster = 'lab';
 
-const rbacKinds = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding']);
+const rbacKinds = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'Role',
+  'ClusterRoleBinding',
+  'RoleBinding',
+]);
 
 /**
  * deploy/base's RBAC applied as-is, and one kubeconfig with kproxy's two identities, each a
@@ -68,9 +75,16 @@ export async function ensureKubeProxy(lab: LabInfo): Promise<boolean> {
 /** The kube-proxy DaemonSet's rollout is complete and every pod Ready (what `rollout status` waits for). */
 export async function kubeProxySettled(lab: LabInfo): Promise<void> {
   await eventually('the kube-proxy DaemonSet settled', async () => {
-    const ds = JSON.parse(await admin(lab, ['get', 'ds', '-n', 'kube-system', 'kube-proxy', '-o', 'json'])) as {
+    const ds = JSON.parse(
+      await admin(lab, ['get', 'ds', '-n', 'kube-system', 'kube-proxy', '-o', 'json']),
+    ) as {
       metadata: { generation: number };
-      status: { observedGeneration?: number; desiredNumberScheduled: number; updatedNumberScheduled?: number; numberReady: number };
+      status: {
+        observedGeneration?: number;
+        desiredNumberScheduled: number;
+        updatedNumberScheduled?: number;
+        numberReady: number;
+      };
     };
     const s = ds.status;
     const done =
@@ -149,10 +163,20 @@ export async function setNetworkUnavailable(lab: LabInfo, node: string, unavaila
     : { status: 'False', reason: 'RouteCreated', message: 'RouteController created a route' };
   const patch = {
     status: {
-      conditions: [{ type: 'NetworkUnavailable', ...condition, lastTransitionTime: now, lastHeartbeatTime: now }],
+      conditions: [
+        { type: 'NetworkUnavailable', ...condition, lastTransitionTime: now, lastHeartbeatTime: now },
+      ],
     },
   };
-  await admin(lab, ['patch', 'node', node, '--subresource=status', '--type=strategic', '-p', JSON.stringify(patch)]);
+  await admin(lab, [
+    'patch',
+    'node',
+    node,
+    '--subresource=status',
+    '--type=strategic',
+    '-p',
+    JSON.stringify(patch),
+  ]);
 }
 
 export interface LabStackOptions {
@@ -192,7 +216,9 @@ export function labStack(o: LabStackOptions): Promise<BotStack> {
 /** `/kproxy diagnose lab <target>` by the requester; resolves with the report and its buttons. */
 export async function reportFor(s: BotStack, target: string) {
   const before = s.slack.reports().length;
-  expect((await postCommand(s.botUrl, `diagnose ${cluster} ${target}`, { user: requester })).status).toBe(200);
+  expect((await postCommand(s.botUrl, `diagnose ${cluster} ${target}`, { user: requester })).status).toBe(
+    200,
+  );
   const report = await waitFor('the report', () => s.slack.reports()[before]);
   return { report, ...controlsOf(s, report as StoredMessage) };
 }
@@ -281,8 +307,7 @@ export async function approve(
 export async function postFixCheck(s: BotStack, threadTs: string): Promise<string> {
   const line = await waitFor(
     'the post-fix check',
-    () =>
-      s.slack.messages.find((m) => m.thread_ts === threadTs && /Post-fix check/.test(m.text ?? ''))?.text,
+    () => s.slack.messages.find((m) => m.thread_ts === threadTs && /Post-fix check/.test(m.text ?? ''))?.text,
     240_000,
   );
   return line;

@@ -51,7 +51,11 @@ beforeAll(async () => {
     .then(() => true)
     .catch(() => false);
   await admin(lab, ['create', 'namespace', ns]);
-  await admin(lab, ['apply', '-f', '-'], asList(deploymentAndService({ ns, name: 'web', labels: { app: 'web' } })));
+  await admin(
+    lab,
+    ['apply', '-f', '-'],
+    asList(deploymentAndService({ ns, name: 'web', labels: { app: 'web' } })),
+  );
   redis = await startRedisServer();
 });
 
@@ -180,9 +184,21 @@ describe('switch-kube-proxy-mode-ipvs on the lab (executor, kproxy-actions)', ()
       expect(edited.data['kubeconfig.conf']).toBe(data['kubeconfig.conf']);
       // Planned again, it refuses: already IPVS.
       const again = await planAction({ http }, { action: 'switch-kube-proxy-mode-ipvs' });
-      expect(again).toMatchObject({ ok: false, reason: 'kube-proxy is already configured for IPVS (ConfigMap kube-system/kube-proxy)' });
+      expect(again).toMatchObject({
+        ok: false,
+        reason: 'kube-proxy is already configured for IPVS (ConfigMap kube-system/kube-proxy)',
+      });
     } finally {
-      await admin(lab, ['patch', 'configmap', '-n', 'kube-system', 'kube-proxy', '--type=merge', '-p', JSON.stringify({ data })]);
+      await admin(lab, [
+        'patch',
+        'configmap',
+        '-n',
+        'kube-system',
+        'kube-proxy',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ data }),
+      ]);
       await admin(lab, ['rollout', 'restart', 'daemonset', '-n', 'kube-system', 'kube-proxy']);
       await kubeProxySettled(lab);
     }

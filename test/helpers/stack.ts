@@ -17,9 +17,9 @@ import { diagnoseQueueName, executeQueueName } from '../../src/queue/jobs.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import type { BundleApiServerOptions } from '../../src/testserver/bundle-api-server.js';
 import { startDiagnoseWorker } from '../../src/workers/diagnose-worker.js';
-import type { PostFixWait } from '../../src/workers/post-fix.js';
 import { startExecuteWorker } from '../../src/workers/execute-worker.js';
 import { startHealthServer } from '../../src/workers/health-server.js';
+import type { PostFixWait } from '../../src/workers/post-fix.js';
 import { FakeSlack, type StoredMessage } from './fake-slack.js';
 import { type Served, serve } from './live.js';
 import { flushRedis } from './redis-server.js';
@@ -103,7 +103,10 @@ export async function startBotStack(o: BotStackOptions): Promise<BotStack> {
   const configYaml = ['clusters:', o.clusters, o.extraConfig ?? ''].join('\n');
   const config = parseConfig(configYaml, 'test-config.yaml');
   const executeConfig = o.executeClusters
-    ? parseConfig(['clusters:', o.executeClusters, o.extraConfig ?? ''].join('\n'), 'test-execute-config.yaml')
+    ? parseConfig(
+        ['clusters:', o.executeClusters, o.extraConfig ?? ''].join('\n'),
+        'test-execute-config.yaml',
+      )
     : config;
   const secrets = o.socketMode
     ? { SLACK_APP_TOKEN: 'xapp-1-A0KPROXY-test' }

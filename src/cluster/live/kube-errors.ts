@@ -15,6 +15,8 @@ interface StatusBody {
   kind?: string;
   reason?: string;
   message?: string;
+  /** A cause's machine-readable type is serialized as `reason` (metav1.StatusCause). */
+  details?: { causes?: { reason?: string; message?: string }[] };
 }
 
 /** A `kind: Status` body, or undefined when the body is something else (a proxied backend's). */
@@ -25,6 +27,14 @@ export function statusOf(body: string): StatusBody | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The messages of a Status body's `details.causes` of one type (e.g. `DisruptionBudget`). */
+export function statusCauses(body: string | undefined, type: string): string[] {
+  const causes = (body && statusOf(body)?.details?.causes) || [];
+  return causes
+    .filter((c) => c?.reason === type && typeof c.message === 'string')
+    .map((c) => c.message as string);
 }
 
 /**
