@@ -126,6 +126,31 @@ describe('executors', () => {
     });
   });
 
+  it('drain-node: an eviction a PodDisruptionBudget refuses once is retried and admitted, and the report says so', async () => {
+    served = await serve(path.join(bundlesDir, 'stale-endpoints'), {
+      faults: [
+        {
+          match: /^POST \/api\/v1\/namespaces\/app\/pods\/[^/]+\/eviction$/,
+          respond: 429,
+          pdb: { name: 'web-api', desiredHealthy: 1, currentHealthy: 1 },
+          times: 1,
+        },
+      ],
+    });
+    const h = served.source().http;
+    const plan = await planAction({ http: h }, { action: 'drain-node', node: n2 });
+    if (!plan.ok) throw new Error(plan.reason);
+    const result = await executePlan({ http: h }, plan.value, undefined, {
+      evictionRetryDelayMs: 0,
+      pollIntervalMs: 20,
+    });
+    expect(result.ok).toBe(true);
+    expect(result.done).toContain(
+      'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2 (admitted on a retry; first refused: The disruption budget web-api needs 1 healthy pods and has 1 currently)',
+    );
+    expect(result.done).toContain('EVICT Pod kube-system/coredns-5b8cc885bc-9tnbw');
+  });
+
   it('drain-node: an eviction a PodDisruptionBudget keeps refusing is retried, then reported; the rest go on', async () => {
     served = await serve(path.join(bundlesDir, 'stale-endpoints'), {
       faults: [{ match: /^POST \/api\/v1\/namespaces\/app\/pods\/[^/]+\/eviction$/, respond: 429 }],

@@ -112,7 +112,9 @@ export async function executePlan(
     }
     const isEviction = write.path.endsWith('/eviction');
     let res = await sendWrite(ctx.http, write, headers);
+    let refusedFirst: typeof res | undefined;
     for (let attempt = 0; isEviction && !res.ok && res.status === 429 && attempt < retries; attempt++) {
+      refusedFirst ??= res;
       await sleep(delayMs);
       res = await sendWrite(ctx.http, write, headers);
     }
@@ -126,7 +128,11 @@ export async function executePlan(
       continue;
     }
     if (!res.ok) return { ok: false, done, error: `${write.describe}: ${res.reason}` };
-    done.push(write.describe);
+    done.push(
+      refusedFirst && !refusedFirst.ok
+        ? `${write.describe} (${admittedLater(refusedFirst)})`
+        : write.describe,
+    );
   }
   if (blocked.length > 0) return { ok: false, done, error: blocked.join('; ') };
   if (plan.waitsForEvictions && plan.waitsForEvictions.length > 0) {
@@ -201,6 +207,12 @@ function stillRefused(res: { reason: string; body?: string }, tries: number): st
   return budgets.length > 0
     ? `still refused by a PodDisruptionBudget after ${tries} tries: ${budgets.join('; ')}`
     : `still refused after ${tries} tries: ${res.reason}`;
+}
+
+/** An eviction admitted on a retry: what refused it first (kubectl drain logs the same: "will retry"). */
+function admittedLater(first: { reason: string; body?: string }): string {
+  const budgets = statusCauses(first.body, 'DisruptionBudget');
+  return `admitted on a retry; first refused: ${budgets.length > 0 ? budgets.join('; ') : first.reason}`;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

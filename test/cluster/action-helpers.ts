@@ -200,9 +200,9 @@ export function labStack(o: LabStackOptions): Promise<BotStack> {
     redisUrl: o.redisUrl,
     clusters: clusterEntry(o.kubeconfig, 'worker'),
     executeClusters: clusterEntry(o.kubeconfig, 'actions'),
-    // A replaced pod is Ready within seconds under kwok; a loaded machine gets half a minute.
+    // A replaced pod is Ready within seconds under kwok; a loaded machine gets 15 s more.
     // (Without CoreDNS in the lab the check never reads healthy, so it uses every attempt.)
-    postFixWait: { attempts: 8, delayMs: 4000 },
+    postFixWait: { attempts: 6, delayMs: 3000 },
     extraConfig:
       o.extraConfig ??
       [
