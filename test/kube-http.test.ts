@@ -3,9 +3,14 @@
  * real API server differs from a naive one (issue 13): expired continue tokens,
  * Impersonate-Group header lines, EKS tokens that expire, and connection reuse.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createSecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makePki } from '../lab/src/pki.js';
 import { EksAccess } from '../src/cluster/eks/eks-access.js';
 import { KubeHttp } from '../src/cluster/live/kube-http.js';
 import { diagnoseSource } from '../src/engine/engine.js';
@@ -72,6 +77,58 @@ describe('Impersonate-Group', () => {
       user: 'alice@example.com',
       groups: ['sre', 'on,call'],
     });
+  });
+});
+
+describe('Impersonate-Group over TLS', () => {
+  // An API server offers HTTP/2 over TLS (ALPN), as kube-apiserver does. undici's HTTP/2
+  // client joins a repeated header into one value: the lab's apiserver then saw one group
+  // "sre, on,call" and refused it. Openssl-made certificates, as the lab's (lab/src/pki.ts).
+  it('each group is its own header line against an HTTP/2-capable TLS server', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kproxy-tls-'));
+    const pki = await makePki(dir);
+    const seen: { version: string; groups: string[] }[] = [];
+    const server = createSecureServer(
+      { key: await readFile(pki.serving.key), cert: await readFile(pki.serving.cert), allowHTTP1: true },
+      (req, res) => {
+        // Header lines as received (name, value, name, value…), one entry per line or field.
+        const groups = req.rawHeaders.filter(
+          (_, i, all) => i % 2 === 1 && all[i - 1]?.toLowerCase() === 'impersonate-group',
+        );
+        seen.push({ version: req.httpVersion, groups });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    running.push({
+      stop: async () => {
+        await new Promise((resolve) => server.close(resolve));
+        await rm(dir, { recursive: true, force: true });
+      },
+    });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: 'tls',
+          server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          caFile: pki.caCert,
+        },
+      ],
+      users: [{ name: 'u', token: 'a-token' }],
+      contexts: [{ name: 'tls', cluster: 'tls', user: 'u' }],
+      currentContext: 'tls',
+    });
+    const sent = await new KubeHttp(kc).send(
+      'PATCH',
+      `/api/v1/nodes/${n2}`,
+      { spec: { unschedulable: true } },
+      { verb: 'patch', resource: 'nodes' },
+      'application/merge-patch+json',
+      { 'Impersonate-User': 'alice@example.com', 'Impersonate-Group': ['sre', 'on,call'] },
+    );
+    expect(sent.ok).toBe(true);
+    expect(seen).toEqual([{ version: '1.1', groups: ['sre', 'on,call'] }]);
   });
 });
 

@@ -127,7 +127,12 @@ export async function executePlan(
       blocked.push(`${write.describe}: ${stillRefused(res, retries + 1)}`);
       continue;
     }
-    if (!res.ok) return { ok: false, done, error: `${write.describe}: ${res.reason}` };
+    if (!res.ok)
+      return {
+        ok: false,
+        done,
+        error: `${write.describe}: ${as && res.status === 403 ? impersonatedRefusal(as, res.reason) : res.reason}`,
+      };
     done.push(
       refusedFirst && !refusedFirst.ok
         ? `${write.describe} (${admittedLater(refusedFirst)})`
@@ -207,6 +212,18 @@ function stillRefused(res: { reason: string; body?: string }, tries: number): st
   return budgets.length > 0
     ? `still refused by a PodDisruptionBudget after ${tries} tries: ${budgets.join('; ')}`
     : `still refused after ${tries} tries: ${res.reason}`;
+}
+
+/**
+ * A write made as the approver and refused (403): whose right was missing. The apiserver
+ * first authorizes kproxy's own identity to impersonate the user and each group
+ * (endpoints/filters/impersonation.go, verb `impersonate`), then the approver for the write.
+ */
+function impersonatedRefusal(as: Impersonation, reason: string): string {
+  const who = `${as.user}${as.groups.length > 0 ? ` (groups ${as.groups.join(', ')})` : ''}`;
+  return /^forbidden: impersonate /.test(reason)
+    ? `kproxy's own identity may not act as ${who}: ${reason}`
+    : `the cluster refused the approver's identity ${who}: ${reason}`;
 }
 
 /** An eviction admitted on a retry: what refused it first (kubectl drain logs the same: "will retry"). */

@@ -81,6 +81,11 @@ export interface BundleApiServerOptions {
    */
   readonly rbac?: readonly Grant[];
   /**
+   * With `rbac`: the roles bound to users and groups a request may impersonate, by user or
+   * group name (RoleBindings/ClusterRoleBindings whose subject is that User or Group).
+   */
+  readonly impersonatedRbac?: Readonly<Record<string, readonly Grant[]>>;
+  /**
    * Authorize an exec upgrade as `create` as well as `get` (Kubernetes 1.35+,
    * AuthorizePodWebsocketUpgradeCreatePermission). @defaultValue true
    */
@@ -251,13 +256,44 @@ export class BundleApiServer {
     return fault;
   }
 
-  /** The RBAC decision for a request, when roles are configured. */
-  private authorize(entry: RecordedRequest, method: string, path: string, verb?: string): void {
-    if (!this.options.rbac) return;
+  /**
+   * The RBAC decision for a request, when roles are configured. With `Impersonate-User`, as
+   * the apiserver does (k8s.io/apiserver pkg/endpoints/filters/impersonation.go
+   * WithImpersonation): the served user must be allowed to `impersonate` the user and each
+   * group (by name), then the request is authorized as the impersonated user, whose roles
+   * are those `impersonatedRbac` binds to that user or to one of its groups.
+   */
+  private authorize(
+    entry: RecordedRequest,
+    method: string,
+    path: string,
+    verb?: string,
+    req?: IncomingMessage,
+  ): void {
+    const rbac = this.options.rbac;
+    if (!rbac) return;
     const attrs = requestAttributes(method, path);
-    if (allows(this.options.rbac, attrs, verb ?? attrs.verb)) return;
-    entry.rbacDenied = true;
-    throw forbidden(attrs, verb);
+    const as = req ? impersonationOf(req) : undefined;
+    const deny = (error: HttpError) => {
+      entry.rbacDenied = true;
+      return error;
+    };
+    if (as) {
+      const targets = [
+        { resource: 'users', name: as.user },
+        ...as.groups.map((name) => ({ resource: 'groups', name })),
+      ];
+      for (const t of targets) {
+        const impersonate = { verb: 'impersonate', group: '', path, ...t };
+        if (!allows(rbac, impersonate)) throw deny(forbidden(impersonate));
+      }
+      const bound = this.options.impersonatedRbac ?? {};
+      const grants = [as.user, ...as.groups].flatMap((subject) => bound[subject] ?? []);
+      if (allows(grants, attrs, verb ?? attrs.verb)) return;
+      throw deny(forbidden(attrs, verb, as.user));
+    }
+    if (allows(rbac, attrs, verb ?? attrs.verb)) return;
+    throw deny(forbidden(attrs, verb));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -288,7 +324,7 @@ export class BundleApiServer {
     try {
       if (this.options.eksTokens) checkEksToken(req.headers.authorization, this.options.eksTokens);
       if (fault && fault.respond !== 'truncate') throw injected(fault, entry.method, path);
-      this.authorize(entry, entry.method, path);
+      this.authorize(entry, entry.method, path, undefined, req);
       const body =
         entry.method === 'PATCH'
           ? await this.writes.patch(

@@ -82,13 +82,16 @@ export function requestAttributes(method: string, path: string): RequestAttribut
 /** The user the test server's kubeconfig authenticates as. */
 export const servedUser = 'system:serviceaccount:kproxy:kproxy-worker';
 
-/** An RBAC denial of `attrs` (with `verb` overriding, for the compound exec check). */
-export function forbidden(attrs: RequestAttributes, verb = attrs.verb): HttpError {
+/**
+ * An RBAC denial of `attrs` (with `verb` overriding, for the compound exec check), for the
+ * served user or, under impersonation, the impersonated one.
+ */
+export function forbidden(attrs: RequestAttributes, verb = attrs.verb, user = servedUser): HttpError {
   if (!attrs.resource)
     return new HttpError(
       403,
       'Forbidden',
-      `forbidden: User "${servedUser}" cannot ${verb} path "${attrs.path}"`,
+      `forbidden: User "${user}" cannot ${verb} path "${attrs.path}"`,
     );
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const where = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
@@ -97,7 +100,7 @@ export function forbidden(attrs: RequestAttributes, verb = attrs.verb): HttpErro
   return new HttpError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${servedUser}" cannot ${verb} resource "${resource}" in API group "${attrs.group}" ${where}`,
+    `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${attrs.group}" ${where}`,
     { details: { ...(attrs.name ? { name: attrs.name } : {}), group: attrs.group, kind: attrs.resource } },
   );
 }

@@ -213,12 +213,10 @@ export function labStack(o: LabStackOptions): Promise<BotStack> {
   });
 }
 
-/** `/kproxy diagnose lab <target>` by the requester; resolves with the report and its buttons. */
-export async function reportFor(s: BotStack, target: string) {
+/** `/kproxy diagnose lab <target>` by the requester (or `user`); resolves with the report and its buttons. */
+export async function reportFor(s: BotStack, target: string, user = requester) {
   const before = s.slack.reports().length;
-  expect((await postCommand(s.botUrl, `diagnose ${cluster} ${target}`, { user: requester })).status).toBe(
-    200,
-  );
+  expect((await postCommand(s.botUrl, `diagnose ${cluster} ${target}`, { user })).status).toBe(200);
   const report = await waitFor('the report', () => s.slack.reports()[before]);
   return { report, ...controlsOf(s, report as StoredMessage) };
 }
@@ -232,7 +230,7 @@ const approvalOf = (s: BotStack, action: string) =>
 export const current = (s: BotStack, ts: string) => s.slack.messages.find((m) => m.ts === ts);
 
 /**
- * The requester asks for `action` from the report (RED: with a written reason), and the
+ * The requester (or `user`) asks for `action` from the report (RED: with a written reason), and the
  * dry run that kproxy-actions planned from the lab shows on the approval message.
  */
 export async function requestAction(
@@ -240,11 +238,12 @@ export async function requestAction(
   r: Report,
   action: string,
   reason?: string,
+  user = requester,
 ): Promise<{ message: StoredMessage; approvalId: string; dryRun: string }> {
   const before = approvalOf(s, action).length;
   const value = r.button(action);
   expect(value, `a ${action} button on the report`).toBeTruthy();
-  expect(await r.click(requester, 'kproxy_request_action_0', value)).toBe(200);
+  expect(await r.click(user, 'kproxy_request_action_0', value)).toBe(200);
   if (reason) {
     const view = await waitFor('the reason modal', () =>
       s.slack
@@ -254,7 +253,7 @@ export async function requestAction(
         .at(-1),
     );
     const submitted = await postViewSubmission(s.botUrl, {
-      user: requester,
+      user,
       callbackId: 'kproxy_red_reason',
       privateMetadata: view.private_metadata,
       values: { reason: { reason_input: { type: 'plain_text_input', value: reason } } },

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 
 const agents = new Map<string, Promise<Dispatcher | undefined>>();
 
@@ -34,8 +34,19 @@ export async function clusterAgent(
 }
 
 /**
+ * HTTP/1.1 only. undici negotiates HTTP/2 with a TLS server by default, and its HTTP/2
+ * client joins the values of a repeated header into one (`a, b`: undici
+ * lib/dispatcher/client-h2.js buildRequestHeaders), so two `Impersonate-Group` lines
+ * reached the real apiserver as one group named "sre-oncall, kproxy-lab-node-operators"
+ * and were refused (found on the lab). Over HTTP/1.1 each value is its own line, which the
+ * apiserver reads as one group each (endpoints/filters/impersonation.go).
+ */
+const http1 = { allowH2: false } as const;
+
+/**
  * client-node's own TLS mapping (`createDispatcherOptions`), on an Agent that keeps at most
- * `connectionsPerCluster` connections; through a proxy, client-node's dispatcher as is.
+ * `connectionsPerCluster` connections (through an HTTP proxy too); through a SOCKS proxy,
+ * client-node's dispatcher as is.
  */
 async function createAgent(kc: KubeConfig, opts: RequestOptions): Promise<Dispatcher | undefined> {
   const cluster = kc.getCurrentCluster();
@@ -49,9 +60,17 @@ async function createAgent(kc: KubeConfig, opts: RequestOptions): Promise<Dispat
     servername: opts.servername,
   };
   const mapped = kc.createDispatcherOptions(cluster, tls);
-  if (mapped.type === 'none') return new Agent({ connections: connectionsPerCluster });
+  if (mapped.type === 'none') return new Agent({ connections: connectionsPerCluster, ...http1 });
   if (mapped.type === 'agent')
-    return new Agent({ connect: mapped.connect, connections: connectionsPerCluster });
+    return new Agent({ connect: mapped.connect, connections: connectionsPerCluster, ...http1 });
+  if (mapped.type === 'proxy')
+    return new ProxyAgent({
+      uri: mapped.uri,
+      requestTls: mapped.requestTls,
+      connect: mapped.connect,
+      connections: connectionsPerCluster,
+      ...http1,
+    });
   const ctx = new RequestContext(cluster?.server ?? '', HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
   return ctx.getDispatcher();
