@@ -137,10 +137,14 @@ describe('impersonation on the lab: the cluster decides what each approver may d
   it('an approver whose groups hold no right is refused by the cluster itself (403), and nothing changes', async () => {
     stack = await labStack({ redisUrl: redis.url, kubeconfig, extraConfig: config });
     const { request, outcome } = await cordonApprovedBy(stack, bob, alice);
-    expect(outcome).toBe('');
+    // The apiserver let kproxy-actions act as bob and both his groups, then refused bob.
+    expect(outcome).toBe(
+      `:x: \`cordon-node\` failed: PATCH Node ${node} spec.unschedulable=true: the cluster refused the approver's identity ${bob.user} (groups ${bob.groups.join(', ')}): forbidden: patch nodes (RBAC: grant "patch" on nodes). Not retried: check the cluster before trying again.`,
+    );
     expect(await unschedulable()).toBe(false);
     const audit = await auditOf(stack, request.approvalId);
     expect(audit.map((e) => e.type)).toEqual(['requested', 'approval', 'approved', 'executing', 'failed']);
+    expect(audit.at(-1)?.detail).toContain(`the cluster refused the approver's identity ${bob.user}`);
   });
 
   it('an approver whose second group holds the right cordons the node, as themself', async () => {
