@@ -88,11 +88,7 @@ export const servedUser = 'system:serviceaccount:kproxy:kproxy-worker';
  */
 export function forbidden(attrs: RequestAttributes, verb = attrs.verb, user = servedUser): HttpError {
   if (!attrs.resource)
-    return new HttpError(
-      403,
-      'Forbidden',
-      `forbidden: User "${user}" cannot ${verb} path "${attrs.path}"`,
-    );
+    return new HttpError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${attrs.path}"`);
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const where = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
   const qualified = attrs.group ? `${attrs.resource}.${attrs.group}` : attrs.resource;

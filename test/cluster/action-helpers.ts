@@ -4,7 +4,7 @@
  * requests, real Redis and BullMQ, the fake Slack API; and the lab states the actions need
  * (a kube-proxy DaemonSet, a failing kube-proxy pod, a node whose network is unavailable).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { ApprovalStore, type AuditEntry } from '../../src/approvals/store.js';
@@ -126,26 +126,77 @@ export async function kubeProxyPodOn(lab: LabInfo, node: string): Promise<{ name
   return { name, uid };
 }
 
+interface KubeProxyPodStatus {
+  metadata: { name: string; deletionTimestamp?: string };
+  status?: {
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: {
+      containerID?: string;
+      restartCount?: number;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }[];
+  };
+}
+
+async function kubeProxyPodStatus(lab: LabInfo, node: string): Promise<KubeProxyPodStatus | undefined> {
+  const out = await admin(lab, [
+    'get',
+    'pods',
+    '-n',
+    'kube-system',
+    '-l',
+    'k8s-app=kube-proxy',
+    '--field-selector',
+    `spec.nodeName=${node}`,
+    '-o',
+    'json',
+  ]);
+  return (JSON.parse(out) as { items: KubeProxyPodStatus[] }).items.find(
+    (p) => !p.metadata.deletionTimestamp,
+  );
+}
+
+/** The process behind a pod the lab itself runs (lab/src/kube-proxy-pods.ts: `lab://PID`); kwok's have none. */
+const pidOf = (p: KubeProxyPodStatus | undefined) =>
+  Number(/^lab:\/\/(\d+)$/.exec(p?.status?.containerStatuses?.[0]?.containerID ?? '')?.[1] ?? 0);
+
+/** Whether the lab runs its kube-proxy pods as real processes (else kwok plays them). */
+export async function kubeProxyIsProcess(lab: LabInfo): Promise<boolean> {
+  return pidOf(await kubeProxyPodStatus(lab, lab.nodeNames[0] as string)) > 0;
+}
+
 /**
- * The kube-proxy pod on `node` fails its readiness probe (the lab's kwok Stage
- * pod-readiness-failing plays the kubelet's status): kproxy diagnoses `pod_crash` there.
+ * kube-proxy on `node` stops running: kproxy diagnoses `pod_crash` there. A pod kwok plays
+ * fails its readiness probe (the lab's kwok Stage pod-readiness-failing); a pod the lab
+ * runs as the real kube-proxy process is killed until the kubelet's back-off holds it in
+ * CrashLoopBackOff for at least 40 s (10 s doubling per restart), long enough to diagnose.
  */
 export async function failKubeProxyOn(lab: LabInfo, node: string): Promise<string> {
-  const pod = await kubeProxyPodOn(lab, node);
-  await admin(lab, ['label', 'pod', '-n', 'kube-system', pod.name, 'lab.kproxy.dev/readiness=failing']);
-  await eventually(`${pod.name} not Ready`, async () => {
-    const ready = await admin(lab, [
-      'get',
-      'pod',
-      '-n',
-      'kube-system',
-      pod.name,
-      '-o',
-      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-    ]);
-    return ready === 'False' ? true : undefined;
+  const pod = await kubeProxyPodStatus(lab, node);
+  if (!pod) throw new Error(`no kube-proxy pod on ${node}`);
+  const name = pod.metadata.name;
+  if (pidOf(pod) === 0) {
+    await admin(lab, ['label', 'pod', '-n', 'kube-system', name, 'lab.kproxy.dev/readiness=failing']);
+    await eventually(`${name} not Ready`, async () => {
+      const p = await kubeProxyPodStatus(lab, node);
+      return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False')
+        ? true
+        : undefined;
+    });
+    return name;
+  }
+  await eventually(`${name} in CrashLoopBackOff for 40 s or more`, async () => {
+    const p = await kubeProxyPodStatus(lab, node);
+    const c = p?.status?.containerStatuses?.[0];
+    const backOff = Number(/^back-off (\d+)s/.exec(c?.state?.waiting?.message ?? '')?.[1] ?? 0);
+    if (c?.state?.waiting?.reason === 'CrashLoopBackOff' && backOff >= 40) return true;
+    const pid = pidOf(p);
+    // Only this run's lab process for this node's kube-proxy (a status can lag its process).
+    const cmdline = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+    if (cmdline.includes('kube-proxy') && cmdline.includes(node)) process.kill(pid, 'SIGKILL');
+    return undefined;
   });
-  return pod.name;
+  return name;
 }
 
 /**
