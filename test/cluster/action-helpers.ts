@@ -235,22 +235,28 @@ export interface LabStackOptions {
   readonly kubeconfig: string;
   /** More configuration (approvals, impersonation). */
   readonly extraConfig?: string;
+  /**
+   * `exec` where the lab's kube-proxy pods are real processes in the nodes' network
+   * namespaces (the post-fix check then reads the rules); kwok's pods cannot be exec'd into.
+   * @defaultValue off
+   */
+  readonly nodeCaptures?: 'off' | 'exec';
 }
 
-const clusterEntry = (kubeconfig: string, context: string) =>
+const clusterEntry = (kubeconfig: string, context: string, nodeCaptures: string) =>
   [
     `  - name: ${cluster}`,
     `    kubeconfig: { path: ${kubeconfig}, context: ${context} }`,
     `    channels: [${incidentChannel}]`,
-    '    nodeCaptures: off',
+    `    nodeCaptures: ${nodeCaptures}`,
   ].join('\n');
 
 /** The bot stack on the lab: diagnosis as kproxy-worker, actions as kproxy-actions. */
 export function labStack(o: LabStackOptions): Promise<BotStack> {
   return startBotStack({
     redisUrl: o.redisUrl,
-    clusters: clusterEntry(o.kubeconfig, 'worker'),
-    executeClusters: clusterEntry(o.kubeconfig, 'actions'),
+    clusters: clusterEntry(o.kubeconfig, 'worker', o.nodeCaptures ?? 'off'),
+    executeClusters: clusterEntry(o.kubeconfig, 'actions', 'off'),
     // A replaced pod is Ready within seconds under kwok; a loaded machine gets 15 s more.
     // (Without CoreDNS in the lab the check never reads healthy, so it uses every attempt.)
     postFixWait: { attempts: 6, delayMs: 3000 },

@@ -43,11 +43,14 @@ let fixtureApplied = false;
 let stack: BotStack | undefined;
 /** Without CoreDNS in the lab, a healthy Service still diagnoses `dns` (README, "The lab"). */
 let hasDns = false;
+/** The lab runs kube-proxy as real processes: the diagnosis reads their rules by exec. */
+let nodeCaptures: 'off' | 'exec' = 'off';
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kproxy-actions-'));
   kubeconfig = await kproxyIdentities(lab, path.join(dir, 'identities.kubeconfig'));
   fixtureApplied = await ensureKubeProxy(lab);
+  nodeCaptures = (await kubeProxyIsProcess(lab)) ? 'exec' : 'off';
   hasDns = await admin(lab, ['get', 'service', '-n', 'kube-system', 'kube-dns', '-o', 'name'])
     .then(() => true)
     .catch(() => false);
@@ -83,7 +86,7 @@ describe('kube-proxy actions on the lab, after a real approval', () => {
   it('delete-kube-proxy-pod: the DaemonSet recreates the pod and the post-fix check waits for it', async () => {
     const failing = await failKubeProxyOn(lab, node1);
     const before = await kubeProxyPodOn(lab, node1);
-    stack = await labStack({ redisUrl: redis.url, kubeconfig });
+    stack = await labStack({ redisUrl: redis.url, kubeconfig, nodeCaptures });
     const s = stack;
     const r = await reportFor(s, `${ns}/web --node ${node1}`);
     expect(r.report.text).toContain('pod_crash');
@@ -116,7 +119,7 @@ describe('kube-proxy actions on the lab, after a real approval', () => {
   it('restart-kube-proxy: a real rollout, observed by kproxy until every pod is updated and available', async () => {
     await failKubeProxyOn(lab, node0);
     const before = await Promise.all(lab.nodeNames.map((n) => kubeProxyPodOn(lab, n)));
-    stack = await labStack({ redisUrl: redis.url, kubeconfig });
+    stack = await labStack({ redisUrl: redis.url, kubeconfig, nodeCaptures });
     const s = stack;
     const r = await reportFor(s, `${ns}/web --node ${node0}`);
     const request = await requestAction(s, r, 'restart-kube-proxy');
