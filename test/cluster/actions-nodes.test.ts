@@ -175,4 +175,32 @@ describe('node actions on the lab, after a real approval', () => {
       'The disruption budget db needs 1 healthy pods and has 1 currently',
     );
   });
+
+  it('drain-node (RED) once nothing blocks it: every eviction admitted, then kproxy waits until the pods are gone', async () => {
+    // The operator lifts the budget that blocked the first drain; db's pod is still on the node.
+    await admin(lab, ['delete', 'pdb', '-n', ns, 'db']);
+    const db = await placement('db');
+    expect(db).toHaveLength(1);
+    const name = (db[0] as string).split(' ')[0] as string;
+    stack = await labStack({ redisUrl: redis.url, kubeconfig });
+    const s = stack;
+    const r = await reportFor(s, `${ns}/web --node ${node}`);
+    const request = await requestAction(
+      s,
+      r,
+      'drain-node',
+      `db is the last workload on ${node}; replacing the node.`,
+    );
+    expect(request.dryRun).toContain(`EVICT Pod ${ns}/${name}`);
+    const outcome = await approve(s, request, 'drain-node', { confirm: node });
+    expect(outcome).toContain(`• EVICT Pod ${ns}/${name}`);
+    // kwok finished the evicted pod (the kubelet's part), and kproxy saw it gone (drain.go waitForDelete).
+    expect(outcome).toMatch(/• \d+ evicted pod\(s\) gone \(\d+ s\)/);
+    await eventually('db running on the other node', async () => {
+      const rows = await placement('db');
+      return rows.length === 1 && rows[0]?.endsWith(` ${other}`) ? rows : undefined;
+    });
+    const audit = await auditOf(s, request.approvalId);
+    expect(audit.map((e) => e.type)).toEqual(['requested', 'approval', 'approved', 'executing', 'done']);
+  });
 });
