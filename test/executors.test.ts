@@ -126,6 +126,29 @@ describe('executors', () => {
     });
   });
 
+  it('drain-node: a 429 that names no disruption budget is not blamed on one', async () => {
+    served = await serve(path.join(bundlesDir, 'stale-endpoints'), {
+      faults: [
+        {
+          match: /^POST \/api\/v1\/namespaces\/app\/pods\/[^/]+\/eviction$/,
+          respond: 429,
+          reason: 'TooManyRequests',
+          message: 'Too many requests, please try again later.',
+        },
+      ],
+    });
+    const h = served.source().http;
+    const plan = await planAction({ http: h }, { action: 'drain-node', node: n2 });
+    if (!plan.ok) throw new Error(plan.reason);
+    const result = await executePlan({ http: h }, plan.value, undefined, {
+      evictionRetries: 1,
+      evictionRetryDelayMs: 0,
+    });
+    expect(result.error).toBe(
+      'EVICT Pod app/web-api-7c9d8b6f5d-8mzt2: still refused after 2 tries: API server answered 429 to create pods/eviction in app: Too many requests, please try again later.',
+    );
+  });
+
   it('drain-node: an eviction a PodDisruptionBudget refuses once is retried and admitted, and the report says so', async () => {
     served = await serve(path.join(bundlesDir, 'stale-endpoints'), {
       faults: [

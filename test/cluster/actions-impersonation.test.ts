@@ -12,15 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { parse as parseYaml } from 'yaml';
 import { flushRedis, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import type { BotStack } from '../helpers/stack.js';
-import {
-  approve,
-  auditOf,
-  kproxyIdentities,
-  labStack,
-  reportFor,
-  requestAction,
-  setNetworkUnavailable,
-} from './action-helpers.js';
+import { approve, auditOf, labStack, reportFor, requestAction } from './action-helpers.js';
+import { kproxyIdentities, setNetworkUnavailable } from './action-lab.js';
 import { deploymentAndService, podsWithReady } from './fault-helpers.js';
 import { admin, asList } from './lab-helpers.js';
 

@@ -17,19 +17,21 @@ import {
   approve,
   approver,
   auditOf,
+  labStack,
+  postFixCheck,
+  reportFor,
+  requestAction,
+  requester,
+} from './action-helpers.js';
+import {
   ensureKubeProxy,
   failKubeProxyOn,
   kproxyIdentities,
   kubeProxyIsProcess,
   kubeProxyPodOn,
   kubeProxySettled,
-  labStack,
-  postFixCheck,
   removeKubeProxyFixture,
-  reportFor,
-  requestAction,
-  requester,
-} from './action-helpers.js';
+} from './action-lab.js';
 import { deploymentAndService } from './fault-helpers.js';
 import { admin, asList } from './lab-helpers.js';
 

@@ -15,14 +15,13 @@ import {
   approve,
   approver,
   auditOf,
-  kproxyIdentities,
   labStack,
   postFixCheck,
   reportFor,
   requestAction,
   requester,
-  setNetworkUnavailable,
 } from './action-helpers.js';
+import { kproxyIdentities, setNetworkUnavailable } from './action-lab.js';
 import { deploymentAndService, podsWithReady } from './fault-helpers.js';
 import { admin, asList, eventually } from './lab-helpers.js';
 
