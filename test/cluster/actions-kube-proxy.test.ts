@@ -1,7 +1,8 @@
 /**
  * kube-proxy actions executed against the real apiserver after a real two-person approval
  * through the bot (signed Slack requests to Bolt, Redis, BullMQ): the report comes from
- * kproxy-worker's live diagnosis of a real fault (a kube-proxy pod failing readiness), the
+ * kproxy-worker's live diagnosis of kube-proxy not running on a node (action-lab.ts
+ * failKubeProxyOn: a kwok-played pod failing readiness, or the real process crash-looped), the
  * dry run and the writes are kproxy-actions' (deploy/base's RBAC as-is), and the real
  * DaemonSet controller does the rest. The IPVS switch runs through the executor (see below).
  */
