@@ -185,7 +185,7 @@ describe('switch-kube-proxy-mode-ipvs on the lab (executor, kproxy-actions)', ()
       ]);
       const result = await executePlan({ http }, plan.value, undefined, {
         pollIntervalMs: 1000,
-        settleTimeoutMs: 60_000,
+        settleTimeoutMs: 40_000,
       });
       expect(result.done.slice(0, 2)).toEqual(plan.value.writes.map((w) => w.describe));
       if (realProcesses) {
@@ -193,7 +193,7 @@ describe('switch-kube-proxy-mode-ipvs on the lab (executor, kproxy-actions)', ()
         // the rollout cannot finish, and kproxy's wait says so and names the pod it is stuck on.
         expect(result.ok).toBe(false);
         expect(result.error).toMatch(
-          /^rollout not complete within the wait bound \(\d+ s, bound 60 s for \d+ nodes\): .*; blocked on .*kube-proxy-\S+ (CrashLoopBackOff|not Ready)/,
+          /^rollout not complete within the wait bound \(\d+ s, bound 40 s for \d+ nodes\): .*; blocked on .*kube-proxy-\S+ (CrashLoopBackOff|not Ready)/,
         );
       } else {
         expect(result.error).toBeUndefined();
