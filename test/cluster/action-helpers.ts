@@ -21,8 +21,8 @@ export interface LabStackOptions {
   /** More configuration (approvals, impersonation). */
   readonly extraConfig?: string;
   /**
-   * `exec` where the lab's kube-proxy pods are real processes in the nodes' network
-   * namespaces (the post-fix check then reads the rules); kwok's pods cannot be exec'd into.
+   * `exec`: the diagnosis reads each node's real rules in its kube-proxy pod (what a
+   * verified kube-proxy fix needs); `off` where the node's rules do not decide the case.
    * @defaultValue off
    */
   readonly nodeCaptures?: 'off' | 'exec';
@@ -42,8 +42,8 @@ export function labStack(o: LabStackOptions): Promise<BotStack> {
     redisUrl: o.redisUrl,
     clusters: clusterEntry(o.kubeconfig, 'worker', o.nodeCaptures ?? 'off'),
     executeClusters: clusterEntry(o.kubeconfig, 'actions', 'off'),
-    // A replaced pod is Ready within seconds under kwok; a loaded machine gets 15 s more.
-    // (Without CoreDNS in the lab the check never reads healthy, so it uses every attempt.)
+    // A replaced kube-proxy is Ready and synced within seconds; a loaded machine gets 15 s
+    // more. (A fault the action does not clear uses every attempt.)
     postFixWait: { attempts: 6, delayMs: 3000 },
     extraConfig:
       o.extraConfig ??

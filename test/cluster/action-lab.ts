@@ -1,10 +1,9 @@
 /**
- * The lab states the action tests need, and kproxy's identities there: a kube-proxy
- * DaemonSet (the lab's own, or a kubeadm-shaped fixture kwok plays), kube-proxy not
- * running on a node, a node whose network is unavailable.
+ * The lab states the action tests need, and kproxy's identities there: the lab's
+ * kube-proxy DaemonSet settled (each pod the real kube-proxy process, lab/src/
+ * kube-proxy-pods.ts), kube-proxy not running on a node, a node whose network is unavailable.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { LabInfo } from './lab-global-setup.js';
 import { admin, eventually, renderBase } from './lab-helpers.js';
 
@@ -46,21 +45,6 @@ export async function kproxyIdentities(lab: LabInfo, file: string): Promise<stri
   return file;
 }
 
-/**
- * A kube-proxy DaemonSet and ConfigMap in kube-system: the lab's own when it has one, else
- * the kubeadm-shaped fixture (kwok runs its pods). Resolves once every pod is updated and
- * Ready; says whether the fixture was applied (then the caller removes it afterwards).
- */
-export async function ensureKubeProxy(lab: LabInfo): Promise<boolean> {
-  const exists = await admin(lab, ['get', 'daemonset', '-n', 'kube-system', 'kube-proxy', '-o', 'name'])
-    .then(() => true)
-    .catch(() => false);
-  if (!exists)
-    await admin(lab, ['apply', '-f', path.join(import.meta.dirname, 'fixtures/kube-proxy-kubeadm.yaml')]);
-  await kubeProxySettled(lab);
-  return !exists;
-}
-
 /** The kube-proxy DaemonSet's rollout is complete and every pod Ready (what `rollout status` waits for). */
 export async function kubeProxySettled(lab: LabInfo): Promise<void> {
   await eventually('the kube-proxy DaemonSet settled', async () => {
@@ -83,16 +67,6 @@ export async function kubeProxySettled(lab: LabInfo): Promise<void> {
       s.numberReady === s.desiredNumberScheduled;
     return done ? true : undefined;
   });
-}
-
-export async function removeKubeProxyFixture(lab: LabInfo): Promise<void> {
-  await admin(lab, [
-    'delete',
-    '-f',
-    path.join(import.meta.dirname, 'fixtures/kube-proxy-kubeadm.yaml'),
-    '--ignore-not-found',
-    '--wait=false',
-  ]);
 }
 
 /** `name podUID` of the kube-proxy pod on `node`. */
@@ -145,36 +119,19 @@ async function kubeProxyPodStatus(lab: LabInfo, node: string): Promise<KubeProxy
   );
 }
 
-/** The process behind a pod the lab itself runs (lab/src/kube-proxy-pods.ts: `lab://PID`); kwok's have none. */
+/** The process behind a pod (lab/src/kube-proxy-pods.ts writes `lab://PID` as its container ID). */
 const pidOf = (p: KubeProxyPodStatus | undefined) =>
   Number(/^lab:\/\/(\d+)$/.exec(p?.status?.containerStatuses?.[0]?.containerID ?? '')?.[1] ?? 0);
 
-/** Whether the lab runs its kube-proxy pods as real processes (else kwok plays them). */
-export async function kubeProxyIsProcess(lab: LabInfo): Promise<boolean> {
-  return pidOf(await kubeProxyPodStatus(lab, lab.nodeNames[0] as string)) > 0;
-}
-
 /**
- * kube-proxy on `node` stops running: kproxy diagnoses `pod_crash` there. A pod kwok plays
- * fails its readiness probe (the lab's kwok Stage pod-readiness-failing); a pod the lab
- * runs as the real kube-proxy process is killed until the kubelet's back-off holds it in
- * CrashLoopBackOff for at least 40 s (10 s doubling per restart), long enough to diagnose.
+ * kube-proxy on `node` stops running: kproxy diagnoses `pod_crash` there. The real process
+ * is killed until the kubelet's back-off (the lab's, pod-status.ts: 10 s doubling per
+ * restart) holds the pod in CrashLoopBackOff for at least 40 s, long enough to diagnose.
  */
 export async function failKubeProxyOn(lab: LabInfo, node: string): Promise<string> {
   const pod = await kubeProxyPodStatus(lab, node);
   if (!pod) throw new Error(`no kube-proxy pod on ${node}`);
-  const name = pod.metadata.name;
-  if (pidOf(pod) === 0) {
-    await admin(lab, ['label', 'pod', '-n', 'kube-system', name, 'lab.kproxy.dev/readiness=failing']);
-    await eventually(`${name} not Ready`, async () => {
-      const p = await kubeProxyPodStatus(lab, node);
-      return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False')
-        ? true
-        : undefined;
-    });
-    return name;
-  }
-  await eventually(`${name} in CrashLoopBackOff for 40 s or more`, async () => {
+  await eventually(`${pod.metadata.name} in CrashLoopBackOff for 40 s or more`, async () => {
     const p = await kubeProxyPodStatus(lab, node);
     const c = p?.status?.containerStatuses?.[0];
     const backOff = Number(/^back-off (\d+)s/.exec(c?.state?.waiting?.message ?? '')?.[1] ?? 0);
@@ -185,7 +142,7 @@ export async function failKubeProxyOn(lab: LabInfo, node: string): Promise<strin
     if (cmdline.includes('kube-proxy') && cmdline.includes(node)) process.kill(pid, 'SIGKILL');
     return undefined;
   });
-  return name;
+  return pod.metadata.name;
 }
 
 /**
