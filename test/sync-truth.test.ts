@@ -101,6 +101,15 @@ describe('a failed sync is not a good one', () => {
     expect(causeOf(d, 'iptables_sync')?.nodes).toEqual([n2]);
   });
 
+  it('a sync after the observation began (a live read) is "during the check", never a negative age', async () => {
+    const dir = await copies.edit('healthy', async (b) => {
+      await b.metrics(n2, { kubeproxy_sync_proxy_rules_last_timestamp_seconds: collectedAt / 1000 + 2 });
+    });
+    const text = JSON.stringify(findingOf(await diagnoseDir(dir), 'kube-proxy.sync'));
+    expect(text).toContain('last successful sync during the check (2s after it began)');
+    expect(text).not.toMatch(/sync -\d+s/);
+  });
+
   it('a kube-proxy log in no known format is unknown, never "no failures" (item 2)', async () => {
     const dir = await copies.edit('healthy', async (b) => {
       await b.write(kpLog, '2026-11-22T09:59:00Z stdout F starting\n2026-11-22T09:59:01Z stdout F ready\n');

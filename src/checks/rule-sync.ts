@@ -204,7 +204,14 @@ function metricsPart(node: string, m: Metrics, observedAt: Date, part: Part): Da
       part.problems.push(`never synced since kube-proxy started (${failures} restore/sync failure(s))`);
     else part.warnings.push('never synced since kube-proxy started');
   } else if (last !== undefined) {
-    part.evidence.push(`${node} metrics: last successful sync ${Math.round(now - last)}s before the check`);
+    // A live read observes `now` before it fetches the metrics, so a sync in between is later
+    // than the observation: say so rather than print a negative age.
+    const age = Math.round(now - last);
+    part.evidence.push(
+      age < 0
+        ? `${node} metrics: last successful sync during the check (${-age}s after it began)`
+        : `${node} metrics: last successful sync ${age}s before the check`,
+    );
   }
   if (
     !never &&
