@@ -82,13 +82,14 @@ export const apiConnectivity: Check = {
   },
 };
 
-interface NodeApi {
+export interface NodeApi {
   readonly verdict: NodeVerdict;
   readonly evidence: string[];
   readonly cause?: string;
 }
 
-function nodeApi(node: string, observedAt: Date, facts: Facts): NodeApi {
+/** kube-proxy's list/watch state on one node, from its log (the EKS path check reads it too). */
+export function nodeApi(node: string, observedAt: Date, facts: Facts): NodeApi {
   const pod = facts.kubeProxyPodsByNode.get(node)?.[0];
   if (!pod) return { verdict: { status: 'unknown', summary: 'no kube-proxy pod' }, evidence: [] };
   const log = facts.kubeProxyLog(pod.metadata.name, 'current');

@@ -9,6 +9,7 @@ import { cniAgent } from './cni.js';
 import { conntrack } from './conntrack.js';
 import { dataplane } from './dataplane.js';
 import { dns } from './dns.js';
+import { eksNetwork } from './eks-network.js';
 import { endpointsReady } from './endpoints-ready.js';
 import { ipvs } from './ipvs.js';
 import { kubeProxyPods } from './kube-proxy-pods.js';
@@ -45,7 +46,7 @@ export const phases: readonly Phase[] = [
     stopsOn: ['pod_crash', 'ipvs_modules', 'api_connectivity'],
   },
   { name: '2A kube-proxy version and mode', checks: [kubeProxyVersion, proxyMode], stopsOn: [] },
-  { name: '2B API connectivity', checks: [apiConnectivity], stopsOn: [] },
+  { name: '2B API connectivity', checks: [apiConnectivity, eksNetwork], stopsOn: [] },
   { name: '2C/2D rule sync and IPVS', checks: [ruleSync, ipvs], stopsOn: [] },
   { name: '2E Service path', checks: [dataplane, servicePorts, trafficPolicy], stopsOn: [] },
   { name: '2F conntrack', checks: [conntrack], stopsOn: [] },

@@ -4,6 +4,7 @@
  */
 import type { ClientRef, ClientView } from './client.js';
 import type { Collected } from './collected.js';
+import type { AuditEvent, EksNetwork } from './eks/ec2-types.js';
 import type {
   ConfigMap,
   DaemonSet,
@@ -122,6 +123,10 @@ export interface ClusterView {
   readonly eks: {
     readonly cluster: Collected<EksCluster>;
     readonly addons: ReadonlyMap<string, Collected<EksAddon>>;
+    /** EC2 data of the node → control-plane path (`eks/ec2/*.json`); absent where never read. */
+    readonly network?: EksNetwork;
+    /** Control-plane audit events around the incident (`eks/audit.jsonl`). */
+    readonly audit?: Collected<readonly AuditEvent[]>;
   };
 
   /**

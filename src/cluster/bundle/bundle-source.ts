@@ -37,6 +37,7 @@ import {
 } from '../selectors.js';
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
+import { readEksAudit, readEksNetwork } from './eks-extras.js';
 import { BundleDir, type BundleFiles } from './files.js';
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
 import { readProbes } from './probe-files.js';
@@ -307,5 +308,7 @@ async function readEks(dir: BundleFiles): Promise<ClusterView['eks']> {
   return {
     cluster: await dir.readObject('eks/cluster.json', eksClusterSchema, 'an EKS DescribeCluster response'),
     addons,
+    network: await readEksNetwork(dir),
+    audit: await readEksAudit(dir),
   };
 }
