@@ -1,4 +1,5 @@
 import type { KlogLine } from '../cluster/parse/klog.js';
+import { auditTimelineEntries } from './lib/audit-changes.js';
 import type { Facts } from './lib/facts.js';
 import { lastTermination } from './lib/pods.js';
 import type { Check } from './types.js';
@@ -39,9 +40,14 @@ export const timeline: Check = {
       ...podEntries(view),
       ...nodeEntries(view, facts),
     ];
-    if (entries.length === 0) return finding(this, 'info', 'no timestamped events collected');
+    // Control-plane changes (EKS audit log) are kept whatever the volume of log lines after them.
+    const audit = auditTimelineEntries(view, facts);
+    if (entries.length + audit.length === 0) return finding(this, 'info', 'no timestamped events collected');
     entries.sort((a, b) => a.at.getTime() - b.at.getTime());
-    const kept = entries.slice(-maxEntries);
+    const kept = [...entries.slice(-(maxEntries - audit.length)), ...audit].sort(
+      (a, b) => a.at.getTime() - b.at.getTime(),
+    );
+    entries.push(...audit);
     return finding(
       this,
       'info',

@@ -5,6 +5,7 @@
  */
 
 import { allChecks, epilogue, phases } from '../checks/index.js';
+import { auditNotes } from '../checks/lib/audit-changes.js';
 import { deriveFacts, type Facts } from '../checks/lib/facts.js';
 import { ipvsModuleGaps } from '../checks/lib/ipvs-modules.js';
 import { probeReadings } from '../checks/lib/probe-reading.js';
@@ -12,7 +13,7 @@ import { type Check, type CheckStatus, type Finding, finding, worstStatus } from
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.js';
-import { applyGuardrails } from './guardrails.js';
+import { applyGuardrails, withAuditNotes } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
 import { probeDecidesHealthy, probeEvidence } from './probe-evidence.js';
 import { rankCauses } from './ranking.js';
@@ -53,7 +54,10 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
   options.onProgress?.({ phase: 'Report', done: total, total });
 
   const readings = probeReadings(view);
-  const ranking = rankCauses(probeEvidence(applyGuardrails(findings), readings), checkOrder);
+  const ranking = rankCauses(
+    withAuditNotes(probeEvidence(applyGuardrails(findings), readings), auditNotes(view, facts)),
+    checkOrder,
+  );
   const top = ranking[0];
   const target = {
     namespace: view.target.service ? (view.target.namespace ?? 'default') : null,

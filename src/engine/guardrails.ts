@@ -85,3 +85,17 @@ function cniNeverOwnsKubeServices(s: AdjustedSuspect, findings: readonly Finding
     notes: [...s.notes, 'kube-proxy rules are missing or wrong there; the CNI never touches KUBE-SERVICES'],
   };
 }
+
+/**
+ * Runbook D8 2G: a change to kube-proxy's ConfigMap/DaemonSet or the Service before the
+ * first failure, from the EKS audit log, is named beside the root cause it can explain.
+ */
+export function withAuditNotes(
+  suspects: readonly AdjustedSuspect[],
+  notes: readonly { category: string; note: string }[],
+): AdjustedSuspect[] {
+  return suspects.map((s) => {
+    const mine = notes.filter((n) => n.category === s.category).map((n) => n.note);
+    return mine.length > 0 ? { ...s, notes: [...s.notes, ...mine.slice(0, 2)] } : s;
+  });
+}

@@ -55,7 +55,20 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'pod_crash':
       return podCrash(input, nodeText);
-    case 'api_connectivity':
+    case 'api_connectivity': {
+      const path = findings.find((f) => f.check === 'eks.network' && f.status === 'fail');
+      if (path)
+        return {
+          // Runbook 000 root causes C and D: revert the network change, not kube-proxy.
+          immediate: `Restore the node → API server path (revert the recent security-group, NACL, route or endpoint-access change): ${path.summary}. Then recreate kube-proxy on ${nodeText} so it reconnects and resyncs its rules.`,
+          longTerm:
+            'Manage the cluster and node security groups, NACLs and endpoint access as code with a review; alert on kube-proxy list/watch errors from every subnet.',
+          actions: perNode(
+            'delete-kube-proxy-pod',
+            nodes,
+            'after the path is restored, to force a fresh connection and full resync',
+          ),
+        };
       return {
         immediate: `kube-proxy on ${nodeText} cannot list/watch the API server: check the node → API endpoint path (security groups on 443, NACLs, private endpoint access) for refused/timeouts, or the kube-proxy service account and its ClusterRoleBinding (system:node-proxier) for Unauthorized/Forbidden. Rules there are stale until it reconnects.`,
         longTerm:
@@ -68,6 +81,7 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
           ),
         ],
       };
+    }
     case 'iptables_sync': {
       const explosion = findings.some(
         (f) => f.check === 'kube-proxy.sync' && /rules \(>|take .*s on average/.test(JSON.stringify(f)),
