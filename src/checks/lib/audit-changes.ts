@@ -104,7 +104,7 @@ function relative(at: Date, failure: Date | undefined): string {
     : ` ${-minutes} min after the first kube-proxy failure`;
 }
 
-/** The earliest kube-proxy error (log line or container termination) on the nodes in scope. */
+/** The earliest kube-proxy error (log line, container termination, Warning event) on the nodes in scope. */
 export function firstKubeProxyFailure(view: ClusterView, facts: Facts): Date | undefined {
   const since = view.observedAt.getTime() - windowMs;
   const times: number[] = [];
@@ -123,6 +123,16 @@ export function firstKubeProxyFailure(view: ClusterView, facts: Facts): Date | u
         if (first) times.push(first.time.getTime());
       }
     }
+  }
+  const pods = new Set(
+    [...facts.kubeProxyPodsByNode]
+      .filter(([n]) => scope.has(n))
+      .flatMap(([, ps]) => ps.map((p) => p.metadata.name)),
+  );
+  for (const e of view.events.state === 'collected' ? view.events.value : []) {
+    // A BackOff or Unhealthy warning dates the first crash better than the last run's log.
+    if (e.type === 'Warning' && e.involvedObject.kind === 'Pod' && pods.has(e.involvedObject.name ?? ''))
+      times.push(Date.parse(e.firstTimestamp ?? e.eventTime ?? e.lastTimestamp ?? ''));
   }
   const valid = times.filter((t) => Number.isFinite(t) && t >= since);
   return valid.length > 0 ? new Date(Math.min(...valid)) : undefined;

@@ -61,7 +61,7 @@ export function publicEgress(
     const nat = natGateways.find((n) => n.NatGatewayId === route.NatGatewayId);
     const ip = nat?.NatGatewayAddresses?.find((a) => a.PublicIp)?.PublicIp;
     if (!ip) return { unknown: `${quoted}: the NAT gateway's public IP is not in DescribeNatGateways` };
-    return { ip, via: `${quoted} (public IP ${ip})` };
+    return { ip, via: `${quoted}, public IP ${ip}` };
   }
   if (route.GatewayId?.startsWith('igw-')) {
     if (!instance.PublicIpAddress)
