@@ -38,8 +38,17 @@ export const eksNetwork: Check = {
     const evidence: string[] = [];
     const unknown: string[] = [];
     const allowed = new Set<string>();
-    for (const node of facts.nodesInScope.slice(0, maxNodes)) {
-      const id = instanceIdOf(nodeProviderId(view, node));
+    // Collect reads the EC2 path of the affected nodes only: evaluate those in scope.
+    const read =
+      network.instances.state === 'collected'
+        ? new Set(network.instances.value.map((i) => i.InstanceId))
+        : undefined;
+    const scoped = facts.nodesInScope
+      .map((node) => ({ node, id: instanceIdOf(nodeProviderId(view, node)) }))
+      .filter((n) => !read || (n.id && read.has(n.id)));
+    if (scoped.length === 0)
+      return finding(this, 'unknown', 'no node in scope has its EC2 instance in eks/ec2/instances.json');
+    for (const { node, id } of scoped.slice(0, maxNodes)) {
       if (!id) {
         verdicts[node] = { status: 'unknown', summary: 'no EC2 instance id in spec.providerID' };
         unknown.push(`${node}: no EC2 instance id in spec.providerID`);

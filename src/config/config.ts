@@ -67,6 +67,9 @@ const clusterSchema = z
           .optional(),
         /** A VPC endpoint of the EKS API, when the default one is not reachable. */
         endpoint: z.url().optional(),
+        /** VPC endpoints of EC2 and CloudWatch Logs (the control-plane path check, the audit log). */
+        ec2Endpoint: z.url().optional(),
+        logsEndpoint: z.url().optional(),
       })
       .optional(),
     channels: z.array(slackChannelId).min(1),

@@ -70,7 +70,7 @@ export function publicEgress(
       };
     return {
       ip: instance.PublicIpAddress,
-      via: `${quoted} (instance public IP ${instance.PublicIpAddress})`,
+      via: `${quoted}, instance public IP ${instance.PublicIpAddress}`,
     };
   }
   return { unknown: `${quoted}: the public source address behind this target is not readable` };

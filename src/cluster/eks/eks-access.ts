@@ -22,6 +22,8 @@ import { KproxyError } from '../../errors.js';
 import { eksAddonNames } from '../bundle/bundle-source.js';
 import type { MemoryBundle } from '../bundle/memory.js';
 import type { Fetched } from '../live/kube-http.js';
+import type { Target } from '../view.js';
+import { readEksPathInto } from './eks-path-reads.js';
 import { eksToken } from './token.js';
 
 export interface EksClusterConfig {
@@ -30,6 +32,9 @@ export interface EksClusterConfig {
   readonly roleArn?: string | undefined;
   /** A VPC endpoint of the EKS API (or a test double). */
   readonly endpoint?: string | undefined;
+  /** Endpoints of EC2 and CloudWatch Logs (VPC endpoints, or test doubles). */
+  readonly ec2Endpoint?: string | undefined;
+  readonly logsEndpoint?: string | undefined;
 }
 
 /** Tokens are valid 15 minutes; use one for at most 10. */
@@ -109,6 +114,29 @@ export class EksAccess implements EksAddonApi {
           });
         }
       }),
+    );
+  }
+
+  /** After the node reads: the affected nodes' EC2 path and the audit log (eks-path-reads.ts). */
+  async readNodesInto(
+    bundle: MemoryBundle,
+    nodes: readonly string[],
+    target: Target,
+    until: Date,
+  ): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = (await this.describe()).raw;
+    } catch {
+      return; // eks/cluster.json already records why DescribeCluster failed.
+    }
+    await readEksPathInto(
+      bundle,
+      { ...this.config, credentials: this.credentials },
+      raw,
+      nodes,
+      target,
+      until,
     );
   }
 

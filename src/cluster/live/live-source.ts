@@ -44,7 +44,16 @@ export interface LiveSourceOptions {
   readonly maxAffectedNodes?: number;
   readonly onProgress?: (step: string) => void;
   /** Extra documents of the cluster's provider (EKS: `eks/cluster.json`, `eks/addons/*.json`). */
-  readonly provider?: { readInto(bundle: MemoryBundle): Promise<void> };
+  readonly provider?: {
+    readInto(bundle: MemoryBundle): Promise<void>;
+    /** After the node reads, for the affected nodes (EKS: their EC2 path, the audit log). */
+    readNodesInto?(
+      bundle: MemoryBundle,
+      nodes: readonly string[],
+      target: Target,
+      until: Date,
+    ): Promise<void>;
+  };
 }
 
 const ks = 'kube-system';
@@ -170,6 +179,10 @@ export class LiveSource implements ClusterSource {
     const probe = { ...defaultProbe, ...this.options.probe };
     if (probe.mode === 'debug-pod' && !request.clusterWide && affected.length > 0) {
       await probeInto(this.http, bundle, manifest, target, affected, probe, progress);
+    }
+    if (this.options.provider?.readNodesInto) {
+      progress('Provider: the nodes’ network path and the control-plane audit log');
+      await this.options.provider.readNodesInto(bundle, affected, target, new Date(manifest.collectedAt));
     }
     return { bundle, manifest, target };
   }
