@@ -112,8 +112,15 @@ export class FakeEks {
     }
     const cluster = /^\/clusters\/([^/?]+)$/.exec(url);
     if (cluster) {
+      // The network and logging settings of the served bundle's cluster (the EKS path checks read them).
+      const own = await readFile(path.join(this.bundleDir, 'eks', 'cluster.json'), 'utf8').then(
+        (text) => (JSON.parse(text) as { cluster: Record<string, unknown> }).cluster,
+        () => ({}) as Record<string, unknown>,
+      );
       send(200, {
         cluster: {
+          ...(own.resourcesVpcConfig ? { resourcesVpcConfig: own.resourcesVpcConfig } : {}),
+          ...(own.logging ? { logging: own.logging } : {}),
           name: cluster[1],
           arn: `arn:aws:eks:us-west-2:123456789012:cluster/${cluster[1]}`,
           version: '1.30',
