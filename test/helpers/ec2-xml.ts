@@ -72,7 +72,7 @@ function xmlName(parent: string, key: string, isList: boolean): string {
   return isList ? `${camel.replace(/s$/, '')}Set` : camel;
 }
 
-function escape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -88,7 +88,7 @@ function body(shape: string, value: unknown): string {
       .filter(([, v]) => v !== undefined && v !== null)
       .map(([k, v]) => member(shape, k, v))
       .join('');
-  return escape(String(value));
+  return xmlEscape(String(value));
 }
 
 export function ec2Response(action: string, requestId: string, doc: Record<string, unknown>): string {
@@ -101,5 +101,5 @@ export function ec2Response(action: string, requestId: string, doc: Record<strin
 
 /** The EC2 error document (EC2 API Reference, "Error codes": Response/Errors/Error, RequestID). */
 export function ec2Error(code: string, message: string, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${escape(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
 }
