@@ -10,19 +10,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BundleSource, buildView } from '../src/cluster/bundle/bundle-source.js';
 import { writeBundle } from '../src/cluster/bundle/write.js';
-import { EksAccess } from '../src/cluster/eks/eks-access.js';
+import type { EksAccess } from '../src/cluster/eks/eks-access.js';
 import { diagnose, diagnoseSource } from '../src/engine/engine.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { BundleCopies, n2 } from './helpers/edit-bundle.js';
-import { FakeCloudWatchLogs } from './helpers/fake-cloudwatch-logs.js';
-import { FakeEc2 } from './helpers/fake-ec2.js';
-import { FakeEks } from './helpers/fake-eks.js';
+import { startEksFakes } from './helpers/eks-fakes.js';
+import type { FakeCloudWatchLogs } from './helpers/fake-cloudwatch-logs.js';
+import type { FakeEc2 } from './helpers/fake-ec2.js';
 import { type Served, serve } from './helpers/live.js';
 
-const credentials = async () => ({
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-});
 const target = { namespace: 'app', service: 'web-api', node: n2 };
 const stops: (() => Promise<unknown>)[] = [];
 const copies = new BundleCopies();
@@ -40,26 +36,14 @@ interface Setup {
 
 async function setUp(
   bundle: string,
-  configure: (s: Omit<Setup, 'access' | 'served'>) => void = () => {},
+  configure: (f: { ec2: FakeEc2; logs: FakeCloudWatchLogs }) => void = () => {},
 ): Promise<Setup> {
   const dir = path.isAbsolute(bundle) ? bundle : path.join(bundlesDir, bundle);
   const served = await serve(dir);
   stops.push(() => served.stop());
-  const eks = new FakeEks(dir, served.server.url);
-  const ec2 = new FakeEc2(dir);
-  const logs = new FakeCloudWatchLogs(dir, 'prod-east');
-  const [eksUrl, ec2Url, logsUrl] = await Promise.all([eks.start(), ec2.start(), logs.start()]);
-  stops.push(
-    () => eks.stop(),
-    () => ec2.stop(),
-    () => logs.stop(),
-  );
-  configure({ ec2, logs });
-  const access = new EksAccess(
-    { name: 'prod-east', region: 'us-west-2', endpoint: eksUrl, ec2Endpoint: ec2Url, logsEndpoint: logsUrl },
-    { credentials },
-  );
-  return { served, ec2, logs, access };
+  const fakes = await startEksFakes(dir, served.server.url, 'prod-east', configure);
+  stops.push(() => fakes.stop());
+  return { served, ec2: fakes.ec2, logs: fakes.logs, access: fakes.access };
 }
 
 /** Live diagnosis, then the written bundle's offline one. */

@@ -14,6 +14,7 @@ import type { Diagnosis } from '../src/engine/diagnosis.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import type { Fault } from '../src/testserver/bundle-api-server.js';
 import { bundlesDir } from './helpers/bundles.js';
+import { startEksFakes } from './helpers/eks-fakes.js';
 import { type Served, serve } from './helpers/live.js';
 import { deployGrants, probeGrants } from './helpers/rbac.js';
 
@@ -22,7 +23,9 @@ const webApi = { target: { namespace: 'app', service: 'web-api', node: n2 } };
 const scenarioNames = readdirSync(bundlesDir).sort();
 const running: Served[] = [];
 const temp: string[] = [];
+const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
   for (const s of running.splice(0)) await s.stop();
   for (const d of temp.splice(0)) await rm(d, { recursive: true, force: true });
 });
@@ -71,9 +74,18 @@ describe('live diagnosis through the test API server', () => {
     const s = await served(name);
     // A bundle with a probe result was collected with the probe on.
     const probe = existsSync(path.join(bundlesDir, name, 'probe'));
-    const live = await diagnoseSource(s.source(probe ? { probe: { mode: 'debug-pod' } } : {}), {
-      target: { ...targetOf(bundle), ...(await clientOf(name)) },
-    });
+    // Bundles with the EKS control-plane path are read live through the EKS, EC2 and CloudWatch fakes.
+    const eks = existsSync(path.join(bundlesDir, name, 'eks', 'ec2'))
+      ? await startEksFakes(path.join(bundlesDir, name), s.server.url)
+      : undefined;
+    if (eks) stops.push(() => eks.stop());
+    const live = await diagnoseSource(
+      s.source({
+        ...(probe ? { probe: { mode: 'debug-pod' as const } } : {}),
+        ...(eks ? { provider: eks.access } : {}),
+      }),
+      { target: { ...targetOf(bundle), ...(await clientOf(name)) } },
+    );
     expect(live.rootCause.category).toBe(bundle.rootCause.category);
     expect(live.rootCause.nodes).toEqual(bundle.rootCause.nodes);
     expect(statuses(live)).toEqual(statuses(bundle));
