@@ -3,13 +3,17 @@
  * example bundles, and `/kproxy diagnose` in Slack against an EKS cluster whose EKS,
  * EC2 and CloudWatch Logs APIs are the strict fakes (endpoints from the cluster config).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { bundlesDir } from './helpers/bundles.js';
 import { cli } from './helpers/cli.js';
+import { startEksFakes } from './helpers/eks-fakes.js';
 import { FakeCloudWatchLogs } from './helpers/fake-cloudwatch-logs.js';
 import { FakeEc2 } from './helpers/fake-ec2.js';
 import { FakeEks } from './helpers/fake-eks.js';
+import { serve } from './helpers/live.js';
 import { flushRedis } from './helpers/redis-server.js';
 import { postCommand } from './helpers/slack-requests.js';
 import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
@@ -123,5 +127,70 @@ describe('/kproxy diagnose on EKS (Slack)', () => {
       'patched by arn:aws:iam::123456789012:role/ci-deployer 4 min before the first kube-proxy failure',
     );
     expect(logs.requests[0]?.body.logGroupName).toBe('/aws/eks/prod-audit-eks/cluster');
+  });
+});
+
+describe('kproxy collect --eks-cluster (CLI)', () => {
+  it('writes the EC2 path and the audit log; the bundle diagnoses offline as the live run did', async () => {
+    const dir = path.join(bundlesDir, 'eks-audit-configmap');
+    const served = await serve(dir);
+    stops.push(() => served.stop());
+    const fakes = await startEksFakes(dir, served.server.url, 'prod-east');
+    stops.push(() => fakes.stop());
+    const endpoints = `eks=${fakes.urls.eks},ec2=${fakes.urls.ec2},logs=${fakes.urls.logs}`;
+    const live = [
+      '--kubeconfig',
+      served.kubeconfig,
+      '--context',
+      'bundle',
+      '--service',
+      'app/web-api',
+      '--node',
+      'ip-10-0-2-45.ec2.internal',
+      '--node-captures',
+      'debug-pod',
+      '--eks-cluster',
+      'prod-east',
+      '--region',
+      'us-west-2',
+      '--aws-endpoints',
+      endpoints,
+    ];
+    const liveRun = await cli('diagnose', ...live, '--format', 'json');
+    expect(liveRun.stderr).toBe('');
+    const root = await mkdtemp(path.join(os.tmpdir(), 'kproxy-eks-cli-'));
+    stops.push(() => rm(root, { recursive: true, force: true }));
+    const out = path.join(root, 'incident.tar.gz');
+    const collected = await cli('collect', ...live, '--out', out);
+    expect(collected.code).toBe(0);
+    expect(collected.stderr).toContain("EKS: the nodes' path to the control plane, the audit log");
+    const offline = await cli('diagnose', '--bundle', out, '--format', 'json');
+    const pick = (text: string) => {
+      const d = JSON.parse(text) as { rootCause: unknown; findings: unknown; ranking: unknown };
+      return JSON.stringify([d.rootCause, d.findings, d.ranking]);
+    };
+    expect(pick(offline.stdout)).toBe(pick(liveRun.stdout));
+    expect(offline.stdout).toContain('patched by arn:aws:iam::123456789012:role/ci-deployer');
+    expect(fakes.ec2.requests.length).toBeGreaterThan(0);
+  });
+
+  it('refuses EKS options without --eks-cluster, a bad region, and --eks-cluster with --bundle, in one line', async () => {
+    const bad = [
+      [
+        ['diagnose', '--context', 'x', '--service', 'app/web-api', '--region', 'us-west-2'],
+        /need --eks-cluster NAME/,
+      ],
+      [
+        ['diagnose', '--context', 'x', '--service', 'app/web-api', '--eks-cluster', 'c', '--region', 'west'],
+        /--region "west"/,
+      ],
+      [['diagnose', '--bundle', 'x', '--eks-cluster', 'c'], /--eks-cluster reads a live cluster/],
+    ] as const;
+    for (const [argv, message] of bad) {
+      const r = await cli(...argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });

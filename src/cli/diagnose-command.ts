@@ -26,6 +26,8 @@ export async function diagnoseCommand(values: DiagnoseOptions, io: CommandIO): P
   if (values.bundle && (values.context || values.kubeconfig)) {
     throw new UsageError('--bundle and --context/--kubeconfig exclude each other');
   }
+  if (values.bundle && values.eksCluster)
+    throw new UsageError('--eks-cluster reads a live cluster; a bundle carries what collect read (eks/…)');
   const format = (values.format ?? 'text') as Format;
   if (!formats.includes(format))
     throw new UsageError(`--format "${values.format}": expected one of ${formats.join(', ')}`);

@@ -5,9 +5,10 @@ import { LiveSource } from '../cluster/live/live-source.js';
 import { type NodeCaptureMode, nodeCaptureModes } from '../cluster/live/node-captures.js';
 import { type ProbeMode, probeModes } from '../cluster/live/probe-pod.js';
 import { UsageError } from '../errors.js';
+import { type EksOptionValues, eksProviderFrom } from './eks-options.js';
 
 /** What commander parsed from the live-cluster options (options.ts). */
-export interface LiveOptionValues {
+export interface LiveOptionValues extends EksOptionValues {
   context?: string | undefined;
   kubeconfig?: string | undefined;
   nodeCaptures?: string | undefined;
@@ -33,6 +34,7 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
     throw new UsageError(`--probe "${values.probe}": expected one of ${probeModes.join(', ')}`);
   if (values.probeNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.probeNamespace))
     throw new UsageError(`--probe-namespace "${values.probeNamespace}": not a namespace name`);
+  const provider = eksProviderFrom(values);
   const timeout = values.requestTimeout === undefined ? 10 : Number(values.requestTimeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300)
     throw new UsageError(`--request-timeout "${values.requestTimeout}": expected seconds between 1 and 300`);
@@ -68,6 +70,7 @@ export function liveSourceFrom(values: LiveOptionValues, onProgress?: (step: str
       ...(values.debugImage ? { image: values.debugImage } : {}),
     },
     http: { timeoutMs: timeout * 1000 },
+    ...(provider ? { provider } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
 }

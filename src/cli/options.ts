@@ -41,5 +41,15 @@ export function addLiveOptions(c: Command): Command {
       '--probe-namespace <ns>',
       "namespace of the probe pod without --from, or when the client's refuses it (default: kube-system)",
     )
-    .option('--request-timeout <seconds>', 'seconds per API request (default: 10)');
+    .option('--request-timeout <seconds>', 'seconds per API request (default: 10)')
+    .option(
+      '--eks-cluster <name>',
+      "an EKS cluster: also read its description and add-ons, the nodes' path to the control plane (EC2) and the audit log (CloudWatch)",
+    )
+    .option('--region <region>', 'AWS region of --eks-cluster')
+    .option('--eks-role-arn <arn>', 'IAM role to assume for the AWS reads')
+    .option(
+      '--aws-endpoints <list>',
+      'eks=URL,ec2=URL,logs=URL: VPC endpoints (or test doubles) of those APIs',
+    );
 }

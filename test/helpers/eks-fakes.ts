@@ -9,6 +9,7 @@ export interface EksFakes {
   readonly ec2: FakeEc2;
   readonly logs: FakeCloudWatchLogs;
   readonly access: EksAccess;
+  readonly urls: { readonly eks: string; readonly ec2: string; readonly logs: string };
   stop(): Promise<void>;
 }
 
@@ -37,6 +38,7 @@ export async function startEksFakes(
     ec2,
     logs,
     access,
+    urls: { eks: eksUrl, ec2: ec2Url, logs: logsUrl },
     stop: async () => {
       await Promise.all([eks.stop(), ec2.stop(), logs.stop()]);
     },

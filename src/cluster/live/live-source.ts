@@ -181,7 +181,7 @@ export class LiveSource implements ClusterSource {
       await probeInto(this.http, bundle, manifest, target, affected, probe, progress);
     }
     if (this.options.provider?.readNodesInto) {
-      progress('Provider: the nodes’ network path and the control-plane audit log');
+      progress("EKS: the nodes' path to the control plane, the audit log");
       await this.options.provider.readNodesInto(bundle, affected, target, new Date(manifest.collectedAt));
     }
     return { bundle, manifest, target };
