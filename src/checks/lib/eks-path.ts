@@ -10,6 +10,7 @@ import {
   ec2Documents,
   type Instance,
   type NetworkAcl,
+  type RouteTable,
   type SecurityGroup,
 } from '../../cluster/eks/ec2-types.js';
 import { cidrContains, cidrOverlaps } from './cidr.js';
@@ -81,9 +82,6 @@ function privatePath(
   const subnetId = instance.SubnetId as string;
   const cpIds = [vpc.clusterSecurityGroupId, ...(vpc.securityGroupIds ?? [])].filter((g): g is string => !!g);
   const nodeIds = (instance.SecurityGroups ?? []).map((g) => g.GroupId);
-  const allGroups = need(net.securityGroups, 'securityGroups');
-  const cpGroups = groupsById(allGroups, cpIds);
-  const nodeGroups = groupsById(allGroups, nodeIds);
   const subnets = need(net.subnets, 'subnets');
   const cpCidrs = (vpc.subnetIds ?? []).map((id) => {
     const cidr = subnets.find((s) => s.SubnetId === id)?.CidrBlock;
@@ -100,6 +98,28 @@ function privatePath(
     coveredBy: (c) => cpCidrs.some((s) => cidrOverlaps(c, s)),
     label: `the control plane (${cpIds.join(', ')}; subnets ${cpCidrs.join(', ')})`,
   };
+  const allGroups = need(net.securityGroups, 'securityGroups');
+  securityGroupProblems(groupsById(allGroups, cpIds), groupsById(allGroups, nodeIds), nodePeer, cpPeer, out);
+
+  // Traffic inside one subnet never crosses its ACL or leaves by a route.
+  const peers = cpCidrs.filter((c) => !cidrContains(c, ip));
+  if (peers.length === 0) return;
+  const acl = aclOfSubnet(need(net.networkAcls, 'networkAcls'), subnetId);
+  if (!acl) out.unknown.push(`no network ACL of subnet ${subnetId} in DescribeNetworkAcls`);
+  else naclProblems(acl, peers, subnetId, out);
+  const table = routeTableOf(need(net.routeTables, 'routeTables'), subnetId, instance.VpcId);
+  if (!table) out.unknown.push(`no route table of subnet ${subnetId} in DescribeRouteTables`);
+  else routeProblems(table, peers, subnetId, out);
+}
+
+/** AWS's minimum both ways: 443 nodes → control plane, 10250 control plane → nodes. */
+function securityGroupProblems(
+  cpGroups: SecurityGroup[],
+  nodeGroups: SecurityGroup[],
+  nodePeer: Peer,
+  cpPeer: Peer,
+  out: NodePath,
+): void {
   const sg = (
     groups: SecurityGroup[],
     egress: boolean,
@@ -109,29 +129,21 @@ function privatePath(
     what: string,
   ) => {
     const v = admits(groups, egress, port, peer);
+    const dir = egress ? 'outbound' : 'inbound';
     if (v.status === 'pass') out.allowed.push(v.rule);
     else if (v.status === 'unknown') out.unknown.push(v.reason);
     else
       out[kind].push(
-        `no ${egress ? 'outbound' : 'inbound'} rule of ${groups.map((g) => g.GroupId).join(', ')} admits TCP ${port} ${egress ? 'to' : 'from'} ${peer.label} (${what}); its ${egress ? 'outbound' : 'inbound'} rules: ${v.rules.slice(0, 4).join('; ') || 'none'}`,
+        `no ${dir} rule of ${groups.map((g) => g.GroupId).join(', ')} admits TCP ${port} ${egress ? 'to' : 'from'} ${peer.label} (${what}); its ${dir} rules: ${v.rules.slice(0, 4).join('; ') || 'none'}`,
       );
   };
   sg(cpGroups, false, 443, nodePeer, 'api', 'nodes → API server');
   sg(nodeGroups, true, 443, cpPeer, 'api', 'nodes → API server');
   sg(nodeGroups, false, 10250, cpPeer, 'kubelet', 'control plane → kubelet');
   sg(cpGroups, true, 10250, nodePeer, 'kubelet', 'control plane → kubelet');
+}
 
-  // Traffic inside one subnet never crosses its ACL or leaves by a route.
-  const peers = cpCidrs.filter((c) => !cidrContains(c, ip));
-  if (peers.length === 0) return;
-  const acl = aclOfSubnet(need(net.networkAcls, 'networkAcls'), subnetId);
-  if (!acl) out.unknown.push(`no network ACL of subnet ${subnetId} in DescribeNetworkAcls`);
-  else naclProblems(acl, peers, subnetId, out);
-  const table = routeTableOf(need(net.routeTables, 'routeTables'), subnetId, instance.VpcId);
-  if (!table) {
-    out.unknown.push(`no route table of subnet ${subnetId} in DescribeRouteTables`);
-    return;
-  }
+function routeProblems(table: RouteTable, peers: readonly string[], subnetId: string, out: NodePath): void {
   for (const peer of peers) {
     const route = bestRoute(table, peer);
     if (!route)

@@ -41,6 +41,32 @@ export async function readEc2Into(
   }
 }
 
+/** One document per call: written as the CLI prints it, or missing with the reason. */
+class Ec2Reads {
+  constructor(
+    private readonly bundle: MemoryBundle,
+    readonly sdk: Ec2,
+    readonly client: EC2Client,
+  ) {}
+
+  write(doc: Doc, body: Record<string, unknown>): void {
+    this.bundle.set(ec2File(doc), { content: `${JSON.stringify(body, null, 4)}\n` });
+  }
+
+  fail(doc: Doc, reason: string): void {
+    this.bundle.set(ec2File(doc), { missing: reason });
+  }
+
+  async call<T>(doc: Doc, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      this.fail(doc, awsFailure(ec2Documents[doc].action, error));
+      return undefined;
+    }
+  }
+}
+
 async function readAll(
   bundle: MemoryBundle,
   sdk: Ec2,
@@ -48,30 +74,19 @@ async function readAll(
   vpc: EksVpcConfig,
   instanceIds: readonly string[],
 ): Promise<void> {
-  const write = (doc: Doc, body: Record<string, unknown>) =>
-    bundle.set(ec2File(doc), { content: `${JSON.stringify(body, null, 4)}\n` });
-  const fail = (doc: Doc, reason: string) => bundle.set(ec2File(doc), { missing: reason });
-  const call = async <T>(doc: Doc, run: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await run();
-    } catch (error) {
-      fail(doc, awsFailure(ec2Documents[doc].action, error));
-      return undefined;
-    }
-  };
-
+  const r = new Ec2Reads(bundle, sdk, client);
   const instances = instanceIds.length
-    ? await call('instances', () =>
+    ? await r.call('instances', () =>
         client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [...instanceIds] })),
       )
     : { Reservations: [] };
   if (!instances) {
     for (const doc of ['securityGroups', 'subnets', 'networkAcls', 'routeTables', 'natGateways'] as const)
-      fail(doc, 'not read: DescribeInstances failed, so the nodes’ groups and subnets are unknown');
+      r.fail(doc, "not read: DescribeInstances failed, so the nodes' groups and subnets are unknown");
     return;
   }
-  write('instances', { Reservations: instances.Reservations ?? [] });
-  const found = (instances.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  r.write('instances', { Reservations: instances.Reservations ?? [] });
+  const found = (instances.Reservations ?? []).flatMap((x) => x.Instances ?? []);
   const nodeSubnets = unique(found.map((i) => i.SubnetId));
   const groupIds = unique([
     vpc.clusterSecurityGroupId,
@@ -80,15 +95,31 @@ async function readAll(
   ]);
   const subnetIds = unique([...(vpc.subnetIds ?? []), ...nodeSubnets]);
   const bySubnet = [{ Name: 'association.subnet-id', Values: nodeSubnets }];
+  const [groups, subnets, acls] = await Promise.all([
+    r.call('securityGroups', () =>
+      client.send(new sdk.DescribeSecurityGroupsCommand({ GroupIds: groupIds })),
+    ),
+    r.call('subnets', () => client.send(new sdk.DescribeSubnetsCommand({ SubnetIds: subnetIds }))),
+    r.call('networkAcls', () => client.send(new sdk.DescribeNetworkAclsCommand({ Filters: bySubnet }))),
+    readRoutes(r, vpc, bySubnet),
+  ]);
+  if (groups) r.write('securityGroups', { SecurityGroups: groups.SecurityGroups ?? [] });
+  if (subnets) r.write('subnets', { Subnets: subnets.Subnets ?? [] });
+  if (acls) r.write('networkAcls', { NetworkAcls: acls.NetworkAcls ?? [] });
+}
 
-  const [groups, subnets, acls, tables, mainTables] = await Promise.all([
-    call('securityGroups', () => client.send(new sdk.DescribeSecurityGroupsCommand({ GroupIds: groupIds }))),
-    call('subnets', () => client.send(new sdk.DescribeSubnetsCommand({ SubnetIds: subnetIds }))),
-    call('networkAcls', () => client.send(new sdk.DescribeNetworkAclsCommand({ Filters: bySubnet }))),
-    call('routeTables', () => client.send(new sdk.DescribeRouteTablesCommand({ Filters: bySubnet }))),
+/** The node subnets' route tables (and the VPC's main one), then the NAT gateways they use. */
+async function readRoutes(
+  r: Ec2Reads,
+  vpc: EksVpcConfig,
+  bySubnet: { Name: string; Values: string[] }[],
+): Promise<void> {
+  const { sdk, client } = r;
+  const [tables, mainTables] = await Promise.all([
+    r.call('routeTables', () => client.send(new sdk.DescribeRouteTablesCommand({ Filters: bySubnet }))),
     // A subnet without its own route table uses the VPC's main one.
     vpc.vpcId
-      ? call('routeTables', () =>
+      ? r.call('routeTables', () =>
           client.send(
             new sdk.DescribeRouteTablesCommand({
               Filters: [
@@ -100,24 +131,21 @@ async function readAll(
         )
       : Promise.resolve({ RouteTables: [] }),
   ]);
-  if (groups) write('securityGroups', { SecurityGroups: groups.SecurityGroups ?? [] });
-  if (subnets) write('subnets', { Subnets: subnets.Subnets ?? [] });
-  if (acls) write('networkAcls', { NetworkAcls: acls.NetworkAcls ?? [] });
   if (!tables || !mainTables) {
-    fail('natGateways', 'not read: DescribeRouteTables failed, so the NAT gateways in use are unknown');
+    r.fail('natGateways', 'not read: DescribeRouteTables failed, so the NAT gateways in use are unknown');
     return;
   }
   const routeTables = [...(tables.RouteTables ?? [])];
   for (const t of mainTables.RouteTables ?? [])
-    if (!routeTables.some((r) => r.RouteTableId === t.RouteTableId)) routeTables.push(t);
-  write('routeTables', { RouteTables: routeTables });
-  const natIds = unique(routeTables.flatMap((t) => (t.Routes ?? []).map((r) => r.NatGatewayId)));
+    if (!routeTables.some((x) => x.RouteTableId === t.RouteTableId)) routeTables.push(t);
+  r.write('routeTables', { RouteTables: routeTables });
+  const natIds = unique(routeTables.flatMap((t) => (t.Routes ?? []).map((x) => x.NatGatewayId)));
   const nats = natIds.length
-    ? await call('natGateways', () =>
+    ? await r.call('natGateways', () =>
         client.send(new sdk.DescribeNatGatewaysCommand({ NatGatewayIds: natIds })),
       )
     : { NatGateways: [] };
-  if (nats) write('natGateways', { NatGateways: nats.NatGateways ?? [] });
+  if (nats) r.write('natGateways', { NatGateways: nats.NatGateways ?? [] });
 }
 
 function unique(values: readonly (string | null | undefined)[]): string[] {
