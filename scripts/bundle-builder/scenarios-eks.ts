@@ -4,9 +4,9 @@
  * Built on the base scenarios; the EC2 and audit documents come from eks-docs.ts.
  */
 
+import { auditEvent } from './eks-audit-docs.js';
 import {
   aclEntry,
-  auditEvent,
   clusterSg,
   defaultAcl,
   defaultClusterSg,
