@@ -102,10 +102,11 @@ interface Outcome {
 function conclude(check: Check, o: Outcome) {
   const causing = o.blocked.filter((b) => b.watch !== 'ok' && !b.watch?.startsWith('other'));
   const nodes = [...new Set(causing.map((b) => b.node))].sort();
-  const first = causing[0];
+  // Prefer a node whose kube-proxy log shows the symptom: the cause seen with it.
+  const first = causing.find((b) => b.watch !== undefined) ?? causing[0];
   if (first) {
     // A cause seen together with the symptom it explains outranks it (kube-proxy.api scores 0.9).
-    const confirmed = causing.some((b) => b.watch !== undefined);
+    const confirmed = first.watch !== undefined;
     return finding(
       check,
       'fail',
