@@ -3,10 +3,12 @@
  * of the example bundles: each verdict from the rule that decides it, `unknown` naming
  * the data or IAM action that is missing, never a guessed cause.
  */
-import { cp, rm } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundlesDir } from './helpers/bundles.js';
+import { KproxyError } from '../src/errors.js';
+import { bundlesDir, copyExample } from './helpers/bundles.js';
 import { BundleCopies, type BundleEdit, diagnoseDir, findingOf, n2 } from './helpers/edit-bundle.js';
 
 const copies = new BundleCopies();
@@ -155,5 +157,63 @@ describe('control-plane audit log', () => {
       const text = await readFile(path.join(src, f), 'utf8');
       expect(text, f).not.toMatch(/^import (?!type )[^;]*from '@aws-sdk\/client-(ec2|cloudwatch-logs)'/m);
     }
+  });
+});
+
+describe('hostile EKS documents', () => {
+  it('any eks/ec2 document or audit log replaced by hostile content: a diagnosis, or an error naming that file', async () => {
+    const files = [
+      ...['instances', 'security-groups', 'subnets', 'network-acls', 'route-tables', 'nat-gateways'].map(
+        (f) => ['eks-sg-missing-443', `eks/ec2/${f}.json`] as const,
+      ),
+      ['eks-audit-configmap', 'eks/audit.jsonl'] as const,
+      ['eks-audit-configmap', 'eks/cluster.json'] as const,
+    ];
+    const content = fc.oneof(
+      fc.json({ maxDepth: 6 }),
+      fc.array(fc.json({ maxDepth: 4 }), { maxLength: 4 }).map((lines) => lines.join('\n')),
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc
+        .anything()
+        .map((v) => JSON.stringify({ SecurityGroups: [v], Subnets: v, NetworkAcls: [v] }) ?? 'null'),
+      fc
+        .anything()
+        .map(
+          (v) =>
+            JSON.stringify({
+              kind: 'Event',
+              apiVersion: 'audit.k8s.io/v1',
+              verb: 'patch',
+              user: v,
+              objectRef: v,
+            }) ?? 'null',
+        ),
+      fc.constantFrom(
+        '',
+        '{',
+        '[]',
+        'null',
+        '{"Reservations":[{"Instances":[{}]}]}',
+        '{"RouteTables":[{"RouteTableId":"r","Routes":[{"DestinationCidrBlock":"x/99"}]}]}',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...files), content, async ([bundle, rel], text) => {
+        const copy = await copyExample(bundle);
+        try {
+          await writeFile(path.join(copy.dir, rel), text);
+          try {
+            const d = await diagnoseDir(copy.dir);
+            expect(['pass', 'warn', 'fail', 'unknown', 'skip']).toContain(findingOf(d, 'eks.network').status);
+          } catch (error) {
+            expect(error).toBeInstanceOf(KproxyError);
+            expect((error as Error).message).toContain(rel);
+          }
+        } finally {
+          await copy.cleanup();
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
