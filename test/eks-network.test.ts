@@ -176,18 +176,16 @@ describe('hostile EKS documents', () => {
       fc
         .anything()
         .map((v) => JSON.stringify({ SecurityGroups: [v], Subnets: v, NetworkAcls: [v] }) ?? 'null'),
-      fc
-        .anything()
-        .map(
-          (v) =>
-            JSON.stringify({
-              kind: 'Event',
-              apiVersion: 'audit.k8s.io/v1',
-              verb: 'patch',
-              user: v,
-              objectRef: v,
-            }) ?? 'null',
-        ),
+      fc.anything().map(
+        (v) =>
+          JSON.stringify({
+            kind: 'Event',
+            apiVersion: 'audit.k8s.io/v1',
+            verb: 'patch',
+            user: v,
+            objectRef: v,
+          }) ?? 'null',
+      ),
       fc.constantFrom(
         '',
         '{',
