@@ -1,4 +1,4 @@
-/** The command rate limits (rate-limiter-flexible) against a real Redis. */
+/** The command rate limits (one script call with the delivery dedupe, src/bot/admission.ts) against a real Redis. */
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { rateLimited } from '../src/bot/authorize.js';

@@ -24,8 +24,10 @@ export interface StoredMessage {
 
 interface Fault {
   readonly method: RegExp;
-  readonly status: 429 | 500;
+  readonly status: 200 | 429 | 500;
   readonly retryAfter?: number;
+  /** With status 200: the Web API error, as Slack answers it (`{ok: false, error}`). */
+  readonly error?: string;
   remaining: number;
 }
 
@@ -107,6 +109,15 @@ export class FakeSlack {
     this.faults.push({ method, status, retryAfter, remaining: times });
   }
 
+  /**
+   * The next `times` calls of matching methods are refused the way the Web API refuses a
+   * call: HTTP 200 with `{ok: false, error}` (https://api.slack.com/web#responses; e.g.
+   * chat.postMessage's `not_in_channel`, https://api.slack.com/methods/chat.postMessage#errors).
+   */
+  refuse(method: RegExp, error: string, times: number): void {
+    this.faults.push({ method, status: 200, error, remaining: times });
+  }
+
   callsOf(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -153,6 +164,7 @@ export class FakeSlack {
       fault.remaining--;
       if (fault.status === 429)
         send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter ?? 1) });
+      else if (fault.status === 200) send(200, { ok: false, error: fault.error });
       else send(500, { ok: false, error: 'internal_error' });
       return;
     }
