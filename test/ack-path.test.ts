@@ -137,9 +137,9 @@ describe('the ack path', () => {
   it('a redelivery (same trigger id) is acked without a second start or a second rate-limit point', async () => {
     const s = await startBot();
     for (let i = 0; i < 3; i++)
-      expect(await postCommand(s.url, 'diagnose prod-east app/web-api', { triggerId: '1.2.dup' })).toMatchObject(
-        { status: 200, body: '' },
-      );
+      expect(
+        await postCommand(s.url, 'diagnose prod-east app/web-api', { triggerId: '1.2.dup' }),
+      ).toMatchObject({ status: 200, body: '' });
     await waitFor('the job', async () => (await s.queue.getJobCounts()).waiting === 1);
     await waitFor('the starts to settle', () => s.pending.size === 0);
     const probe = new Redis(redisUrl);
