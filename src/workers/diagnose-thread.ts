@@ -1,0 +1,61 @@
+/**
+ * A diagnosis thread (worker_threads): reads the cluster and runs the engine off the
+ * process's main event loop, so a bot in the same process keeps acknowledging commands
+ * while a large cluster is parsed and checked (issue 16: up to ~0.5 s of synchronous work
+ * on 5,000 nodes). One diagnosis at a time; the pool (diagnosis-threads.ts) hands out
+ * the jobs. Messages in: `RunMessage`. Out: progress, then the diagnosis or the failure.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Target } from '../cluster/view.js';
+import type { ClusterConfig } from '../config/config.js';
+import { diagnoseSource } from '../engine/engine.js';
+import { KproxyError } from '../errors.js';
+import { defaultSourceFor } from './diagnose-worker.js';
+
+export interface RunMessage {
+  readonly id: number;
+  readonly cluster: ClusterConfig;
+  readonly target: Target;
+  readonly clusterWide: boolean;
+}
+
+export type ThreadReply =
+  | { readonly type: 'ready' }
+  | {
+      readonly id: number;
+      readonly type: 'progress';
+      readonly progress: { phase: string; done: number; total: number };
+    }
+  | { readonly id: number; readonly type: 'done'; readonly diagnosis: unknown }
+  | {
+      readonly id: number;
+      readonly type: 'failed';
+      readonly error: { message: string; code?: KproxyError['code'] };
+    };
+
+const port = parentPort;
+if (port) {
+  const reply = (message: ThreadReply) => port.postMessage(message);
+  port.on('message', async (message: RunMessage) => {
+    const { id } = message;
+    try {
+      const source = await defaultSourceFor(message.cluster);
+      const diagnosis = await diagnoseSource(
+        source,
+        { target: message.target, clusterWide: message.clusterWide },
+        { onProgress: (progress) => reply({ id, type: 'progress', progress }) },
+      );
+      reply({ id, type: 'done', diagnosis });
+    } catch (error) {
+      reply({
+        id,
+        type: 'failed',
+        error:
+          error instanceof KproxyError
+            ? { message: error.message, code: error.code }
+            : { message: error instanceof Error ? error.message : String(error) },
+      });
+    }
+  });
+  reply({ type: 'ready' });
+}
