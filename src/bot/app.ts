@@ -14,6 +14,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { AckFirst } from './ack-first.js';
 import { registerApprovals } from './approvals.js';
 import { auditText } from './approver-groups.js';
 import { clustersForChannel } from './authorize.js';
@@ -106,6 +107,7 @@ export function createBot(deps: BotDeps): App {
       });
 
   registerGate(app, deps);
+  const ackFirst = new AckFirst();
 
   app.command('/kproxy', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '');
@@ -136,7 +138,7 @@ export function createBot(deps: BotDeps): App {
       });
       return;
     }
-    await handleDiagnose(deps, cmd, command, ack, respond);
+    await ackFirst.acking(() => handleDiagnose({ ...deps, ackFirst }, cmd, command, ack, respond));
   });
 
   if (deps.executeQueue) {

@@ -2,9 +2,8 @@
  * `/kproxy diagnose`: decided and acknowledged after one Redis round trip (admission.ts:
  * the delivery dedupe and both rate limits in one script call), then started off the
  * request path. The handler returns right after the ack; the start (the thread's parent
- * post, the Redis keys, `queue.add`) runs from the event loop's check phase, after the
- * requests already read have been acknowledged, so a burst of commands is acked first and
- * started afterwards. Every acknowledged command still ends in a report or a stated
+ * post, the Redis keys, `queue.add`) waits its turn (ack-first.ts): a burst of commands is
+ * acked first and started afterwards. Every acknowledged command still ends in a report or a stated
  * failure: the thread (or, without a thread, the user) is told when the start fails, and
  * shutdown waits for the starts in flight (PendingStarts).
  */
@@ -12,6 +11,7 @@ import type { RespondFn } from '@slack/bolt';
 import { errorMessage } from '../errors.js';
 import { keys } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
+import type { AckFirst } from './ack-first.js';
 import { admit } from './admission.js';
 import type { BotDeps } from './app.js';
 import { authorize } from './authorize.js';
@@ -28,7 +28,9 @@ export interface SlashCommand {
   readonly trigger_id: string;
 }
 
-type Deps = Pick<BotDeps, 'config' | 'redis' | 'queue' | 'poster' | 'logger' | 'metrics' | 'pending'>;
+type Deps = Pick<BotDeps, 'config' | 'redis' | 'queue' | 'poster' | 'logger' | 'metrics' | 'pending'> & {
+  readonly ackFirst: AckFirst;
+};
 
 export async function handleDiagnose(
   deps: Deps,
@@ -89,8 +91,8 @@ function startAfterAck(
       deps.logger.warn('could not tell the user', { error: errorMessage(error) }),
     );
   const request = { cluster: cmd.cluster, target, channel: command.channel_id, user: command.user_id };
-  // setImmediate: the check phase runs after the I/O already read (other commands' requests).
-  const started = new Promise<void>((resolve) => setImmediate(resolve))
+  const started = deps.ackFirst
+    .turn()
     .then(() => startOrJoin(deps, request))
     .then(
       () => undefined,
