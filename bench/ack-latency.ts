@@ -14,9 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
-import { serve, servedClusterYaml } from '../test/helpers/live.js';
 import { postCommand } from '../test/helpers/slack-requests.js';
-import { machineLoad, type Running, startBareBolt, startKproxy } from './processes.js';
+import { machineLoad, type Running, serveBundle, startBareBolt, startKproxy } from './processes.js';
 import { percentile, recordResult, startRedis } from './support.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -32,13 +31,17 @@ const channels = Array.from({ length: 50 }, (_, i) => `C0BENCH${String(i).padSta
 const redis = await startRedis();
 const slack = new FakeSlack();
 await slack.start();
-const api = await serve(path.join(root, 'examples', 'bundles', 'healthy'));
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-ack-'));
+// The cluster in a process of its own: this one only sends the requests (and is the fake Slack).
+const api = await serveBundle(path.join(root, 'examples', 'bundles', 'healthy'), dir);
 const config = path.join(dir, 'kproxy.yaml');
 await writeFile(
   config,
   [
-    ...servedClusterYaml(api, channels),
+    'clusters:',
+    '  - name: prod-east',
+    `    kubeconfig: { path: ${api.kubeconfig}, context: bundle }`,
+    `    channels: [${channels.join(', ')}]`,
     'rateLimits: { perUser: { max: 100, windowSeconds: 60 }, perChannel: { max: 100000, windowSeconds: 60 } }',
     'worker: { concurrency: 4, timeoutSeconds: 120 }',
   ].join('\n'),
@@ -51,6 +54,8 @@ const apps = {
 type Name = keyof typeof apps;
 
 let n = 0;
+/** A few answers other than an empty 200, to say what they were. */
+const refusals: string[] = [];
 /** One round: c requests at once to one app; their latencies, and answers other than an empty 200. */
 async function round(app: Running, concurrency: number): Promise<{ ms: number[]; bad: number }> {
   const ms: number[] = [];
@@ -64,7 +69,10 @@ async function round(app: Running, concurrency: number): Promise<{ ms: number[];
         channel: channels[i % channels.length] as string,
       });
       ms.push(performance.now() - t0);
-      if (res.status !== 200 || res.body !== '') bad++;
+      if (res.status !== 200 || res.body !== '') {
+        bad++;
+        if (refusals.length < 3) refusals.push(`${res.status} ${res.body.slice(0, 200)}`);
+      }
     }),
   );
   return { ms, bad };
@@ -109,6 +117,7 @@ const result = {
   levels: rows,
   diagnosesQueued: n,
   reportsPostedMeanwhile: slack.reports().length,
+  notAcceptedAnswers: refusals,
   load: { before: loadBefore, after: machineLoad() },
 };
 console.log(
@@ -132,7 +141,7 @@ console.log(
 if (!smoke) await recordResult('ackLatency', result);
 await apps.kproxy.stop();
 await apps.bareBolt.stop();
-await api.stop();
+api.stop();
 await slack.stop();
 await redis.stop();
 await rm(dir, { recursive: true, force: true });

@@ -8,14 +8,13 @@
  * (`KPROXY_SLACK_PACE_MS=0`): the floor. Each run uses a quiet channel and its own node.
  * Prints a table and records bench/results.json `commandToReport`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { postCommand } from '../test/helpers/slack-requests.js';
 import { type LargeBundleSpec, writeLargeBundle } from './large-bundle.js';
-import { machineLoad, type Running, startKproxy } from './processes.js';
+import { machineLoad, type Running, serveBundle, startKproxy } from './processes.js';
 import { percentile, recordResult, startRedis } from './support.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -45,27 +44,6 @@ async function largeBundle(): Promise<string> {
     await writeFile(marker, JSON.stringify(await writeLargeBundle(dir, spec)));
   }
   return dir;
-}
-
-async function serveBundle(dir: string, work: string): Promise<{ kubeconfig: string; stop: () => void }> {
-  const kubeconfig = path.join(work, 'kubeconfig');
-  const server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src', 'cli', 'main.ts'),
-      'serve-bundle',
-      dir,
-      '--kubeconfig-out',
-      kubeconfig,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve) =>
-    server.stdout.on('data', (chunk: Buffer) => String(chunk).includes('kubeconfig:') && resolve()),
-  );
-  return { kubeconfig, stop: () => server.kill('SIGTERM') };
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'kproxy-report-'));
