@@ -4,6 +4,7 @@
  * diagnosis on the main thread answers; a usage error keeps its code (the job is not
  * retried); a cancelled job ends its thread and the next job gets a fresh one.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
@@ -72,4 +73,23 @@ describe('diagnosis threads', () => {
     const next = await threads.run({ cluster, target, clusterWide: false }, noDeadline());
     expect(next.rootCause.category).toBe('none');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'a diagnosis thread runs below the process priority (the acks get the CPU first)',
+    async () => {
+      const { cluster, threads } = await served('healthy');
+      await threads.run({ cluster, target, clusterWide: false }, noDeadline());
+      // /proc/self/task/<tid>/stat: the fields after the command name; nice is the 19th field.
+      const nices = await Promise.all(
+        (await readdir('/proc/self/task')).map(async (tid) => {
+          const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        }),
+      );
+      const own = Number(
+        (await readFile('/proc/self/stat', 'utf8')).split(') ')[1]?.split(' ')[16] ?? Number.NaN,
+      );
+      expect(nices).toContain(Math.min(19, own + 10));
+    },
+  );
 });

@@ -5,6 +5,8 @@
  * on 5,000 nodes). One diagnosis at a time; the pool (diagnosis-threads.ts) hands out
  * the jobs. Messages in: `RunMessage`. Out: progress, then the diagnosis or the failure.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { Target } from '../cluster/view.js';
 import type { ClusterConfig } from '../config/config.js';
@@ -33,8 +35,25 @@ export type ThreadReply =
       readonly error: { message: string; code?: KproxyError['code'] };
     };
 
+/**
+ * Below the process' priority: on a busy machine the bot's acks (the main thread) get the
+ * CPU before a diagnosis does. On Linux a thread is a task with a nice value of its own
+ * (setpriority(2) on its thread id, found through /proc/thread-self); elsewhere, or if
+ * refused, the thread keeps the process' priority.
+ */
+function yieldCpuToTheBot(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    // Ten steps below (PRIORITY_BELOW_NORMAL from the default), at most the lowest (19).
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + 10));
+  } catch {
+    // not Linux, or not permitted
+  }
+}
+
 const port = parentPort;
 if (port) {
+  yieldCpuToTheBot();
   const reply = (message: ThreadReply) => port.postMessage(message);
   port.on('message', async (message: RunMessage) => {
     const { id } = message;
