@@ -3,7 +3,9 @@
  * between their arrival and their ack, so a burst of commands is acknowledged before any
  * of it is started (issue 16: the starts' posts and Redis steps ran between the acks on
  * the same event loop). Bounded: under a steady stream the queued starts run at the latest
- * `maxDelayMs` after they were queued.
+ * `maxDelayMs` after they were queued. One per process (`acksFirst`): in `npm start` the
+ * diagnose worker's own steps on the main thread (the report's rendering and posts) wait
+ * their turn too; in a worker-only process nothing is ever in flight and nothing waits.
  */
 export class AckFirst {
   private inFlight = 0;
@@ -45,3 +47,6 @@ export class AckFirst {
     for (const resolve of this.queued.splice(0)) resolve();
   }
 }
+
+/** The process' own: the bot's commands and the in-process worker's report steps share it. */
+export const acksFirst = new AckFirst();

@@ -14,7 +14,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { AckFirst } from './ack-first.js';
+import { acksFirst } from './ack-first.js';
 import { registerApprovals } from './approvals.js';
 import { auditText } from './approver-groups.js';
 import { clustersForChannel } from './authorize.js';
@@ -107,7 +107,6 @@ export function createBot(deps: BotDeps): App {
       });
 
   registerGate(app, deps);
-  const ackFirst = new AckFirst();
 
   app.command('/kproxy', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text ?? '');
@@ -138,7 +137,9 @@ export function createBot(deps: BotDeps): App {
       });
       return;
     }
-    await ackFirst.acking(() => handleDiagnose({ ...deps, ackFirst }, cmd, command, ack, respond));
+    await acksFirst.acking(() =>
+      handleDiagnose({ ...deps, ackFirst: acksFirst }, cmd, command, ack, respond),
+    );
   });
 
   if (deps.executeQueue) {

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { acksFirst } from '../bot/ack-first.js';
 import { EksAccess } from '../cluster/eks/eks-access.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import { debugImageFrom } from '../cluster/live/node-captures.js';
@@ -198,6 +199,8 @@ async function processDiagnose(
   const diagnosis = data.verifies
     ? await settledDiagnosis(run, deps.postFixWait ?? defaultPostFixWait, deadline)
     : await run();
+  // In `npm start` the bot shares this event loop: commands waiting for their ack go first.
+  await acksFirst.turn();
   // A post-fix check answers in one message (and the next actions, if the fault remains),
   // not with a second full report.
   await postReport(
