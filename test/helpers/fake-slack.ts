@@ -43,6 +43,8 @@ export class FakeSlack {
   /** When set, chat.postMessage answers 429 past this rate per channel, as Slack does. */
   perChannelLimit: { perSecond: number; burst: number } | undefined;
   readonly rateLimited: string[] = [];
+  /** Runs after a Web API call is recorded and before it is answered (to act at that moment). */
+  beforeAnswer: ((method: string, params: Record<string, unknown>) => Promise<void>) | undefined;
   /** Members of Slack user groups, for usergroups.users.list. */
   readonly groupMembers = new Map<string, string[]>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -148,6 +150,7 @@ export class FakeSlack {
     }
     const method = path.slice('/api/'.length).split('?')[0] ?? '';
     this.calls.push({ method, params, at: Date.now() });
+    await this.beforeAnswer?.(method, params);
     const window = this.rateLimitWindow;
     if (window && Date.now() < window.until && window.method.test(method)) {
       this.windowRateLimited++;
