@@ -3,9 +3,9 @@
  * the delivery dedupe and both rate limits in one script call), then started off the
  * request path. The handler returns right after the ack; the start (the thread's parent
  * post, the Redis keys, `queue.add`) waits its turn (ack-first.ts): a burst of commands is
- * acked first and started afterwards. Every acknowledged command still ends in a report or a stated
- * failure: the thread (or, without a thread, the user) is told when the start fails, and
- * shutdown waits for the starts in flight (PendingStarts).
+ * acked first and started afterwards. Every acknowledged command still ends in a report
+ * or a stated failure: the thread (or, without a thread, the user) is told when the start
+ * fails, and shutdown waits for the starts in flight (PendingStarts).
  */
 import type { RespondFn } from '@slack/bolt';
 import { errorMessage } from '../errors.js';
