@@ -2,7 +2,7 @@
  * The diagnosis threads (issue 16: the diagnosis off the bot's event loop): a live
  * diagnosis against the test API server, run in a worker thread, answers what the same
  * diagnosis on the main thread answers; a usage error keeps its code (the job is not
- * retried); a cancelled job ends its thread and the next job gets a fresh one.
+ * retried); a cancelled job is aborted in its thread, which takes the next job.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,7 +61,7 @@ describe('diagnosis threads', () => {
     expect(failed).toMatchObject({ code: 'usage', message: expect.stringContaining('ip-1-2-3-4') });
   });
 
-  it('a cancelled job ends its thread; the next job runs on a fresh one', async () => {
+  it('a cancelled job rejects at once, its thread aborts it and takes the next job', async () => {
     const { cluster, threads } = await served('healthy');
     const cancel = new AbortController();
     // Cancelled mid-diagnosis: at its first progress message, the thread is busy with it.

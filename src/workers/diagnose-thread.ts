@@ -15,10 +15,18 @@ import { KproxyError } from '../errors.js';
 import { defaultSourceFor } from './diagnose-worker.js';
 
 export interface RunMessage {
+  readonly type: 'run';
   readonly id: number;
   readonly cluster: ClusterConfig;
   readonly target: Target;
   readonly clusterWide: boolean;
+}
+
+/** The job's deadline passed or it was cancelled: its API requests are aborted as on the main thread. */
+export interface AbortMessage {
+  readonly type: 'abort';
+  readonly id: number;
+  readonly timedOut: boolean;
 }
 
 export type ThreadReply =
@@ -55,10 +63,20 @@ const port = parentPort;
 if (port) {
   yieldCpuToTheBot();
   const reply = (message: ThreadReply) => port.postMessage(message);
-  port.on('message', async (message: RunMessage) => {
+  const running = new Map<number, AbortController>();
+  port.on('message', async (message: RunMessage | AbortMessage) => {
     const { id } = message;
+    if (message.type === 'abort') {
+      running
+        .get(id)
+        ?.abort(message.timedOut ? new DOMException('deadline', 'TimeoutError') : new Error('cancelled'));
+      return;
+    }
+    // The source's requests stop on abort, and its clean-ups (a capture pod's deletion) still run.
+    const controller = new AbortController();
+    running.set(id, controller);
     try {
-      const source = await defaultSourceFor(message.cluster);
+      const source = await defaultSourceFor(message.cluster, controller.signal);
       const diagnosis = await diagnoseSource(
         source,
         { target: message.target, clusterWide: message.clusterWide },
@@ -74,6 +92,8 @@ if (port) {
             ? { message: error.message, code: error.code }
             : { message: error instanceof Error ? error.message : String(error) },
       });
+    } finally {
+      running.delete(id);
     }
   });
   reply({ type: 'ready' });

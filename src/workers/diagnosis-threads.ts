@@ -2,8 +2,9 @@
  * The pool of diagnosis threads a diagnose worker uses by default: one thread per job slot
  * (the worker's concurrency), started lazily and kept, the first one at once so the first
  * report does not wait for a thread to load its modules. A job that is cancelled or runs
- * out of time ends its thread (a synchronous stretch cannot be interrupted any other way);
- * the next job starts a fresh one. Running the engine here, not on the event loop the bot
+ * out of time has its API requests aborted in the thread, as on the main thread, and its
+ * thread is ended if it does not finish soon after (a synchronous stretch cannot be
+ * interrupted any other way); the next job then starts a fresh one. Running the engine here, not on the event loop the bot
  * shares in `npm start`, keeps the acks and Slack posts of that process on time.
  */
 import { Worker } from 'node:worker_threads';
@@ -11,11 +12,14 @@ import type { Target } from '../cluster/view.js';
 import type { ClusterConfig } from '../config/config.js';
 import type { Diagnosis, Progress } from '../engine/diagnosis.js';
 import { KproxyError } from '../errors.js';
-import type { RunMessage, ThreadReply } from './diagnose-thread.js';
+import type { AbortMessage, RunMessage, ThreadReply } from './diagnose-thread.js';
 
 // From the sources (tsx, vitest) the thread loads TypeScript through tsx; built, it is plain JS.
 const fromSource = import.meta.url.endsWith('.ts');
 const entry = new URL(fromSource ? './diagnose-thread.ts' : './diagnose-thread.js', import.meta.url);
+
+/** How long an aborted job's thread may take to finish its clean-ups before it is ended. */
+const drainMs = 30_000;
 
 interface Slot {
   readonly thread: Worker;
@@ -43,59 +47,75 @@ export class DiagnosisThreads {
     this.idle.push(this.spawn());
   }
 
-  /** Runs one diagnosis in a thread; `signal` ends the thread and rejects with its reason. */
+  /**
+   * Runs one diagnosis in a thread. When `signal` aborts, the promise rejects with its
+   * reason at once and the thread aborts the job's API requests (as the main thread did)
+   * so its clean-ups run; a thread that has not finished the job `drainMs` later is ended.
+   */
   async run(job: ThreadJob, signal: AbortSignal): Promise<Diagnosis> {
     if (this.closed) throw new Error('the diagnosis threads are closed');
     signal.throwIfAborted();
     const slot = this.idle.pop() ?? this.spawn();
     this.busy.add(slot);
-    const id = this.nextId++;
-    try {
-      await slot.ready;
-      if (slot.dead) throw slot.dead;
-      signal.throwIfAborted();
-      return await new Promise<Diagnosis>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        const settle = () => {
-          signal.removeEventListener('abort', onAbort);
-          slot.job = undefined;
-        };
-        slot.job = {
-          id,
-          onExit: (error) => {
-            settle();
-            reject(error);
-          },
-          onReply: (reply) => {
-            if (!('id' in reply) || reply.id !== id) return;
-            if (reply.type === 'progress') return job.onProgress?.(reply.progress);
-            settle();
-            if (reply.type === 'done') resolve(reply.diagnosis as Diagnosis);
-            else
-              reject(
-                reply.error.code
-                  ? new KproxyError(reply.error.code, reply.error.message)
-                  : new Error(reply.error.message),
-              );
-          },
-        };
-        const message: RunMessage = {
-          id,
-          cluster: job.cluster,
-          target: job.target,
-          clusterWide: job.clusterWide,
-        };
-        slot.thread.postMessage(message);
-      });
-    } catch (error) {
-      // Cancelled, timed out or broken: this thread may still be busy; it is not reused.
-      if (slot.job) await this.discard(slot);
-      throw error;
-    } finally {
-      if (this.busy.delete(slot) && !this.closed && this.idle.length + this.busy.size < this.size)
-        this.idle.push(slot);
+    await slot.ready;
+    if (slot.dead || signal.aborted) {
+      this.release(slot);
+      throw slot.dead ?? signal.reason;
     }
+    const id = this.nextId++;
+    return new Promise<Diagnosis>((resolve, reject) => {
+      let drain: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        reject(signal.reason);
+        const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+        slot.thread.postMessage({ type: 'abort', id, timedOut } satisfies AbortMessage);
+        drain = setTimeout(() => void this.discard(slot), drainMs).unref();
+      };
+      const settle = () => {
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(drain);
+        slot.job = undefined;
+      };
+      slot.job = {
+        id,
+        onExit: (error) => {
+          settle();
+          reject(error);
+        },
+        onReply: (reply) => {
+          if (!('id' in reply) || reply.id !== id) return;
+          if (reply.type === 'progress') {
+            if (!signal.aborted) job.onProgress?.(reply.progress);
+            return;
+          }
+          settle();
+          this.release(slot);
+          // After an abort the promise is settled already: these do nothing.
+          if (reply.type === 'done') resolve(reply.diagnosis as Diagnosis);
+          else
+            reject(
+              reply.error.code
+                ? new KproxyError(reply.error.code, reply.error.message)
+                : new Error(reply.error.message),
+            );
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      slot.thread.postMessage({
+        type: 'run',
+        id,
+        cluster: job.cluster,
+        target: job.target,
+        clusterWide: job.clusterWide,
+      } satisfies RunMessage);
+    });
+  }
+
+  /** A thread done with its job: kept for the next one, or ended if the pool has enough. */
+  private release(slot: Slot): void {
+    if (!this.busy.delete(slot)) return;
+    if (!this.closed && !slot.dead && this.idle.length + this.busy.size < this.size) this.idle.push(slot);
+    else void slot.thread.terminate().catch(() => undefined);
   }
 
   async close(): Promise<void> {
