@@ -76,4 +76,24 @@ describe('posting pace', () => {
     expect(slack.messages).toHaveLength(16);
     expect(slack.rateLimited).toEqual([]);
   });
+
+  it('a backlog in one channel goes out whole, one Redis call per wait, not one per waiting post', async () => {
+    const slack = await fakeSlack();
+    const redis = new Redis(redisUrl);
+    cleanups.push(() => redis.quit());
+    let evals = 0;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
+      if (command.name === 'eval') evals++;
+      return send(command);
+    }) as typeof redis.sendCommand;
+    const p = new SlackPoster(redis, { token: 'xoxb-test-token', slackApiUrl: slack.apiUrl, paceMs: 100 });
+    const posts = 12;
+    await Promise.all(Array.from({ length: posts }, (_, i) => p.post('C0BACKLOG1', { text: `post ${i}` })));
+    expect(slack.messages.map((m) => m.text).sort()).toEqual(
+      Array.from({ length: posts }, (_, i) => `post ${i}`).sort(),
+    );
+    // Each post takes one token; each wait for one is one more call (at most).
+    expect(evals).toBeLessThanOrEqual(2 * posts);
+  });
 });

@@ -142,15 +142,32 @@ export class SlackPoster {
     }
   }
 
-  /** Waits until a message of the channel's budget is free (all processes share it). */
-  private async pace(channel: string): Promise<void> {
-    if (this.paceMs <= 0) return;
+  /** The posts of this process waiting for a channel's token, in order (one asks Redis at a time). */
+  private readonly lanes = new Map<string, Promise<void>>();
+
+  /**
+   * Waits until a message of the channel's budget is free (all processes share it). Within
+   * a process the posts of a channel queue up and only the first asks Redis: a backlog of
+   * thousands of posts costs one script call per channel per wait, not one per post.
+   */
+  private pace(channel: string): Promise<void> {
+    if (this.paceMs <= 0) return Promise.resolve();
+    const mine = (this.lanes.get(channel) ?? Promise.resolve()).then(() => this.takeToken(channel));
+    const lane = mine.catch(() => undefined);
+    this.lanes.set(channel, lane);
+    void lane.then(() => {
+      if (this.lanes.get(channel) === lane) this.lanes.delete(channel);
+    });
+    return mine;
+  }
+
+  private async takeToken(channel: string): Promise<void> {
     for (;;) {
       const waitMs = Number(
         await this.redis.eval(bucketScript, 1, keys.pace(channel), this.paceMs, this.burst),
       );
       if (waitMs <= 0) return;
-      // A little spread, so the posts waiting for one channel do not all ask at the same moment.
+      // A little spread, so the processes waiting for one channel do not all ask at once.
       await new Promise((r) => setTimeout(r, waitMs + Math.floor(Math.random() * 20)));
     }
   }
