@@ -38,7 +38,9 @@ export async function startKproxy(o: {
 }): Promise<Running> {
   const [port, healthPort] = [await freePort(), await freePort()];
   // BENCH_PROFILE=<dir>: kproxy writes a CPU profile there when it stops (where the time goes).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src', 'start.ts')], {
     cwd: root,
     env: {
