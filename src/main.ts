@@ -76,6 +76,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const poster = new SlackPoster(redis, {
     token: env.SLACK_BOT_TOKEN,
     slackApiUrl: env.SLACK_API_URL,
+    paceMs: env.KPROXY_SLACK_PACE_MS,
     // The poster's Web API client logs through the JSON logger too.
     logger: boltLogger(logger),
     onRetry: (method, reason) => {

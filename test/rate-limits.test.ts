@@ -1,6 +1,7 @@
-/** The command rate limits (rate-limiter-flexible) against a real Redis. */
+/** The command rate limits (one script call with the delivery dedupe, src/bot/admission.ts) against a real Redis. */
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { admit } from '../src/bot/admission.js';
 import { rateLimited } from '../src/bot/authorize.js';
 import { parseConfig } from '../src/config/config.js';
 
@@ -52,5 +53,34 @@ describe('rateLimited', () => {
     const c = config('{ perUser: { max: 2, windowSeconds: 30 } }');
     await expect(rateLimited(down, c, 'U0ONE', 'C0INCIDENT1')).rejects.toThrow();
     down.disconnect();
+  });
+});
+
+describe('admit (the ack path: dedupe and both limits)', () => {
+  it('is one Redis command, even right after the script cache is flushed (a restarted Redis)', async () => {
+    const c = config('{ perUser: { max: 1, windowSeconds: 60 } }');
+    const counted = new Redis(inject('redisUrl'));
+    await counted.script('FLUSH');
+    const sent: string[] = [];
+    const send = counted.sendCommand.bind(counted);
+    counted.sendCommand = ((command: Parameters<typeof send>[0]) => {
+      sent.push(command.name);
+      return send(command);
+    }) as typeof counted.sendCommand;
+    const delivery = { key: 'kproxy:delivery:1.2.3', ttlSeconds: 600 };
+    expect(await admit(counted, c, 'U0ONE', 'C0INCIDENT1', delivery)).toEqual({ kind: 'admitted' });
+    expect(sent).toEqual(['eval']);
+    // The redelivery is recognised in the same single call, and costs the user no point.
+    expect(await admit(counted, c, 'U0ONE', 'C0INCIDENT1', delivery)).toEqual({ kind: 'duplicate' });
+    expect(sent).toEqual(['eval', 'eval']);
+    const limited = await admit(counted, c, 'U0ONE', 'C0INCIDENT1', {
+      ...delivery,
+      key: 'kproxy:delivery:4',
+    });
+    expect(limited).toMatchObject({ kind: 'limited' });
+    expect(limited.kind === 'limited' && limited.waitSeconds).toBeGreaterThanOrEqual(1);
+    // The user's refusal left the channel's budget alone (the user is asked first).
+    expect(await redis.get('kproxy:rate:channel:C0INCIDENT1')).toBe('1');
+    await counted.quit();
   });
 });

@@ -13,17 +13,17 @@ import type { Config, Env } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { keys } from '../queue/jobs.js';
-import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { acksFirst } from './ack-first.js';
 import { registerApprovals } from './approvals.js';
 import { auditText } from './approver-groups.js';
-import { authorize, clustersForChannel, rateLimited } from './authorize.js';
+import { clustersForChannel } from './authorize.js';
 import { boltLogger } from './bolt-logger.js';
 import { botTokenAuthorize } from './bot-token-authorize.js';
 import { commandUsage, parseCommand } from './command.js';
+import { handleDiagnose } from './diagnose-command.js';
 import { registerGate } from './gate.js';
-import { type PendingStarts, StartFailed, startOrJoin } from './start-diagnosis.js';
+import type { PendingStarts } from './start-diagnosis.js';
 
 export interface BotDeps {
   readonly config: Config;
@@ -40,8 +40,6 @@ export interface BotDeps {
   /** Acknowledged commands still being started (shutdown waits for them). */
   readonly pending?: PendingStarts;
 }
-
-const deliveryTtlSeconds = 10 * 60;
 
 /**
  * What the Slack listener accepts before anyone is authenticated: Slack's payloads are a
@@ -139,54 +137,9 @@ export function createBot(deps: BotDeps): App {
       });
       return;
     }
-    const decision = authorize(deps.config, cmd.cluster, command.channel_id, command.user_id);
-    if (!decision.ok) {
-      deps.metrics.inc('kproxy_commands_refused_total', { reason: 'unauthorized' });
-      await ack({ response_type: 'ephemeral', text: `:no_entry: ${decision.reason}` });
-      return;
-    }
-    // Redis answers within a second or the user hears so now: the ack must beat Slack's 3 s.
-    let admitted: { ok: true } | { ok: false; text?: string };
-    try {
-      admitted = await admit(deps, command.trigger_id, command.user_id, command.channel_id);
-    } catch (error) {
-      deps.logger.error('queue unavailable', { error: errorMessage(error) });
-      await ack({
-        response_type: 'ephemeral',
-        text: ':warning: kproxy cannot reach its queue (Redis) right now; nothing was started. Try again in a minute.',
-      });
-      return;
-    }
-    if (!admitted.ok) {
-      await (admitted.text ? ack({ response_type: 'ephemeral', text: admitted.text }) : ack());
-      return;
-    }
-    await ack();
-    const target = {
-      ...(cmd.namespace ? { namespace: cmd.namespace } : {}),
-      ...(cmd.service ? { service: cmd.service } : {}),
-      ...(cmd.node ? { node: cmd.node } : {}),
-      ...(cmd.from ? { from: cmd.from } : {}),
-    };
-    // Acknowledged: from here the diagnosis is queued, or the thread (or the user) hears why not.
-    const tell = (text: string) =>
-      respond({ response_type: 'ephemeral', text }).catch((error) =>
-        deps.logger.warn('could not tell the user', { error: errorMessage(error) }),
-      );
-    const started = startOrJoin(deps, {
-      cluster: cmd.cluster,
-      target,
-      channel: command.channel_id,
-      user: command.user_id,
-    }).catch(async (error: unknown) => {
-      deps.logger.error('could not start a diagnosis', { error: errorMessage(error) });
-      if (!(error instanceof StartFailed && error.told))
-        await tell(
-          `:x: kproxy could not start the diagnosis: ${escapeMrkdwn(errorMessage(error))}. Nothing is running; run the command again.`,
-        );
-    });
-    deps.pending?.track(started, tell);
-    await started;
+    await acksFirst.acking(() =>
+      handleDiagnose({ ...deps, ackFirst: acksFirst }, cmd, command, ack, respond),
+    );
   });
 
   if (deps.executeQueue) {
@@ -214,22 +167,4 @@ export function createBot(deps: BotDeps): App {
     deps.logger.error('slack handler error', { error: errorMessage(error) });
   });
   return app;
-}
-
-/** First delivery of this trigger, and within the rate limits? (Redis; may throw when it is down.) */
-async function admit(
-  deps: Pick<BotDeps, 'redis' | 'config' | 'metrics'>,
-  triggerId: string,
-  user: string,
-  channel: string,
-): Promise<{ ok: true } | { ok: false; text?: string }> {
-  // Slack re-sends a request it thinks failed; the trigger id is the same: run once.
-  const first = await deps.redis.set(keys.delivery(triggerId), '1', 'EX', deliveryTtlSeconds, 'NX');
-  if (first !== 'OK') return { ok: false };
-  const wait = await rateLimited(deps.redis, deps.config, user, channel);
-  if (wait > 0) {
-    deps.metrics.inc('kproxy_commands_refused_total', { reason: 'rate_limited' });
-    return { ok: false, text: `:turtle: Too many diagnoses requested here; try again in ${wait}s.` };
-  }
-  return { ok: true };
 }

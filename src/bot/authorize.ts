@@ -1,7 +1,7 @@
 /** Who may diagnose what: channels per cluster, an optional user allowlist, and rate limits. */
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ClusterConfig, Config } from '../config/config.js';
+import { admit } from './admission.js';
 
 export type Decision =
   | { readonly ok: true; readonly cluster: ClusterConfig }
@@ -25,38 +25,10 @@ export function clustersForChannel(config: Config, channel: string): string[] {
   return config.clusters.filter((c) => c.channels.includes(channel)).map((c) => c.name);
 }
 
-interface Limiters {
-  readonly user: RateLimiterRedis;
-  readonly channel: RateLimiterRedis;
-}
-
-/** One pair of limiters per Redis connection and configuration (they hold no state of their own). */
-const limitersFor = new WeakMap<Redis, WeakMap<Config, Limiters>>();
-
-function limiters(redis: Redis, config: Config): Limiters {
-  const byConfig = limitersFor.get(redis) ?? new WeakMap<Config, Limiters>();
-  limitersFor.set(redis, byConfig);
-  const existing = byConfig.get(config);
-  if (existing) return existing;
-  const limiter = (scope: string, limit: { max: number; windowSeconds: number }) =>
-    new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `kproxy:rate:${scope}`,
-      points: limit.max,
-      duration: limit.windowSeconds,
-    });
-  const made = {
-    user: limiter('user', config.rateLimits.perUser),
-    channel: limiter('channel', config.rateLimits.perChannel),
-  };
-  byConfig.set(config, made);
-  return made;
-}
-
 /**
- * Per-user, then per-channel limits (rate-limiter-flexible: one atomic script call per
- * limit). Returns the seconds to wait when a limit is reached, else 0. Throws when Redis
- * cannot be asked (the caller says so to the user).
+ * Per-user, then per-channel limits, in one script call (admission.ts). Returns the seconds
+ * to wait when a limit is reached, else 0. Throws when Redis cannot be asked (the caller
+ * says so to the user).
  */
 export async function rateLimited(
   redis: Redis,
@@ -65,17 +37,6 @@ export async function rateLimited(
   channel: string,
 ): Promise<number> {
   if (!config.rateLimits.enabled) return 0;
-  const { user: perUser, channel: perChannel } = limiters(redis, config);
-  for (const [limiter, key] of [
-    [perUser, user],
-    [perChannel, channel],
-  ] as const) {
-    try {
-      await limiter.consume(key);
-    } catch (refusal) {
-      if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
-      throw refusal;
-    }
-  }
-  return 0;
+  const admission = await admit(redis, config, user, channel);
+  return admission.kind === 'limited' ? admission.waitSeconds : 0;
 }

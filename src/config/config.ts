@@ -237,6 +237,12 @@ export const envSchema = z.object({
     .transform((s) => s.split(',').map((q) => q.trim()))
     .pipe(z.array(z.enum(workerQueues, { error: `each must be one of ${workerQueues.join(', ')}` })).min(1))
     .default([...workerQueues]),
+  /**
+   * chat.postMessage pacing per channel: milliseconds per message (Slack: about one per
+   * second per channel). 0 turns pacing off (a Slack that does not limit, such as a test
+   * double: the benchmark's floor); 429s are still waited out.
+   */
+  KPROXY_SLACK_PACE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
 export type Env = z.infer<typeof envSchema>;

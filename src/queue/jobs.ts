@@ -67,8 +67,8 @@ export const keys = {
   /** Rate-limit windows. */
   /** Opaque action reference behind a report button. */
   actionRef: (ref: string) => `kproxy:action:${ref}`,
-  /** Per-channel pacing of chat.postMessage (about one per second per channel). */
-  pace: (channel: string) => `kproxy:pace:${channel}`,
+  /** Per-channel token bucket of chat.postMessage (a hash; about one per second per channel). */
+  pace: (channel: string) => `kproxy:pace-bucket:${channel}`,
 } as const;
 
 /** What a report button's opaque reference stands for (kept in Redis, never in the button). */

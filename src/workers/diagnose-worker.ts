@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { acksFirst } from '../bot/ack-first.js';
 import { EksAccess } from '../cluster/eks/eks-access.js';
 import { LiveSource } from '../cluster/live/live-source.js';
 import { debugImageFrom } from '../cluster/live/node-captures.js';
@@ -31,6 +32,7 @@ import {
 import { renderBlocks, splitForSlack } from '../report/blocks.js';
 import { doneLine, failedLine, progressLine, updateParent } from '../slack/messages.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { DiagnosisThreads } from './diagnosis-threads.js';
 import { defaultPostFixWait, type PostFixWait, settledDiagnosis, verificationText } from './post-fix.js';
 
 export interface DiagnoseWorkerDeps {
@@ -41,7 +43,10 @@ export interface DiagnoseWorkerDeps {
   readonly connection: ConnectionOptions;
   readonly poster: SlackPoster;
   readonly logger: Logger;
-  /** How a cluster becomes a source; the default reads it live (kubeconfig or EKS). */
+  /**
+   * How a cluster becomes a source, read on the worker's own event loop. The default reads
+   * it live (kubeconfig or EKS) in diagnosis threads (diagnosis-threads.ts), off the loop.
+   */
   readonly sourceFor?: (cluster: ClusterConfig, signal?: AbortSignal) => Promise<ClusterSource>;
   readonly workerOptions?: Partial<WorkerOptions>;
   readonly onJobDone?: (outcome: 'completed' | 'failed', seconds: number) => void;
@@ -106,9 +111,10 @@ export async function defaultSourceFor(cluster: ClusterConfig, signal?: AbortSig
 }
 
 export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
+  const threads = deps.sourceFor ? undefined : new DiagnosisThreads(deps.config.worker.concurrency);
   // A request naming what does not exist (a node) fails the same way every time: no retry.
   const run = (job: Job, signal?: AbortSignal) =>
-    processDiagnose(deps, job, signal).catch((error: unknown) => {
+    processDiagnose(deps, job, signal, threads).catch((error: unknown) => {
       if (error instanceof KproxyError && error.code === 'usage') throw new UnrecoverableError(error.message);
       throw error;
     });
@@ -137,10 +143,16 @@ export function startDiagnoseWorker(deps: DiagnoseWorkerDeps): Worker {
   });
   worker.on('completed', (job) => deps.onJobDone?.('completed', (Date.now() - job.timestamp) / 1000));
   worker.on('error', (error) => deps.logger.error('worker error', { error: errorMessage(error) }));
+  worker.on('closed', () => void threads?.close());
   return worker;
 }
 
-async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: AbortSignal): Promise<string> {
+async function processDiagnose(
+  deps: DiagnoseWorkerDeps,
+  job: Job,
+  signal: AbortSignal | undefined,
+  threads: DiagnosisThreads | undefined,
+): Promise<string> {
   const data = diagnoseJobSchema.parse(job.data);
   const jobId = job.id as string;
   const { poster, redis, config } = deps;
@@ -172,14 +184,13 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   // work stops instead of running on behind a failed job.
   const seconds = config.worker.timeoutSeconds;
   const deadline = AbortSignal.any([AbortSignal.timeout(seconds * 1000), ...(signal ? [signal] : [])]);
-  const source = await (deps.sourceFor ?? defaultSourceFor)(cluster, deadline);
+  const request = { target: jobTarget(data.target), clusterWide: !data.target.service };
+  const source = threads ? undefined : await (deps.sourceFor ?? defaultSourceFor)(cluster, deadline);
   const run = () =>
     untilAborted(
-      diagnoseSource(
-        source,
-        { target: jobTarget(data.target), clusterWide: !data.target.service },
-        { onProgress },
-      ),
+      source
+        ? diagnoseSource(source, request, { onProgress })
+        : (threads as DiagnosisThreads).run({ cluster, ...request, onProgress }, deadline),
       deadline,
       seconds,
     );
@@ -188,6 +199,8 @@ async function processDiagnose(deps: DiagnoseWorkerDeps, job: Job, signal?: Abor
   const diagnosis = data.verifies
     ? await settledDiagnosis(run, deps.postFixWait ?? defaultPostFixWait, deadline)
     : await run();
+  // In `npm start` the bot shares this event loop: commands waiting for their ack go first.
+  await acksFirst.turn();
   // A post-fix check answers in one message (and the next actions, if the fault remains),
   // not with a second full report.
   await postReport(

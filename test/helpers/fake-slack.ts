@@ -24,8 +24,10 @@ export interface StoredMessage {
 
 interface Fault {
   readonly method: RegExp;
-  readonly status: 429 | 500;
+  readonly status: 200 | 429 | 500;
   readonly retryAfter?: number;
+  /** With status 200: the Web API error, as Slack answers it (`{ok: false, error}`). */
+  readonly error?: string;
   remaining: number;
 }
 
@@ -41,6 +43,8 @@ export class FakeSlack {
   /** When set, chat.postMessage answers 429 past this rate per channel, as Slack does. */
   perChannelLimit: { perSecond: number; burst: number } | undefined;
   readonly rateLimited: string[] = [];
+  /** Runs after a Web API call is recorded and before it is answered (to act at that moment). */
+  beforeAnswer: ((method: string, params: Record<string, unknown>) => Promise<void>) | undefined;
   /** Members of Slack user groups, for usergroups.users.list. */
   readonly groupMembers = new Map<string, string[]>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -107,6 +111,15 @@ export class FakeSlack {
     this.faults.push({ method, status, retryAfter, remaining: times });
   }
 
+  /**
+   * The next `times` calls of matching methods are refused the way the Web API refuses a
+   * call: HTTP 200 with `{ok: false, error}` (https://api.slack.com/web#responses; e.g.
+   * chat.postMessage's `not_in_channel`, https://api.slack.com/methods/chat.postMessage#errors).
+   */
+  refuse(method: RegExp, error: string, times: number): void {
+    this.faults.push({ method, status: 200, error, remaining: times });
+  }
+
   callsOf(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -137,6 +150,7 @@ export class FakeSlack {
     }
     const method = path.slice('/api/'.length).split('?')[0] ?? '';
     this.calls.push({ method, params, at: Date.now() });
+    await this.beforeAnswer?.(method, params);
     const window = this.rateLimitWindow;
     if (window && Date.now() < window.until && window.method.test(method)) {
       this.windowRateLimited++;
@@ -153,6 +167,7 @@ export class FakeSlack {
       fault.remaining--;
       if (fault.status === 429)
         send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfter ?? 1) });
+      else if (fault.status === 200) send(200, { ok: false, error: fault.error });
       else send(500, { ok: false, error: 'internal_error' });
       return;
     }

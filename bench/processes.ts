@@ -1,0 +1,123 @@
+/** The Slack-side benchmarks' processes: kproxy (`src/start.ts`) and the bare Bolt floor, each on its own. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { signingSecret } from '../test/helpers/slack-requests.js';
+import { freePort } from './support.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export interface Running {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+async function until(ok: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** kproxy's `npm start` (bot + workers in one process) on a private Redis and a fake Slack. */
+export async function startKproxy(o: {
+  redisUrl: string;
+  slackApiUrl: string;
+  config: string;
+  env?: Record<string, string>;
+}): Promise<Running> {
+  const [port, healthPort] = [await freePort(), await freePort()];
+  // BENCH_PROFILE=<dir>: kproxy writes a CPU profile there when it stops (where the time goes).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src', 'start.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: 'xoxb-bench',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: o.slackApiUrl,
+      REDIS_URL: o.redisUrl,
+      KPROXY_CONFIG: o.config,
+      PORT: String(port),
+      HEALTH_PORT: String(healthPort),
+      BIND_ADDRESS: '127.0.0.1',
+      HEALTH_BIND_ADDRESS: '127.0.0.1',
+      ...o.env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await until(
+    () =>
+      fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    'kproxy',
+  );
+  return { url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** The floor: a Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts). */
+export async function startBareBolt(slackApiUrl: string): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'bare-bolt.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: 'xoxb-bench',
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slackApiUrl,
+      PORT: String(port),
+      BIND_ADDRESS: '127.0.0.1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let listening = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (String(chunk).includes('listening')) listening = true;
+  });
+  await until(async () => listening, 'the bare Bolt app');
+  return { url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** A bundle served by the test API server in a process of its own (`kproxy serve-bundle`). */
+export async function serveBundle(
+  dir: string,
+  work: string,
+): Promise<{ kubeconfig: string; stop: () => void }> {
+  const kubeconfig = path.join(work, 'kubeconfig');
+  const server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'src', 'cli', 'main.ts'),
+      'serve-bundle',
+      dir,
+      '--kubeconfig-out',
+      kubeconfig,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    server.stdout?.on('data', (chunk: Buffer) => String(chunk).includes('kubeconfig:') && resolve()),
+  );
+  return { kubeconfig, stop: () => server.kill('SIGTERM') };
+}
+
+/** The machine's load while a benchmark ran (it is shared: figures are read beside it). */
+export function machineLoad(): { loadAverage1m: number; cpus: number } {
+  return { loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100, cpus: os.cpus().length };
+}
