@@ -30,7 +30,7 @@ import {
   sign,
   signingSecret,
 } from './helpers/slack-requests.js';
-import { incidentChannel, type Stack, startStack } from './helpers/stack.js';
+import { incidentChannel, type Stack, startStack, waitFor } from './helpers/stack.js';
 
 const redisUrl = inject('redisUrl');
 const unhandled: unknown[] = [];
@@ -175,6 +175,9 @@ describe('Slack requests through the real Bolt receiver', () => {
           const res = await postCommand(s.botUrl, text, { channel, user: 'U0ONCALL01' });
           expect(res.status).toBe(200);
           expect(noStackTrace(res.body)).toBe(true);
+          // A valid command is started after its ack: wait for that, so a start still in
+          // flight is never counted against the next (invalid) text.
+          await waitFor('the acknowledged commands started', () => s.pending.size === 0);
           const parsed = parseCommand(text);
           const mayQueue =
             parsed.ok &&

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach } from 'vitest';
 import { createBot, listenBot } from '../../src/bot/app.js';
 import { botReadiness } from '../../src/bot/readiness.js';
+import { PendingStarts } from '../../src/bot/start-diagnosis.js';
 import { parseConfig, parseEnv } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics, metricHelp } from '../../src/metrics.js';
@@ -41,6 +42,8 @@ export interface BotStack {
   worker: Worker | undefined;
   executeWorker: Worker | undefined;
   readonly executeQueue: Queue;
+  /** Acknowledged commands still being started (parent post, queueing): tests wait for none. */
+  readonly pending: PendingStarts;
   startWorker(options?: Partial<WorkerOptions>): Worker;
   stop(): Promise<void>;
 }
@@ -153,6 +156,7 @@ export async function startBotStack(o: BotStackOptions): Promise<BotStack> {
       })
     : redis;
   botRedis.on('error', () => undefined);
+  const pending = new PendingStarts();
   const app = createBot({
     config,
     env,
@@ -162,6 +166,7 @@ export async function startBotStack(o: BotStackOptions): Promise<BotStack> {
     poster,
     logger,
     metrics,
+    pending,
   });
   const botPort = await listenBot(app, env);
   const botUrl = o.socketMode ? '' : `http://127.0.0.1:${botPort}`;
@@ -184,6 +189,7 @@ export async function startBotStack(o: BotStackOptions): Promise<BotStack> {
     worker: undefined,
     executeWorker: undefined,
     executeQueue,
+    pending,
     startWorker(options = {}) {
       stack.worker = startDiagnoseWorker({
         config,
