@@ -14,7 +14,7 @@ import { MemoryBundle } from '../bundle/memory.js';
 import type { DaemonSet, Pod } from '../kube-types.js';
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, Target } from '../view.js';
-import { needsEveryKubeProxyPod } from './blast-radius.js';
+import { gitVersionOf, needsEveryKubeProxyPod } from './blast-radius.js';
 import { readClientInto } from './client-reader.js';
 import { KubeHttp, type KubeHttpOptions } from './kube-http.js';
 import type { ProxyVia } from './kube-proxy-endpoints.js';
@@ -157,7 +157,11 @@ export class LiveSource implements ClusterSource {
     progress('Backend pods, kube-proxy pods and configuration');
     const [, systemPods] = await Promise.all([
       this.reader.readBackendPods(bundle, target, service),
-      this.reader.readSystemPods(bundle, target, needsEveryKubeProxyPod(kubeProxyDs, version)),
+      this.reader.readSystemPods(
+        bundle,
+        target,
+        needsEveryKubeProxyPod(kubeProxyDs, version.ok ? gitVersionOf(version.value) : undefined),
+      ),
       this.reader.readConfigMaps(bundle, kubeProxyDs),
     ]);
 
