@@ -44,7 +44,7 @@ import { BundleDir, type BundleFiles, itemNames, validateItems } from './files.j
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
 import { readProbes } from './probe-files.js';
 import { nearlySelected, selectSystemPods } from './selection.js';
-import { type UnpackedBundle, unpackBundleTarball } from './tarball.js';
+import type { UnpackedBundle } from './tarball.js';
 
 const kubeSystem = 'kube-system';
 
@@ -106,7 +106,8 @@ export class BundleSource implements ClusterSource {
         `${this.bundlePath}: a bundle is a directory or a .tar.gz file`,
       );
     }
-    this.unpacked ??= await unpackBundleTarball(full);
+    // tar loads only for an archive.
+    this.unpacked ??= await (await import('./tarball.js')).unpackBundleTarball(full);
     return bundleRootInside(this.unpacked.dir);
   }
 }
