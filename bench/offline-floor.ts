@@ -43,7 +43,15 @@ const manifest = (await json('bundle.json')) as Manifest;
 const ns = manifest.target?.namespace;
 const node = manifest.target?.node;
 const perNamespace = ['services', 'endpointslices', 'pods', 'networkpolicies', 'events'];
-const kubeSystem = ['pods', 'daemonsets', 'configmaps', 'services', 'endpointslices', 'deployments', 'events'];
+const kubeSystem = [
+  'pods',
+  'daemonsets',
+  'configmaps',
+  'services',
+  'endpointslices',
+  'deployments',
+  'events',
+];
 const [, , ...lists] = await Promise.all([
   json('version.json'),
   json('nodes.json'),
