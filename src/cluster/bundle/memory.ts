@@ -9,7 +9,25 @@ import type { LogTail } from '../view.js';
 import { BundleFiles, subDirsOf } from './files.js';
 import { bundleLimits } from './limits.js';
 
-export type MemoryEntry = { readonly content: string } | { readonly missing: string };
+/**
+ * A JSON document held as the parsed objects a live read returned: the view is built from
+ * them directly (no pretty-print and parse back); it becomes text only when written out.
+ */
+export class JsonDocument {
+  constructor(readonly value: unknown) {}
+
+  /** As `kubectl get -o json` prints it. */
+  text(): string {
+    return JSON.stringify(this.value, null, 4);
+  }
+}
+
+export type MemoryEntry = { readonly content: string | JsonDocument } | { readonly missing: string };
+
+/** The text of an entry's content (a parsed document is printed). */
+export function contentText(content: string | JsonDocument): string {
+  return typeof content === 'string' ? content : content.text();
+}
 
 export class MemoryBundle extends BundleFiles {
   readonly entries = new Map<string, MemoryEntry>();
@@ -22,9 +40,17 @@ export class MemoryBundle extends BundleFiles {
     const entry = this.entries.get(rel);
     if (!entry) return missing(`not collected: ${rel}`);
     if ('missing' in entry) return missing(entry.missing);
-    if (entry.content.length > maxBytes)
-      throw new BundleError(rel, `is more than the limit of ${maxBytes} bytes`);
-    return collected(entry.content);
+    const text = contentText(entry.content);
+    if (text.length > maxBytes) throw new BundleError(rel, `is more than the limit of ${maxBytes} bytes`);
+    return collected(text);
+  }
+
+  /** A parsed document as it is; text is parsed as a bundle file is. */
+  override async readJson(rel: string): Promise<Collected<unknown>> {
+    const entry = this.entries.get(rel);
+    if (entry && 'content' in entry && entry.content instanceof JsonDocument)
+      return collected(entry.content.value);
+    return super.readJson(rel);
   }
 
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
