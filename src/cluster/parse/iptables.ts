@@ -33,6 +33,22 @@ export class IptablesSave {
     return this.tables.get(table)?.chains.has(chain) ?? false;
   }
 
+  /** Rules in a chain, without tokenizing them. */
+  chainLength(table: string, chain: string): number {
+    return this.tables.get(table)?.lines.get(chain)?.length ?? 0;
+  }
+
+  /**
+   * The rules of a chain whose line contains `text`: a Service's own rules among the
+   * 10,000 of a large cluster's KUBE-SERVICES, without tokenizing the others.
+   */
+  rulesContaining(table: string, chain: string, text: string): readonly IptablesRule[] {
+    const cached = this.parsed.get(`${table}/${chain}`);
+    if (cached) return cached.filter((r) => r.raw.includes(text));
+    const lines = this.tables.get(table)?.lines.get(chain) ?? [];
+    return lines.filter((l) => l.includes(text)).map((line) => parseRule(table, chain, line));
+  }
+
   rules(table: string, chain: string): readonly IptablesRule[] {
     const key = `${table}/${chain}`;
     const cached = this.parsed.get(key);
