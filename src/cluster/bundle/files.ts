@@ -43,7 +43,7 @@ export abstract class BundleFiles {
   ): Promise<Collected<z.infer<S>>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
-    const parsed = schema.safeParse(raw.value, { error: inWords });
+    const parsed = schema.safeParse(raw.value, { error: inWords, jitless: true });
     if (!parsed.success) throw new BundleError(rel, `is not ${what}: ${firstIssue(parsed.error)}`);
     return collected(parsed.data);
   }
@@ -116,13 +116,18 @@ export function validateItems<S extends z.ZodType>(
   items: readonly Record<string, unknown>[],
   keep: (item: Record<string, unknown>) => boolean = () => true,
 ): z.infer<S>[] {
-  const out: z.infer<S>[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i] as Record<string, unknown>;
-    if (keep(item)) out.push(validateItem(rel, kind, schema, item, i));
-  }
-  return out;
+  const chosen: number[] = [];
+  for (let i = 0; i < items.length; i++) if (keep(items[i] as Record<string, unknown>)) chosen.push(i);
+  const few = chosen.length < jitThreshold;
+  return chosen.map((i) => validateItem(rel, kind, schema, items[i], i, few));
 }
+
+/**
+ * Below this many items zod's compiled fast path costs more to build (it generates code
+ * for each object schema on first use) than it saves: a Service-scoped diagnosis of a
+ * 5,000-node bundle validates a few dozen objects.
+ */
+export const jitThreshold = 200;
 
 /** One item of a list file (`items[index]`), validated; refused with the file named. */
 export function validateItem<S extends z.ZodType>(
@@ -131,8 +136,9 @@ export function validateItem<S extends z.ZodType>(
   schema: S,
   item: unknown,
   index: number,
+  jitless = false,
 ): z.infer<S> {
-  const parsed = schema.safeParse(item, { error: inWords });
+  const parsed = schema.safeParse(item, { error: inWords, jitless });
   if (!parsed.success)
     throw new BundleError(rel, `items[${index}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
   return parsed.data;
@@ -214,6 +220,8 @@ export class BundleDir extends BundleFiles {
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
     const size = await this.fileSize(rel);
     if (size === undefined) return this.absent(rel);
+    // A log of ordinary size is read at once (a stream costs more per line); a huge one is streamed.
+    if (size <= wholeLogBytes) return collected(tailOf((await readFile(this.resolve(rel))).toString('utf8')));
     const max = bundleLimits.logTailLines;
     const ring: string[] = new Array(max);
     let count = 0;
@@ -232,6 +240,19 @@ export class BundleDir extends BundleFiles {
     for (let i = 0; i < kept; i++) out.push(ring[(start + i) % max] as string);
     return collected({ lines: out, truncated: count > max });
   }
+}
+
+/** Logs up to this size are read whole, not streamed. */
+const wholeLogBytes = 16 * 2 ** 20;
+
+/** The last `logTailLines` lines of a log's text, each cut to `maxLogLineChars`. */
+export function tailOf(text: string): LogTail {
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const kept = lines
+    .slice(-bundleLimits.logTailLines)
+    .map((l) => (l.length > bundleLimits.maxLogLineChars ? l.slice(0, bundleLimits.maxLogLineChars) : l));
+  return { lines: kept, truncated: lines.length > kept.length };
 }
 
 /** The first path segment under `rel` of each key that has more below it. */

@@ -6,7 +6,7 @@
 import { BundleError } from '../../errors.js';
 import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
-import { BundleFiles, subDirsOf } from './files.js';
+import { BundleFiles, subDirsOf, tailOf } from './files.js';
 import { bundleLimits } from './limits.js';
 
 /**
@@ -55,13 +55,7 @@ export class MemoryBundle extends BundleFiles {
 
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
     const text = await this.readText(rel);
-    if (text.state === 'missing') return text;
-    const lines = text.value.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    const kept = lines
-      .slice(-bundleLimits.logTailLines)
-      .map((l) => (l.length > bundleLimits.maxLogLineChars ? l.slice(0, bundleLimits.maxLogLineChars) : l));
-    return collected({ lines: kept, truncated: lines.length > kept.length });
+    return text.state === 'missing' ? text : collected(tailOf(text.value));
   }
 
   async listDirs(rel: string): Promise<string[]> {

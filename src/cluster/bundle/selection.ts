@@ -16,7 +16,7 @@ import { type Collected, collected, missing } from '../collected.js';
 import { type DaemonSet, type EndpointSlice, type Pod, podSchema } from '../kube-types.js';
 import { coreDnsLabel, isCniAgentName, kubeProxyLabel } from '../selectors.js';
 import type { Target } from '../view.js';
-import { validateItem } from './files.js';
+import { jitThreshold, validateItem } from './files.js';
 
 type Raw = Record<string, unknown>;
 
@@ -136,8 +136,8 @@ export function selectSystemPods(rel: string, items: readonly Raw[], parts: Scop
     unhealthyKubeProxyNodes: unhealthyKubeProxyNodes(collected(kubeProxyPods)),
   });
   const inScope = new Set(scope.nodes);
-  const onScopeNode = (item: Raw) =>
-    !anywhere(item) &&
+  const onScopeNode = (item: Raw, index: number) =>
+    !first.has(index) &&
     (isRawKubeProxyPod(item) || isRawCniAgentPod(item)) &&
     (scope.basis === 'cluster' || inScope.has(String(nodeOf(item))));
   const second = validateByIndex(rel, items, onScopeNode);
@@ -145,9 +145,15 @@ export function selectSystemPods(rel: string, items: readonly Raw[], parts: Scop
   return { pods, scope };
 }
 
-function validateByIndex(rel: string, items: readonly Raw[], keep: (item: Raw) => boolean): Map<number, Pod> {
+function validateByIndex(
+  rel: string,
+  items: readonly Raw[],
+  keep: (item: Raw, index: number) => boolean,
+): Map<number, Pod> {
+  const chosen: number[] = [];
+  for (let i = 0; i < items.length; i++) if (keep(items[i] as Raw, i)) chosen.push(i);
+  const few = chosen.length < jitThreshold;
   const out = new Map<number, Pod>();
-  for (let i = 0; i < items.length; i++)
-    if (keep(items[i] as Raw)) out.set(i, validateItem(rel, 'Pod', podSchema, items[i], i));
+  for (const i of chosen) out.set(i, validateItem(rel, 'Pod', podSchema, items[i], i, few));
   return out;
 }
