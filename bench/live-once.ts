@@ -6,14 +6,16 @@ import { diagnose } from '../src/engine/engine.js';
 
 const [kubeconfig, namespace, service, node, captures] = process.argv.slice(2);
 if (!kubeconfig || !namespace || !service || !node)
-  throw new Error('usage: live-once KUBECONFIG NS SERVICE NODE [CAPTURES]');
+  throw new Error('usage: live-once KUBECONFIG NS SERVICE NODE|- [CAPTURES]');
 const source = new LiveSource({
   kubeconfigPath: kubeconfig,
   context: 'bundle',
   nodeCaptures: (captures ?? 'exec') as NodeCaptureMode,
 });
 const t0 = performance.now();
-const view = await source.load({ target: { namespace, service, node } });
+const view = await source.load({
+  target: { namespace, service, ...(node === '-' ? {} : { node }) },
+});
 const d = diagnose(view);
 const ms = performance.now() - t0;
 console.log(

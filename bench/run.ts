@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: measures offline diagnosis on a generated 5,000-node bundle (and on
- * the example bundles), each run in a fresh process. Prints a table and writes
- * bench/results.json so runs can be compared over time. Nothing here asserts a time.
+ * the example bundles), each run in a fresh process, beside the parse-only floor; the live
+ * API cost by cluster size; worker CPU per diagnosis (bench/volume.ts). Prints tables and
+ * writes bench/results.json so runs can be compared over time. Nothing here asserts a time.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type LargeBundleSpec, writeLargeBundle } from './large-bundle.js';
 import { resultsFile } from './support.js';
+import { type LiveCost, liveCost, offlineVersusFloor, serveBundle, workerCpu } from './volume.js';
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -76,80 +78,6 @@ function summary(samples: Sample[]) {
   };
 }
 
-interface LiveSample {
-  ms: number;
-  requests: number;
-  bytes: number;
-  rootCause: string;
-  peakRssMiB: number;
-}
-
-/**
- * The last Service of the first namespace: it has backends at every size (the generator
- * spreads a namespace's pods over its Services in order, so with 2,000 Services on 100
- * nodes the first ones select none).
- */
-const liveTarget = 'svc-00099';
-
-/** Serves a bundle from a separate process, runs live diagnoses against it, stops it. */
-async function measureLive(bundleDir: string, nodeName: string, captures: string): Promise<LiveSample[]> {
-  const kubeconfig = path.join(work, `kubeconfig-${path.basename(bundleDir)}`);
-  const server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src', 'cli', 'main.ts'),
-      'serve-bundle',
-      bundleDir,
-      '--kubeconfig-out',
-      kubeconfig,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve) =>
-    server.stdout.on('data', (chunk: Buffer) => String(chunk).includes('kubeconfig:') && resolve()),
-  );
-  const once = async () => {
-    const { stdout } = await exec(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'bench', 'live-once.ts'),
-        kubeconfig,
-        'ns-000',
-        liveTarget,
-        nodeName,
-        captures,
-      ],
-      { cwd: root, maxBuffer: 1 << 20 },
-    );
-    return JSON.parse(stdout) as LiveSample;
-  };
-  try {
-    await once(); // warm-up: the server parses the bundle files on first use
-    const samples: LiveSample[] = [];
-    for (let i = 0; i < runs; i++) samples.push(await once());
-    return samples;
-  } finally {
-    server.kill('SIGTERM');
-  }
-}
-
-function liveSummary(samples: LiveSample[]) {
-  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
-  return {
-    runs: samples.length,
-    medianMs: ms[Math.floor(ms.length / 2)],
-    maxMs: ms.at(-1),
-    requests: samples[0]?.requests,
-    kib: Math.round((samples[0]?.bytes ?? 0) / 1024),
-    maxPeakRssMiB: Math.max(...samples.map((x) => x.peakRssMiB)),
-    rootCause: samples[0]?.rootCause,
-  };
-}
-
 const bundle = await ensureLargeBundle();
 const nodeDir = path.join(bundle.dir, 'nodes', 'ip-10-8-0-1.ec2.internal');
 const iptablesBytes = (await stat(path.join(nodeDir, 'iptables-save.txt'))).size;
@@ -160,6 +88,7 @@ const results = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
   },
   largeBundle: {
     ...large,
@@ -172,63 +101,88 @@ const results = {
     example: summary(await measure(path.join(root, 'examples', 'bundles', 'stale-endpoints'))),
     largeServiceScoped: summary(await measure(bundle.dir)),
     largeClusterWide: summary(await measure(bundle.dir, 'cluster-wide')),
+    wholeProcess: await offlineVersusFloor(bundle.dir, runs),
   },
 };
 /**
- * The live path: the same Service-scoped diagnosis on 100, 1,000 and 5,000 nodes (10 pods
- * per node: 8 application pods, kube-proxy, aws-node; 2,000+ Services).
+ * Live API cost by cluster size: a Service with 4 pods on nodes 0–3 in a 100-node cluster
+ * (200 Services) and in the 5,000-node one (10,000 Services), with and without `--node`,
+ * node captures off (the API alone) and, with `--node`, exec captures too.
  */
-const sized = async (nodes: number, services: number) =>
-  ensureLargeBundle({
-    nodes,
-    podsPerNode: 8,
-    services,
-    namespaces: Math.max(20, services / 100),
-    capturedNodes: 3,
-  });
+const small = await ensureLargeBundle({
+  nodes: 100,
+  podsPerNode: 8,
+  services: 200,
+  namespaces: 20,
+  capturedNodes: 3,
+});
+const liveTarget = { namespace: 'ns-000', service: 'svc-00000' };
 const firstNode = 'ip-10-8-0-1.ec2.internal';
-const live: Record<
-  string,
-  { api: ReturnType<typeof liveSummary>; withExecCaptures: ReturnType<typeof liveSummary> }
-> = {};
+const live: Record<string, Record<string, LiveCost>> = {};
+let worker: Awaited<ReturnType<typeof workerCpu>> | undefined;
 for (const [name, dir] of [
-  ['nodes100', (await sized(100, 2000)).dir],
-  ['nodes1000', (await sized(1000, 2000)).dir],
+  ['nodes100', small.dir],
   ['nodes5000', bundle.dir],
 ] as const) {
-  live[name] = {
-    api: liveSummary(await measureLive(dir, firstNode, 'off')),
-    withExecCaptures: liveSummary(await measureLive(dir, firstNode, 'exec')),
-  };
+  const served = await serveBundle(dir, work);
+  try {
+    await liveCost(served, liveTarget, 'off'); // warm-up: the server parses the bundle files on first use
+    live[name] = {
+      withNode: await liveCost(served, { ...liveTarget, node: firstNode }, 'off'),
+      withoutNode: await liveCost(served, liveTarget, 'off'),
+      withNodeExecCaptures: await liveCost(served, { ...liveTarget, node: firstNode }, 'exec'),
+    };
+    if (name === 'nodes100') worker = await workerCpu(served, { ...liveTarget, node: firstNode }, 20);
+  } finally {
+    served.stop();
+  }
 }
-Object.assign(results, { live });
+const ratio = (k: 'withNode' | 'withoutNode', f: 'requests' | 'kib') =>
+  Math.round(((live.nodes5000?.[k]?.[f] ?? 0) / (live.nodes100?.[k]?.[f] ?? 1)) * 100) / 100;
+const liveRatios = {
+  withNode: { requests: ratio('withNode', 'requests'), bytes: ratio('withNode', 'kib') },
+  withoutNode: { requests: ratio('withoutNode', 'requests'), bytes: ratio('withoutNode', 'kib') },
+};
+Object.assign(results, {
+  live: { target: liveTarget, ...live, ratio5000to100: liveRatios },
+  workerCpu: worker,
+});
 // Merged: the other benchmarks (ack latency, storms) keep their entries.
 const previous = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}')) as Record<string, unknown>;
 await writeFile(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 
-const rows = Object.entries(results.offline).map(
-  ([name, r]) =>
-    `| ${name} | ${r.runs} | ${r.medianTotalMs} | ${r.maxTotalMs} | ${r.medianLoadMs} | ${r.medianDiagnoseMs} | ${r.maxPeakRssMiB} | ${r.rootCause} |`,
-);
+const rows = Object.entries(results.offline)
+  .filter(([name]) => name !== 'wholeProcess')
+  .map(([name, r]) => {
+    const x = r as ReturnType<typeof summary>;
+    return `| ${name} | ${x.runs} | ${x.medianTotalMs} | ${x.maxTotalMs} | ${x.medianLoadMs} | ${x.medianDiagnoseMs} | ${x.maxPeakRssMiB} | ${x.rootCause} |`;
+  });
 console.log(
   `Large bundle: ${large.nodes} nodes, ${results.largeBundle.pods} pods, ${large.services} Services, ${results.largeBundle.mebibytes} MiB in ${bundle.files} files (iptables-save ${results.largeBundle.iptablesSaveMiB} MiB per captured node)`,
 );
 console.log(
-  `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}\n`,
+  `Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, load average ${results.machine.loadAverage.join(' ')}\n`,
 );
 console.log('| scenario | runs | median ms | max ms | load ms | diagnose ms | peak RSS MiB | root cause |');
 console.log('|---|---|---|---|---|---|---|---|');
 console.log(rows.join('\n'));
+const w = results.offline.wholeProcess;
+console.log('\nWhole process, kproxy diagnose --bundle (dist/) vs the parse-only floor, interleaved:\n');
+console.log('| | median wall ms | max wall ms | median CPU ms |');
+console.log('|---|---|---|---|');
+console.log(`| kproxy | ${w.kproxy.medianWallMs} | ${w.kproxy.maxWallMs} | ${w.kproxy.medianCpuMs} |`);
 console.log(
-  `\nLive Service-scoped diagnosis (ns-000/${liveTarget} on one node) through the test API server:\n`,
+  `| floor (${w.floorReads.files} files, ${w.floorReads.mebibytes} MiB) | ${w.floor.medianWallMs} | ${w.floor.maxWallMs} | ${w.floor.medianCpuMs} |`,
 );
+console.log(`| ratio | ${w.ratioWall}× | | ${w.ratioCpu}× |`);
+console.log(`\nLive API cost (${liveTarget.namespace}/${liveTarget.service}, 4 pods), requests / KiB:\n`);
+console.log('| cluster | --node, captures off | no --node, captures off | --node, exec captures |');
+console.log('|---|---|---|---|');
+for (const [size, r] of Object.entries(live))
+  console.log(
+    `| ${size} | ${r.withNode?.requests} / ${r.withNode?.kib} | ${r.withoutNode?.requests} / ${r.withoutNode?.kib} | ${r.withNodeExecCaptures?.requests} / ${r.withNodeExecCaptures?.kib} |`,
+  );
 console.log(
-  '| cluster | captures | runs | median ms | max ms | API requests | KiB read | peak RSS MiB | root cause |',
+  `| 5,000 ÷ 100 | ${liveRatios.withNode.requests}× / ${liveRatios.withNode.bytes}× | ${liveRatios.withoutNode.requests}× / ${liveRatios.withoutNode.bytes}× | |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const [size, byMode] of Object.entries(live)) {
-  for (const [mode, r] of Object.entries(byMode))
-    console.log(
-      `| ${size} | ${mode === 'api' ? 'off' : 'exec'} | ${r.runs} | ${r.medianMs} | ${r.maxMs} | ${r.requests} | ${r.kib} | ${r.maxPeakRssMiB} | ${r.rootCause} |`,
-    );
-}
+console.log(`\nWorker CPU per diagnosis (100 nodes, --node, exec captures): ${JSON.stringify(worker)}`);

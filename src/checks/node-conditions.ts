@@ -21,7 +21,8 @@ export const nodeConditions: Check = {
         : [],
     );
     const verdicts: Record<string, NodeVerdict> = {};
-    const evidence: string[] = [];
+    // The scope leaves nodes out: say how many and why, whatever the verdict.
+    const evidence: string[] = facts.scopeNote ? [facts.scopeNote] : [];
     const failing: string[] = [];
     const flapping: string[] = [];
     for (const name of facts.nodesInScope) {
@@ -45,7 +46,9 @@ export const nodeConditions: Check = {
       }
     }
     if (failing.length === 0 && flapping.length === 0) {
-      return finding(this, 'pass', `${facts.nodesInScope.length} node(s) in scope Ready, network available`);
+      return finding(this, 'pass', `${facts.nodesInScope.length} node(s) in scope Ready, network available`, {
+        evidence,
+      });
     }
     if (failing.length === 0) {
       return finding(this, 'warn', `node condition flapping on ${flapping.join(', ')}`, {

@@ -3,7 +3,7 @@ import { BundleSource } from '../cluster/bundle/bundle-source.js';
 import { diagnoseSource } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { type Format, formats, render } from '../report/index.js';
-import { type LiveOptionValues, liveSourceFrom } from './live-options.js';
+import type { LiveOptionValues } from './live-options.js';
 import type { TargetOptions } from './options.js';
 import { parseTarget } from './target.js';
 
@@ -36,7 +36,10 @@ export async function diagnoseCommand(values: DiagnoseOptions, io: CommandIO): P
   if (values.clusterWide && values.from) throw new UsageError('--cluster-wide and --from exclude each other');
   const target = parseTarget(values.service, values.node, values.from);
   const request = { ...(target ? { target } : {}), clusterWide: values.clusterWide ?? false };
-  const source = values.bundle ? new BundleSource(values.bundle) : liveSourceFrom(values);
+  // The live client (@kubernetes/client-node, the AWS SDK) loads only for a live diagnosis.
+  const source = values.bundle
+    ? new BundleSource(values.bundle)
+    : (await import('./live-options.js')).liveSourceFrom(values);
   const diagnosis = await diagnoseSource(source, request);
   const color =
     format === 'text' && values.color && io.env.NO_COLOR === undefined && io.stdout.isTTY === true;

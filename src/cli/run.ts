@@ -5,11 +5,21 @@
  */
 import { Command, CommanderError } from 'commander';
 import { describeError, KproxyError } from '../errors.js';
-import { collectCommand } from './collect-command.js';
-import { configCheckCommand } from './config-command.js';
 import { type CommandIO, type DiagnoseOptions, diagnoseCommand } from './diagnose-command.js';
 import { addLiveOptions, addTargetOptions } from './options.js';
-import { type ServeBundleOptions, serveBundleCommand } from './serve-bundle-command.js';
+import type { ServeBundleOptions } from './serve-bundle-command.js';
+
+// collect and serve-bundle load the live cluster client (@kubernetes/client-node, ~900
+// modules), config check the bot's configuration schemas: each is imported when run, so
+// `diagnose --bundle` starts without them.
+const collectCommand = async (...args: Parameters<typeof import('./collect-command.js').collectCommand>) =>
+  (await import('./collect-command.js')).collectCommand(...args);
+const configCheckCommand = async (
+  ...args: Parameters<typeof import('./config-command.js').configCheckCommand>
+) => (await import('./config-command.js')).configCheckCommand(...args);
+const serveBundleCommand = async (
+  ...args: Parameters<typeof import('./serve-bundle-command.js').serveBundleCommand>
+) => (await import('./serve-bundle-command.js')).serveBundleCommand(...args);
 
 export interface MainIO extends CommandIO {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };

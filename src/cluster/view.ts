@@ -81,7 +81,10 @@ export interface ClusterView {
   readonly target: Target;
 
   readonly version: Collected<VersionInfo>;
+  /** Nodes of the node list: a bundle's view holds only the nodes in scope (checks/lib/scope.ts). */
   readonly nodes: Collected<readonly Node[]>;
+  /** Every node name of the node list, when `nodes` holds only the nodes in scope. */
+  readonly nodeNames?: Collected<readonly string[]>;
 
   /** The target Service; `undefined` inside `collected` means it does not exist. */
   readonly service: Collected<Service | undefined>;

@@ -64,8 +64,14 @@ export function inconclusiveMitigation(missing: readonly MissingData[]): Diagnos
  */
 export function assertTargetNode(view: ClusterView): void {
   const node = view.target.node;
-  if (!node || view.nodes.state !== 'collected') return;
-  const names = view.nodes.value.map((n) => n.metadata.name).sort();
+  if (!node) return;
+  const names =
+    view.nodeNames?.state === 'collected'
+      ? [...view.nodeNames.value].sort()
+      : view.nodes.state === 'collected'
+        ? view.nodes.value.map((n) => n.metadata.name).sort()
+        : undefined;
+  if (!names) return;
   if (names.includes(node)) return;
   const shown = names.slice(0, 10).join(', ');
   const more = names.length > 10 ? ` and ${names.length - 10} more` : '';

@@ -51,8 +51,7 @@ function compareSets(ctx: PortCheck, actual: Map<string, string>): void {
 export function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
   const { node, name, vip, port, expected, result } = ctx;
   const tool = ctx.family === 'IPv6' ? 'ip6tables-save' : 'iptables-save';
-  const services = ipt.rules('nat', 'KUBE-SERVICES');
-  if (services.length === 0) {
+  if (ipt.chainLength('nat', 'KUBE-SERVICES') === 0) {
     result.empty = true;
     result.evidence.push(
       `${node} ${tool}: nat chain KUBE-SERVICES ${ipt.hasChain('nat', 'KUBE-SERVICES') ? 'is empty' : 'does not exist'}`,
@@ -60,6 +59,12 @@ export function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
     return;
   }
   const proto = (port.protocol ?? 'TCP').toLowerCase();
+  // iptables-save prints an IPv4 destination as `-d A.B.C.D/32`: only those lines are
+  // tokenized. IPv6 has several spellings of one address; its rules are all read.
+  const services =
+    ctx.family === 'IPv6'
+      ? ipt.rules('nat', 'KUBE-SERVICES')
+      : ipt.rulesContaining('nat', 'KUBE-SERVICES', `-d ${vip}/`);
   const entry = services.find(
     (r) =>
       canonicalIp(r.destination?.replace(/\/(32|128)$/, '') ?? '') === vip &&
@@ -68,7 +73,7 @@ export function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
       (r.jump?.startsWith('KUBE-SVC-') || r.jump?.startsWith('KUBE-SVL-')),
   );
   const reject = ipt
-    .rules('filter', 'KUBE-SERVICES')
+    .rulesContaining('filter', 'KUBE-SERVICES', 'has no endpoints')
     .find((r) => r.comment === `${name.replace(/ \(IPv[46]\)$/, '')} has no endpoints`);
   if (reject) {
     result.stale.push(`${name}: REJECT "has no endpoints" rule while ${expected.size} endpoint(s) are ready`);

@@ -18,6 +18,7 @@ import type { ClusterView } from '../../cluster/view.js';
 import { endpointsOf, slicePortsOf } from './endpoints.js';
 import { podNode } from './pods.js';
 import { parseCaptures, readableLog } from './readable.js';
+import { endpointNodes, type NodeScope, nodeScope, scopeNote, unhealthyKubeProxyNodes } from './scope.js';
 import { imageTag } from './versions.js';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'unknown';
@@ -68,10 +69,14 @@ export interface Facts {
   /** Every node name known from the node list (or, failing that, from kube-proxy pods). */
   readonly nodeNames: readonly string[];
   /**
-   * The target node; else the nodes of the named client's pods (`--from`), where its
-   * connections are DNATed; else every node.
+   * The nodes examined node by node (scope.ts): the target node; else the client's nodes
+   * (`--from`); else the nodes of the Service's endpoints and of unhealthy kube-proxy pods,
+   * bounded; else (cluster-wide) every node.
    */
   readonly nodesInScope: readonly string[];
+  readonly scope: NodeScope;
+  /** How many nodes were not examined and why, when the scope leaves some out. */
+  readonly scopeNote: string | undefined;
   /**
    * Every node known from any cluster-wide data (the node list, kube-proxy pods): where
    * the blast radius of a failure is looked for. A live target-scoped view lists only the
@@ -95,7 +100,7 @@ export interface Facts {
 }
 
 export function deriveFacts(view: ClusterView): Facts {
-  const nodeNames = deriveNodeNames(view);
+  const nodeNames = deriveNodeNames(view.nodeNames, view.nodes, view.kubeProxy.pods, view.target);
   const kubeProxyPodsByNode = groupByNode(
     view.kubeProxy.pods.state === 'collected' ? view.kubeProxy.pods.value : [],
   );
@@ -130,13 +135,24 @@ export function deriveFacts(view: ClusterView): Facts {
   const service = view.service.state === 'collected' ? view.service.value : undefined;
   const knownNodes = [...new Set([...nodeNames, ...kubeProxyPodsByNode.keys()])].sort();
   const ds = view.kubeProxy.daemonSet.state === 'collected' ? view.kubeProxy.daemonSet.value : undefined;
+  const endpoints = endpointsOf(view.endpointSlices);
+  const scope = nodeScope({
+    target: view.target,
+    allNodes: nodeNames,
+    clientNodes: clientNodes(view),
+    endpointNodes: endpointNodes(endpoints),
+    unhealthyKubeProxyNodes: unhealthyKubeProxyNodes(view.kubeProxy.pods),
+  });
+  const clusterSize = Math.max(knownNodes.length, ds?.status?.desiredNumberScheduled ?? 0);
   const facts: Facts = {
     nodeNames,
-    nodesInScope: view.target.node ? [view.target.node] : (clientNodes(view) ?? nodeNames),
+    nodesInScope: scope.nodes,
+    scope,
+    scopeNote: scopeNote(scope, clusterSize, view.target.service),
     knownNodes,
-    clusterSize: Math.max(knownNodes.length, ds?.status?.desiredNumberScheduled ?? 0),
+    clusterSize,
     selectedPods,
-    endpoints: endpointsOf(view.endpointSlices),
+    endpoints,
     fqdnSlices:
       view.endpointSlices.state === 'collected'
         ? view.endpointSlices.value.filter((s) => s.addressType === 'FQDN').map((s) => s.metadata.name)
@@ -152,18 +168,26 @@ export function deriveFacts(view: ClusterView): Facts {
   return facts;
 }
 
-function clientNodes(view: ClusterView): string[] | undefined {
+export function clientNodes(view: Pick<ClusterView, 'client'>): string[] | undefined {
   if (view.client?.state !== 'collected') return undefined;
   const nodes = [...new Set(view.client.value.pods.map(podNode).filter((n): n is string => !!n))].sort();
   return nodes.length > 0 ? nodes : undefined;
 }
 
-function deriveNodeNames(view: ClusterView): string[] {
-  if (view.nodes.state === 'collected') return view.nodes.value.map((n) => n.metadata.name).sort();
-  if (view.kubeProxy.pods.state === 'collected') {
-    return [...new Set(view.kubeProxy.pods.value.map(podNode).filter((n): n is string => !!n))].sort();
+/** Node names from the node list, else from kube-proxy pods, else the target node. */
+export function deriveNodeNames(
+  nodeNames: ClusterView['nodeNames'],
+  nodes: ClusterView['nodes'],
+  kubeProxyPods: Collected<readonly Pod[]>,
+  target: ClusterView['target'],
+): string[] {
+  // A bundle view may validate only the nodes in scope, and list every node's name.
+  if (nodeNames?.state === 'collected') return [...nodeNames.value].sort();
+  if (nodes.state === 'collected') return nodes.value.map((n) => n.metadata.name).sort();
+  if (kubeProxyPods.state === 'collected') {
+    return [...new Set(kubeProxyPods.value.map(podNode).filter((n): n is string => !!n))].sort();
   }
-  return view.target.node ? [view.target.node] : [];
+  return target.node ? [target.node] : [];
 }
 
 function groupByNode(pods: readonly Pod[]): Map<string, Pod[]> {

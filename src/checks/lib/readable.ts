@@ -65,24 +65,67 @@ function readableCapture(
   return raw;
 }
 
+/**
+ * Each capture is parsed when a check first reads it: the blast radius looks at other
+ * nodes' healthz and metrics, and must not pay for parsing their (large) rule dumps.
+ */
 export function parseCaptures(raw: NodeCaptures, node: string): ParsedCaptures {
-  const iptables = readableCapture(raw.iptablesSave, 'iptables-save.txt', node, 'iptables-save', (t) =>
-    /^\*(nat|filter|mangle|raw)$/m.test(t),
+  const rules = (field: Collected<string>, file: string, how: string) =>
+    readableCapture(field, file, node, how, (t) => /^\*(nat|filter|mangle|raw)$/m.test(t));
+  const nft = once(() =>
+    readableCapture(raw.nft, 'nft.txt', node, 'nft list ruleset', (t) => /^table /m.test(t)),
   );
-  const ipvs = readableCapture(raw.ipvsadm, 'ipvsadm.txt', node, 'ipvsadm -Ln', (t) =>
-    /IP Virtual Server version/.test(t),
+  const healthz = once(() => mapCollected(raw.healthz, parseHealthz));
+  const metrics = once(() => mapCollected(raw.metrics, parsePrometheus));
+  const iptables = once(() =>
+    mapCollected(rules(raw.iptablesSave, 'iptables-save.txt', 'iptables-save'), parseIptablesSave),
   );
-  const ip6tables = readableCapture(raw.ip6tablesSave, 'ip6tables-save.txt', node, 'ip6tables-save', (t) =>
-    /^\*(nat|filter|mangle|raw)$/m.test(t),
+  const ip6tables = once(() =>
+    mapCollected(rules(raw.ip6tablesSave, 'ip6tables-save.txt', 'ip6tables-save'), parseIptablesSave),
   );
-  const nft = readableCapture(raw.nft, 'nft.txt', node, 'nft list ruleset', (t) => /^table /m.test(t));
+  const ipvs = once(() =>
+    mapCollected(
+      readableCapture(raw.ipvsadm, 'ipvsadm.txt', node, 'ipvsadm -Ln', (t) =>
+        /IP Virtual Server version/.test(t),
+      ),
+      parseIpvsadm,
+    ),
+  );
+  const nft4 = once(() => mapCollected(nft(), (t) => parseNftRuleset(t, 'ip')));
+  const nft6 = once(() => mapCollected(nft(), (t) => parseNftRuleset(t, 'ip6')));
   return {
-    healthz: mapCollected(raw.healthz, parseHealthz),
-    metrics: mapCollected(raw.metrics, parsePrometheus),
-    iptables: mapCollected(iptables, parseIptablesSave),
-    ip6tables: mapCollected(ip6tables, parseIptablesSave),
-    ipvs: mapCollected(ipvs, parseIpvsadm),
-    nft: mapCollected(nft, (t) => parseNftRuleset(t, 'ip')),
-    nft6: mapCollected(nft, (t) => parseNftRuleset(t, 'ip6')),
+    get healthz() {
+      return healthz();
+    },
+    get metrics() {
+      return metrics();
+    },
+    get iptables() {
+      return iptables();
+    },
+    get ip6tables() {
+      return ip6tables();
+    },
+    get ipvs() {
+      return ipvs();
+    },
+    get nft() {
+      return nft4();
+    },
+    get nft6() {
+      return nft6();
+    },
+  };
+}
+
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T | undefined;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value as T;
   };
 }

@@ -15,6 +15,7 @@ import {
   type DaemonSet,
   daemonSetSchema,
   deploymentSchema,
+  type EndpointSlice,
   eksAddonSchema,
   eksClusterSchema,
   endpointSliceSchema,
@@ -27,6 +28,7 @@ import {
   serviceSchema,
   versionInfoSchema,
 } from '../kube-types.js';
+import { needsEveryKubeProxyPod } from '../live/blast-radius.js';
 import {
   isCniAgentName,
   isCniAgentPod,
@@ -38,10 +40,11 @@ import {
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
 import { readEksAudit, readEksNetwork } from './eks-extras.js';
-import { BundleDir, type BundleFiles } from './files.js';
+import { BundleDir, type BundleFiles, itemNames, validateItems } from './files.js';
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
 import { readProbes } from './probe-files.js';
-import { type UnpackedBundle, unpackBundleTarball } from './tarball.js';
+import { nearlySelected, selectSystemPods } from './selection.js';
+import type { UnpackedBundle } from './tarball.js';
 
 const kubeSystem = 'kube-system';
 
@@ -103,7 +106,8 @@ export class BundleSource implements ClusterSource {
         `${this.bundlePath}: a bundle is a directory or a .tar.gz file`,
       );
     }
-    this.unpacked ??= await unpackBundleTarball(full);
+    // tar loads only for an archive.
+    this.unpacked ??= await (await import('./tarball.js')).unpackBundleTarball(full);
     return bundleRootInside(this.unpacked.dir);
   }
 }
@@ -145,7 +149,10 @@ export function resolveTarget(manifest: BundleManifest, override: Target | undef
   };
 }
 
-/** The view of a bundle's files; the live source builds its view with this too. */
+/**
+ * The view of a bundle's files; the live source builds its view with this too. Lists are
+ * selected before they are validated (selection.ts): only what the checks read is.
+ */
 export async function buildView(
   dir: BundleFiles,
   manifest: BundleManifest,
@@ -153,36 +160,76 @@ export async function buildView(
   origin: string,
 ): Promise<ClusterView> {
   const ns = target.namespace;
-  const list = <S extends ZodType>(namespace: string, resource: string, kind: string, schema: S) =>
-    dir.readList(`namespaces/${namespace}/${resource}.json`, kind, schema);
-  const inTarget = <S extends ZodType>(resource: string, kind: string, schema: S) =>
-    ns ? list(ns, resource, kind, schema) : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
+  const list = <S extends ZodType>(
+    namespace: string,
+    resource: string,
+    kind: string,
+    schema: S,
+    keep?: (item: Record<string, unknown>) => boolean,
+  ) => dir.readList(`namespaces/${namespace}/${resource}.json`, kind, schema, keep);
+  const inTarget = <S extends ZodType>(
+    resource: string,
+    kind: string,
+    schema: S,
+    keep?: (item: Record<string, unknown>) => boolean,
+  ) =>
+    ns
+      ? list(ns, resource, kind, schema, keep)
+      : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
+  const named = (name: string | undefined) => (item: Record<string, unknown>) =>
+    (item.metadata as { name?: unknown } | undefined)?.name === name;
+  const ofService = (name: string | undefined) => (item: Record<string, unknown>) =>
+    (item.metadata as { labels?: Record<string, unknown> } | undefined)?.labels?.[serviceNameLabel] === name;
 
-  const [version, nodes, services, slices, nsPods, policies] = await Promise.all([
+  const [version, nodeItems, services, slices, nsPodItems, policies] = await Promise.all([
     dir.readObject('version.json', versionInfoSchema, 'a Kubernetes version object'),
-    dir.readList('nodes.json', 'Node', nodeSchema),
-    inTarget('services', 'Service', serviceSchema),
-    inTarget('endpointslices', 'EndpointSlice', endpointSliceSchema),
-    inTarget('pods', 'Pod', podSchema),
+    dir.readItems('nodes.json', 'Node'),
+    inTarget('services', 'Service', serviceSchema, named(target.service)),
+    inTarget('endpointslices', 'EndpointSlice', endpointSliceSchema, ofService(target.service)),
+    ns ? dir.readItems(`namespaces/${ns}/pods.json`, 'Pod') : Promise.resolve(missing('no target namespace')),
     inTarget('networkpolicies', 'NetworkPolicy', networkPolicySchema),
   ]);
-  const [sysPods, sysDaemonSets, sysConfigMaps, sysServices, sysSlices, sysDeployments] = await Promise.all([
-    // kube-system holds a pod per node per DaemonSet: validate only the ones a diagnosis reads.
-    dir.readList(`namespaces/${kubeSystem}/pods.json`, 'Pod', podSchema, isSystemPodOfInterest),
-    list(kubeSystem, 'daemonsets', 'DaemonSet', daemonSetSchema),
-    list(kubeSystem, 'configmaps', 'ConfigMap', configMapSchema),
-    list(kubeSystem, 'services', 'Service', serviceSchema),
-    list(kubeSystem, 'endpointslices', 'EndpointSlice', endpointSliceSchema),
-    list(kubeSystem, 'deployments', 'Deployment', deploymentSchema),
-  ]);
+  const [sysPodItems, sysDaemonSets, sysConfigMaps, sysServices, sysSlices, sysDeployments, withLogs] =
+    await Promise.all([
+      dir.readItems(`namespaces/${kubeSystem}/pods.json`, 'Pod'),
+      list(kubeSystem, 'daemonsets', 'DaemonSet', daemonSetSchema),
+      list(kubeSystem, 'configmaps', 'ConfigMap', configMapSchema),
+      list(kubeSystem, 'services', 'Service', serviceSchema, named('kube-dns')),
+      list(kubeSystem, 'endpointslices', 'EndpointSlice', endpointSliceSchema, ofService('kube-dns')),
+      list(kubeSystem, 'deployments', 'Deployment', deploymentSchema),
+      // One directory listing instead of probing every pod: a 5,000-node bundle has logs for a few.
+      dir.listDirs(`logs/${kubeSystem}`),
+    ]);
 
-  const kubeProxyDaemonSet = mapCollected(sysDaemonSets, (list) =>
-    list.find((ds) => ds.metadata.name === 'kube-proxy'),
-  );
-  const kubeProxyPods = mapCollected(sysPods, (pods) => pods.filter(isKubeProxyPod));
   const service = target.service
     ? mapCollected(services, (list) => list.find((s) => s.metadata.name === target.service))
     : missing<undefined>('no target Service');
+  const endpointSlices: Collected<EndpointSlice[]> = target.service ? slices : missing('no target Service');
+  const selector = (service.state === 'collected' ? service.value?.spec.selector : undefined) ?? undefined;
+  const nodeNames = mapCollected(nodeItems, (items) => itemNames(items));
+  const client = target.from ? await readClient(dir, target.from, ns) : undefined;
+  const kubeProxyDaemonSet = mapCollected(sysDaemonSets, (list) =>
+    list.find((ds) => ds.metadata.name === 'kube-proxy'),
+  );
+  const ds = kubeProxyDaemonSet.state === 'collected' ? kubeProxyDaemonSet.value : undefined;
+  const selection = mapCollected(sysPodItems, (items) =>
+    selectSystemPods(`namespaces/${kubeSystem}/pods.json`, items, {
+      target,
+      nodeNames,
+      slices: endpointSlices,
+      client,
+      kubeProxyDaemonSet: ds,
+      everyKubeProxy: needsEveryKubeProxyPod(
+        ds,
+        version.state === 'collected' ? version.value.gitVersion : undefined,
+      ),
+      podsWithLogs: new Set(withLogs),
+    }),
+  );
+  const sysPods = mapCollected(selection, (s) => s.pods);
+  const scope = selection.state === 'collected' ? selection.value.scope : undefined;
+  const inScope = (name: string) => !scope || scope.basis === 'cluster' || scope.nodes.includes(name);
+  const kubeProxyPods = mapCollected(sysPods, (pods) => pods.filter(isKubeProxyPod));
 
   return {
     cluster: manifest.cluster,
@@ -190,28 +237,31 @@ export async function buildView(
     origin,
     target,
     version,
-    nodes,
+    nodes: mapCollected(nodeItems, (items) =>
+      validateItems('nodes.json', 'Node', nodeSchema, items, (item) =>
+        inScope(String((item.metadata as { name?: unknown }).name)),
+      ),
+    ),
+    nodeNames,
     service,
-    endpointSlices: target.service
-      ? mapCollected(slices, (list) =>
-          list.filter((s) => s.metadata.labels?.[serviceNameLabel] === target.service),
-        )
-      : missing('no target Service'),
-    namespacePods: nsPods,
-    client: target.from ? await readClient(dir, target.from, ns) : undefined,
+    endpointSlices,
+    namespacePods: mapCollected(nsPodItems, (items) =>
+      validateItems(`namespaces/${ns}/pods.json`, 'Pod', podSchema, items, (item) =>
+        nearlySelected(item, selector),
+      ),
+    ),
+    client,
     networkPolicies: policies,
     events: await readEvents(dir, [...new Set([ns, kubeSystem, 'default'].filter((n): n is string => !!n))]),
     kubeProxy: {
       daemonSet: kubeProxyDaemonSet,
       pods: kubeProxyPods,
       configMap: combineConfigMap(kubeProxyDaemonSet, sysConfigMaps),
-      logs: await readKubeProxyLogs(dir, kubeProxyPods),
+      logs: await readKubeProxyLogs(dir, kubeProxyPods, new Set(withLogs)),
     },
     dns: {
       service: mapCollected(sysServices, (list) => list.find((s) => s.metadata.name === 'kube-dns')),
-      endpointSlices: mapCollected(sysSlices, (list) =>
-        list.filter((s) => s.metadata.labels?.[serviceNameLabel] === 'kube-dns'),
-      ),
+      endpointSlices: sysSlices,
       pods: mapCollected(sysPods, (pods) => pods.filter(isCoreDnsPod)),
       deployment: mapCollected(sysDeployments, (list) => list.find((d) => d.metadata.name === 'coredns')),
     },
@@ -219,7 +269,7 @@ export async function buildView(
       list.filter((ds) => isCniAgentName(ds.metadata.name)),
     ),
     cniPods: mapCollected(sysPods, (pods) => pods.filter(isCniAgentPod)),
-    nodeCaptures: await readNodeCaptures(dir),
+    nodeCaptures: await readNodeCaptures(dir, inScope),
     eks: await readEks(dir),
     probes: await readProbes(dir),
   };
@@ -244,27 +294,13 @@ async function readEvents(dir: BundleFiles, namespaces: string[]): Promise<Colle
   return collected(found.flatMap((l) => l.value));
 }
 
-/** Raw-item filter for kube-system pods: kube-proxy, CoreDNS and CNI agents. */
-export function isSystemPodOfInterest(item: Record<string, unknown>): boolean {
-  const meta = (item.metadata ?? {}) as {
-    name?: unknown;
-    labels?: Record<string, unknown>;
-    ownerReferences?: { kind?: unknown; name?: unknown }[];
-  };
-  const app = meta.labels?.['k8s-app'];
-  if (app === 'kube-proxy' || app === 'kube-dns') return true;
-  const owner = meta.ownerReferences?.find((o) => o.kind === 'DaemonSet')?.name;
-  return isCniAgentName(typeof owner === 'string' ? owner : typeof meta.name === 'string' ? meta.name : '');
-}
-
 async function readKubeProxyLogs(
   dir: BundleFiles,
   pods: Collected<Pod[]>,
+  withLogs: ReadonlySet<string>,
 ): Promise<ReadonlyMap<string, PodLogs>> {
   const logs = new Map<string, PodLogs>();
   if (pods.state === 'missing') return logs;
-  // One directory listing instead of probing every pod: a 5,000-node bundle has logs for a few.
-  const withLogs = new Set(await dir.listDirs(`logs/${kubeSystem}`));
   await Promise.all(
     pods.value
       .filter((pod) => withLogs.has(pod.metadata.name))
@@ -284,18 +320,38 @@ async function readKubeProxyLogs(
   return logs;
 }
 
-async function readNodeCaptures(dir: BundleFiles): Promise<ReadonlyMap<string, NodeCaptures>> {
+/**
+ * Captures of the nodes in scope; of other nodes only the small health files the blast
+ * radius and the IPVS module list read (healthz, metrics, proxyMode, lsmod, sysctl,
+ * dmesg, ip link), not their rule dumps (an iptables-save of 10,000 Services is 19 MiB).
+ */
+async function readNodeCaptures(
+  dir: BundleFiles,
+  inScope: (node: string) => boolean,
+): Promise<ReadonlyMap<string, NodeCaptures>> {
   const captures = new Map<string, NodeCaptures>();
   for (const node of await dir.listDirs('nodes')) {
+    const full = inScope(node);
     const entries = await Promise.all(
-      Object.entries(nodeCaptureFiles).map(
-        async ([field, file]) => [field, await dir.readText(`nodes/${node}/${file}`)] as const,
-      ),
+      Object.entries(nodeCaptureFiles).map(async ([field, file]) => {
+        if (!full && ruleDumps.has(field))
+          return [field, missing(`not read: ${node} is not in the diagnosis's node scope`)] as const;
+        return [field, await dir.readText(`nodes/${node}/${file}`)] as const;
+      }),
     );
     captures.set(node, { node, ...Object.fromEntries(entries) } as NodeCaptures);
   }
   return captures;
 }
+
+/** Capture fields whose size grows with the cluster's Services and connections. */
+const ruleDumps: ReadonlySet<string> = new Set([
+  'iptablesSave',
+  'ip6tablesSave',
+  'ipvsadm',
+  'nft',
+  'conntrack',
+]);
 
 async function readEks(dir: BundleFiles): Promise<ClusterView['eks']> {
   const addons = new Map<string, Collected<ReturnType<typeof eksAddonSchema.parse>>>();

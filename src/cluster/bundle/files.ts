@@ -43,7 +43,7 @@ export abstract class BundleFiles {
   ): Promise<Collected<z.infer<S>>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
-    const parsed = schema.safeParse(raw.value, { error: inWords });
+    const parsed = schema.safeParse(raw.value, { error: inWords, jitless: true });
     if (!parsed.success) throw new BundleError(rel, `is not ${what}: ${firstIssue(parsed.error)}`);
     return collected(parsed.data);
   }
@@ -59,6 +59,16 @@ export abstract class BundleFiles {
     /** Items not kept are checked for their kind but not validated or returned. */
     keep: (item: Record<string, unknown>) => boolean = () => true,
   ): Promise<Collected<z.infer<S>[]>> {
+    const items = await this.readItems(rel, kind);
+    if (items.state === 'missing') return items;
+    return collected(validateItems(rel, kind, schema, items.value, keep));
+  }
+
+  /**
+   * The raw items of a list file, each checked for its kind only: for selecting before
+   * validating (a 5,000-node list when the diagnosis reads three nodes).
+   */
+  async readItems(rel: string, kind: string): Promise<Collected<readonly Record<string, unknown>[]>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
     const doc = raw.value;
@@ -75,21 +85,68 @@ export abstract class BundleFiles {
     }
     const items = record.items ?? [];
     if (!Array.isArray(items)) throw new BundleError(rel, '"items" is not an array');
-    const out: z.infer<S>[] = [];
     for (let i = 0; i < items.length; i++) {
       const item: unknown = items[i];
-      const itemKind = (item as { kind?: unknown } | null)?.kind;
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw new BundleError(
+          rel,
+          `items[${i}] is not a valid ${kind}: expected an object, found ${describeJson(item)}`,
+        );
+      const itemKind = (item as { kind?: unknown }).kind;
       if (itemKind !== undefined && itemKind !== kind) {
         throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
       }
-      if (!keep((item ?? {}) as Record<string, unknown>)) continue;
-      const parsed = schema.safeParse(item, { error: inWords });
-      if (!parsed.success)
-        throw new BundleError(rel, `items[${i}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
-      out.push(parsed.data);
+      // Items are selected by name before validation: a nameless one is malformed wherever it is.
+      const name = ((item as { metadata?: unknown }).metadata as { name?: unknown } | undefined)?.name;
+      if (typeof name !== 'string')
+        throw new BundleError(
+          rel,
+          `items[${i}] is not a valid ${kind}: metadata.name: ${name === undefined ? 'is required (a string)' : `expected a string, found ${describeJson(name)}`}`,
+        );
     }
-    return collected(out);
+    return collected(items as Record<string, unknown>[]);
   }
+}
+
+/** The items `keep` selects, each validated by the schema; an invalid one is refused with the file named. */
+export function validateItems<S extends z.ZodType>(
+  rel: string,
+  kind: string,
+  schema: S,
+  items: readonly Record<string, unknown>[],
+  keep: (item: Record<string, unknown>) => boolean = () => true,
+): z.infer<S>[] {
+  const chosen: number[] = [];
+  for (let i = 0; i < items.length; i++) if (keep(items[i] as Record<string, unknown>)) chosen.push(i);
+  const few = chosen.length < jitThreshold;
+  return chosen.map((i) => validateItem(rel, kind, schema, items[i], i, few));
+}
+
+/**
+ * Below this many items zod's compiled fast path costs more to build (it generates code
+ * for each object schema on first use) than it saves: a Service-scoped diagnosis of a
+ * 5,000-node bundle validates a few dozen objects.
+ */
+export const jitThreshold = 200;
+
+/** One item of a list file (`items[index]`), validated; refused with the file named. */
+export function validateItem<S extends z.ZodType>(
+  rel: string,
+  kind: string,
+  schema: S,
+  item: unknown,
+  index: number,
+  jitless = false,
+): z.infer<S> {
+  const parsed = schema.safeParse(item, { error: inWords, jitless });
+  if (!parsed.success)
+    throw new BundleError(rel, `items[${index}] is not a valid ${kind}: ${firstIssue(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The `metadata.name` of every item (readItems made sure each has one). */
+export function itemNames(items: readonly Record<string, unknown>[]): string[] {
+  return items.map((item) => (item.metadata as { name: string }).name);
 }
 
 export class BundleDir extends BundleFiles {
@@ -163,6 +220,8 @@ export class BundleDir extends BundleFiles {
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
     const size = await this.fileSize(rel);
     if (size === undefined) return this.absent(rel);
+    // A log of ordinary size is read at once (a stream costs more per line); a huge one is streamed.
+    if (size <= wholeLogBytes) return collected(tailOf((await readFile(this.resolve(rel))).toString('utf8')));
     const max = bundleLimits.logTailLines;
     const ring: string[] = new Array(max);
     let count = 0;
@@ -181,6 +240,19 @@ export class BundleDir extends BundleFiles {
     for (let i = 0; i < kept; i++) out.push(ring[(start + i) % max] as string);
     return collected({ lines: out, truncated: count > max });
   }
+}
+
+/** Logs up to this size are read whole, not streamed. */
+const wholeLogBytes = 16 * 2 ** 20;
+
+/** The last `logTailLines` lines of a log's text, each cut to `maxLogLineChars`. */
+export function tailOf(text: string): LogTail {
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const kept = lines
+    .slice(-bundleLimits.logTailLines)
+    .map((l) => (l.length > bundleLimits.maxLogLineChars ? l.slice(0, bundleLimits.maxLogLineChars) : l));
+  return { lines: kept, truncated: lines.length > kept.length };
 }
 
 /** The first path segment under `rel` of each key that has more below it. */

@@ -6,10 +6,28 @@
 import { BundleError } from '../../errors.js';
 import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
-import { BundleFiles, subDirsOf } from './files.js';
+import { BundleFiles, subDirsOf, tailOf } from './files.js';
 import { bundleLimits } from './limits.js';
 
-export type MemoryEntry = { readonly content: string } | { readonly missing: string };
+/**
+ * A JSON document held as the parsed objects a live read returned: the view is built from
+ * them directly (no pretty-print and parse back); it becomes text only when written out.
+ */
+export class JsonDocument {
+  constructor(readonly value: unknown) {}
+
+  /** As `kubectl get -o json` prints it. */
+  text(): string {
+    return JSON.stringify(this.value, null, 4);
+  }
+}
+
+export type MemoryEntry = { readonly content: string | JsonDocument } | { readonly missing: string };
+
+/** The text of an entry's content (a parsed document is printed). */
+export function contentText(content: string | JsonDocument): string {
+  return typeof content === 'string' ? content : content.text();
+}
 
 export class MemoryBundle extends BundleFiles {
   readonly entries = new Map<string, MemoryEntry>();
@@ -22,20 +40,22 @@ export class MemoryBundle extends BundleFiles {
     const entry = this.entries.get(rel);
     if (!entry) return missing(`not collected: ${rel}`);
     if ('missing' in entry) return missing(entry.missing);
-    if (entry.content.length > maxBytes)
-      throw new BundleError(rel, `is more than the limit of ${maxBytes} bytes`);
-    return collected(entry.content);
+    const text = contentText(entry.content);
+    if (text.length > maxBytes) throw new BundleError(rel, `is more than the limit of ${maxBytes} bytes`);
+    return collected(text);
+  }
+
+  /** A parsed document as it is; text is parsed as a bundle file is. */
+  override async readJson(rel: string): Promise<Collected<unknown>> {
+    const entry = this.entries.get(rel);
+    if (entry && 'content' in entry && entry.content instanceof JsonDocument)
+      return collected(entry.content.value);
+    return super.readJson(rel);
   }
 
   async readLogTail(rel: string): Promise<Collected<LogTail>> {
     const text = await this.readText(rel);
-    if (text.state === 'missing') return text;
-    const lines = text.value.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    const kept = lines
-      .slice(-bundleLimits.logTailLines)
-      .map((l) => (l.length > bundleLimits.maxLogLineChars ? l.slice(0, bundleLimits.maxLogLineChars) : l));
-    return collected({ lines: kept, truncated: lines.length > kept.length });
+    return text.state === 'missing' ? text : collected(tailOf(text.value));
   }
 
   async listDirs(rel: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import path from 'node:path';
 import { c as createTar } from 'tar';
 import { KproxyError } from '../../errors.js';
-import type { MemoryBundle } from './memory.js';
+import { contentText, type MemoryBundle } from './memory.js';
 
 export interface WrittenBundle {
   readonly path: string;
@@ -34,7 +34,7 @@ export async function writeBundle(bundle: MemoryBundle, out: string): Promise<Wr
       }
       if (rel.split('/').some((p) => p === '..' || p === '') || path.isAbsolute(rel))
         throw new KproxyError('internal', `refusing to write bundle path ${rel}`);
-      const content = entry.content;
+      const content = contentText(entry.content);
       const full = path.join(staging, rel);
       await mkdir(path.dirname(full), { recursive: true });
       await writeFile(full, content);

@@ -7,18 +7,25 @@
  */
 import { imageTag, parseMinorVersion } from '../../checks/lib/versions.js';
 import type { DaemonSet } from '../kube-types.js';
-import type { Fetched } from './kube-http.js';
 
-export function needsEveryKubeProxyPod(ds: DaemonSet | undefined, version: Fetched<string>): boolean {
+/**
+ * The bundle source applies the same rule before validating kube-system pods, so offline
+ * and live diagnoses see the same blast radius.
+ */
+export function needsEveryKubeProxyPod(
+  ds: DaemonSet | undefined,
+  serverGitVersion: string | undefined,
+): boolean {
   if (!ds) return false;
   if ((ds.status?.numberUnavailable ?? 0) > 0) return true;
   const container = ds.spec.template.spec.containers.find((c) => c.name === 'kube-proxy');
   const proxy = parseMinorVersion(imageTag(container?.image));
-  const server = version.ok ? parseMinorVersion(gitVersion(version.value)) : undefined;
+  const server = serverGitVersion ? parseMinorVersion(serverGitVersion) : undefined;
   return !!proxy && !!server && (proxy.major !== server.major || proxy.minor !== server.minor);
 }
 
-function gitVersion(body: string): string | undefined {
+/** The gitVersion of a /version body (k8s.io/apimachinery pkg/version.Info), if it is one. */
+export function gitVersionOf(body: string): string | undefined {
   try {
     const doc = JSON.parse(body) as { gitVersion?: unknown } | null;
     return typeof doc?.gitVersion === 'string' ? doc.gitVersion : undefined;

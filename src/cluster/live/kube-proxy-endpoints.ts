@@ -103,14 +103,14 @@ export function isKubeProxyHealth(body: string): boolean {
 export async function kubeProxyConfiguration(
   bundle: MemoryBundle,
 ): Promise<Record<string, unknown> | undefined> {
-  const doc = await bundle.readText('namespaces/kube-system/configmaps.json');
-  if (doc.state !== 'collected') return undefined;
-  let items: { data?: Record<string, string> }[];
+  let doc: Awaited<ReturnType<MemoryBundle['readJson']>>;
   try {
-    items = (JSON.parse(doc.value) as { items?: { data?: Record<string, string> }[] }).items ?? [];
+    doc = await bundle.readJson('namespaces/kube-system/configmaps.json');
   } catch {
     return undefined;
   }
+  if (doc.state !== 'collected') return undefined;
+  const items = (doc.value as { items?: { data?: Record<string, string> }[] } | null)?.items ?? [];
   for (const cm of items)
     for (const text of Object.values(cm.data ?? {}))
       if (/kind:\s*KubeProxyConfiguration/.test(text)) {

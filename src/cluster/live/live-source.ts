@@ -14,8 +14,7 @@ import { MemoryBundle } from '../bundle/memory.js';
 import type { DaemonSet, Pod } from '../kube-types.js';
 import type { ClusterSource, LoadRequest } from '../source.js';
 import type { ClusterView, Target } from '../view.js';
-import { needsEveryKubeProxyPod } from './blast-radius.js';
-import { readClientInto } from './client-reader.js';
+import { gitVersionOf, needsEveryKubeProxyPod } from './blast-radius.js';
 import { KubeHttp, type KubeHttpOptions } from './kube-http.js';
 import type { ProxyVia } from './kube-proxy-endpoints.js';
 import { call } from './list-docs.js';
@@ -24,6 +23,7 @@ import { readNode } from './node-reads.js';
 import { ObjectReader } from './object-reads.js';
 import { defaultProbe, type ProbeOptions } from './probe-pod.js';
 import { probeInto } from './probe-reads.js';
+import { readScoped } from './scoped-reads.js';
 
 export interface LiveSourceOptions {
   /** A loaded kubeconfig (EKS sources build one); otherwise `kubeconfig`/`context` are loaded. */
@@ -40,7 +40,7 @@ export interface LiveSourceOptions {
   /** How kube-proxy's healthz and metrics are reached: `nodes/proxy` or `pods/proxy`. @defaultValue nodes */
   readonly proxyVia?: ProxyVia;
   readonly http?: KubeHttpOptions;
-  /** Most nodes whose logs and captures are read when the target names no node. @defaultValue 3 */
+  /** Cluster-wide: most nodes whose logs and captures are read. @defaultValue 3 */
   readonly maxAffectedNodes?: number;
   readonly onProgress?: (step: string) => void;
   /** Extra documents of the cluster's provider (EKS: `eks/cluster.json`, `eks/addons/*.json`). */
@@ -105,6 +105,8 @@ export class LiveSource implements ClusterSource {
     bundle.set('bundle.json', { content: JSON.stringify(manifest, null, 2) });
     const progress = this.options.onProgress ?? (() => {});
 
+    // Cluster-wide (no Service, node or client) every node is in scope (checks/lib/scope.ts).
+    const scoped = !!(target.node || target.service || target.from);
     progress('Service, endpoints, nodes and kube-system objects');
     const [service, daemonSets, version] = await Promise.all([
       this.reader.readService(bundle, target),
@@ -123,7 +125,8 @@ export class LiveSource implements ClusterSource {
         '/version',
         call('get', 'version (nonResourceURL /version)'),
       ),
-      this.reader.readNodes(bundle, target),
+      // A Service- or client-scoped diagnosis reads only the nodes in scope (below).
+      scoped && !target.node ? undefined : this.reader.readNodes(bundle, target),
       this.reader.readEndpointSlices(bundle, target),
       this.reader.readNetworkPolicies(bundle, target),
       this.reader.readEvents(bundle, target),
@@ -154,27 +157,22 @@ export class LiveSource implements ClusterSource {
           | undefined)
       : undefined;
 
+    const everyKubeProxy = needsEveryKubeProxyPod(
+      kubeProxyDs,
+      version.ok ? gitVersionOf(version.value) : undefined,
+    );
+    const nodeReads = {
+      nodeCaptures: this.options.nodeCaptures ?? 'exec',
+      debugPod: { ...defaultDebugPod, ...this.options.debugPod },
+      proxyVia: this.options.proxyVia ?? 'nodes',
+    } as const;
     progress('Backend pods, kube-proxy pods and configuration');
-    const [, systemPods] = await Promise.all([
-      this.reader.readBackendPods(bundle, target, service),
-      this.reader.readSystemPods(bundle, target, needsEveryKubeProxyPod(kubeProxyDs, version)),
-      this.reader.readConfigMaps(bundle, kubeProxyDs),
-    ]);
-
-    const clientNodes = target.from
-      ? await readClientInto(this.http, bundle, target.from, target.namespace)
-      : [];
-    const affected =
-      target.node || clientNodes.length === 0
-        ? this.affectedNodes(target, systemPods)
-        : clientNodes.slice(0, this.options.maxAffectedNodes ?? 3);
+    const { nodes: affected, systemPods } = scoped
+      ? await readScoped(this.http, this.reader, bundle, target, { service, kubeProxyDs, everyKubeProxy })
+      : await this.readClusterWide(bundle, target, service, kubeProxyDs, everyKubeProxy);
     for (const node of affected) {
       progress(`Node ${node}: kube-proxy logs, health, metrics and captures`);
-      await readNode(this.http, bundle, node, systemPods, {
-        nodeCaptures: this.options.nodeCaptures ?? 'exec',
-        debugPod: { ...defaultDebugPod, ...this.options.debugPod },
-        proxyVia: this.options.proxyVia ?? 'nodes',
-      });
+      await readNode(this.http, bundle, node, systemPods, nodeReads);
     }
     const probe = { ...defaultProbe, ...this.options.probe };
     if (probe.mode === 'debug-pod' && !request.clusterWide && affected.length > 0) {
@@ -185,6 +183,22 @@ export class LiveSource implements ClusterSource {
       await this.options.provider.readNodesInto(bundle, affected, target, new Date(manifest.collectedAt));
     }
     return { bundle, manifest, target };
+  }
+
+  /** Cluster-wide: every node and kube-proxy pod is read; logs and captures of a few nodes. */
+  private async readClusterWide(
+    bundle: MemoryBundle,
+    target: Target,
+    service: Awaited<ReturnType<ObjectReader['readService']>>,
+    kubeProxyDs: DaemonSet | undefined,
+    everyKubeProxy: boolean,
+  ): Promise<{ nodes: readonly string[]; systemPods: Pod[] }> {
+    const [, systemPods] = await Promise.all([
+      this.reader.readBackendPods(bundle, target, service),
+      this.reader.readSystemPods(bundle, target, everyKubeProxy),
+      this.reader.readConfigMaps(bundle, kubeProxyDs),
+    ]);
+    return { nodes: this.affectedNodes(target, systemPods), systemPods };
   }
 
   /** The target node; else nodes whose kube-proxy is unhealthy; else nodes of the first pods. */

@@ -1,7 +1,7 @@
 /**
  * `iptables-save` output: tables, declared chains, and rules. A node of a large cluster
- * holds 100,000+ rules; lines are indexed by chain at once and tokenized only when a
- * check reads that chain.
+ * holds 100,000+ rules; a chain's lines are found and tokenized only when a check reads
+ * that chain.
  */
 export interface IptablesRule {
   readonly table: string;
@@ -16,66 +16,123 @@ export interface IptablesRule {
   readonly raw: string;
 }
 
-interface TableIndex {
-  readonly chains: Set<string>;
-  readonly lines: Map<string, string[]>;
+/** Where a table's lines are: after its `*name` line, up to the next table's. */
+interface Section {
+  readonly table: string;
+  /** The `\n` ending the `*name` line: every line of the section follows a `\n`. */
+  readonly from: number;
+  readonly to: number;
 }
 
+/**
+ * Nothing is split or tokenized up front: a chain's lines are found by searching the text
+ * when a check first reads that chain (an `iptables-save` of 10,000 Services is 19 MiB and
+ * 180,000 lines; a diagnosis reads a few chains of it).
+ */
 export class IptablesSave {
   private readonly parsed = new Map<string, readonly IptablesRule[]>();
+  private readonly lines = new Map<string, readonly string[]>();
+  private readonly sections: readonly Section[];
+  private count: number | undefined;
 
-  constructor(
-    private readonly tables: ReadonlyMap<string, TableIndex>,
-    readonly ruleCount: number,
-  ) {}
+  /** @param text with `\n` line ends and no `[packets:bytes]` counters (parseIptablesSave). */
+  constructor(private readonly text: string) {
+    const sections: Section[] = [];
+    let at = text.startsWith('*') ? 0 : text.indexOf('\n*');
+    while (at >= 0) {
+      const start = text[at] === '\n' ? at + 1 : at;
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const next = text.indexOf('\n*', end);
+      sections.push({
+        table: text.slice(start + 1, end).trim(),
+        from: end,
+        to: next < 0 ? text.length : next,
+      });
+      at = next;
+    }
+    this.sections = sections;
+  }
+
+  /** Rules (`-A` lines) in every table. */
+  get ruleCount(): number {
+    if (this.count === undefined) {
+      let n = 0;
+      for (const s of this.sections)
+        for (
+          let at = this.text.indexOf('\n-A ', s.from);
+          at >= 0 && at < s.to;
+          at = this.text.indexOf('\n-A ', at + 4)
+        )
+          n++;
+      this.count = n;
+    }
+    return this.count;
+  }
 
   hasChain(table: string, chain: string): boolean {
-    return this.tables.get(table)?.chains.has(chain) ?? false;
+    return this.find(table, `\n:${chain}`).length > 0 || this.chainLines(table, chain).length > 0;
+  }
+
+  /** Rules in a chain, without tokenizing them. */
+  chainLength(table: string, chain: string): number {
+    return this.chainLines(table, chain).length;
+  }
+
+  /**
+   * The rules of a chain whose line contains `text`: a Service's own rules among the
+   * 10,000 of a large cluster's KUBE-SERVICES, without tokenizing the others.
+   */
+  rulesContaining(table: string, chain: string, text: string): readonly IptablesRule[] {
+    const cached = this.parsed.get(`${table}/${chain}`);
+    if (cached) return cached.filter((r) => r.raw.includes(text));
+    return this.chainLines(table, chain)
+      .filter((l) => l.includes(text))
+      .map((line) => parseRule(table, chain, line));
   }
 
   rules(table: string, chain: string): readonly IptablesRule[] {
     const key = `${table}/${chain}`;
     const cached = this.parsed.get(key);
     if (cached) return cached;
-    const lines = this.tables.get(table)?.lines.get(chain) ?? [];
-    const rules = lines.map((line) => parseRule(table, chain, line));
+    const rules = this.chainLines(table, chain).map((line) => parseRule(table, chain, line));
     this.parsed.set(key, rules);
     return rules;
+  }
+
+  private chainLines(table: string, chain: string): readonly string[] {
+    const key = `${table}/${chain}`;
+    let found = this.lines.get(key);
+    if (!found) {
+      found = this.find(table, `\n-A ${chain}`);
+      this.lines.set(key, found);
+    }
+    return found;
+  }
+
+  /** Lines of the table that start with `prefix` (after its `\n`) and then end or go on after a space. */
+  private find(table: string, prefix: string): string[] {
+    const out: string[] = [];
+    const { text } = this;
+    for (const s of this.sections) {
+      if (s.table !== table) continue;
+      for (let at = text.indexOf(prefix, s.from); at >= 0 && at < s.to; at = text.indexOf(prefix, at + 1)) {
+        const after = at + prefix.length;
+        if (after < text.length && text[after] !== ' ' && text[after] !== '\n') continue;
+        let end = text.indexOf('\n', after);
+        if (end < 0) end = text.length;
+        out.push(text.slice(at + 1, end));
+      }
+    }
+    return out;
   }
 }
 
 export function parseIptablesSave(text: string): IptablesSave {
-  const tables = new Map<string, TableIndex>();
-  let current: TableIndex | undefined;
-  let count = 0;
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.charCodeAt(0) === 91 /* [ */) line = line.replace(/^\[\d+:\d+\]\s+/, '');
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = line.charCodeAt(0);
-    if (first === 42 /* * */) {
-      const name = line.slice(1).trim();
-      current = tables.get(name) ?? { chains: new Set(), lines: new Map() };
-      tables.set(name, current);
-    } else if (!current) {
-    } else if (first === 58 /* : */) {
-      const space = line.indexOf(' ');
-      current.chains.add(space < 0 ? line.slice(1) : line.slice(1, space));
-    } else if (line.startsWith('-A ')) {
-      const space = line.indexOf(' ', 3);
-      const chain = space < 0 ? line.slice(3) : line.slice(3, space);
-      current.chains.add(chain);
-      const list = current.lines.get(chain);
-      if (list) list.push(line);
-      else current.lines.set(chain, [line]);
-      count++;
-    }
-  }
-  return new IptablesSave(tables, count);
+  let normal = text.includes('\r') ? text.replace(/\r$/gm, '') : text;
+  // `iptables-save -c` prefixes each rule with its counters.
+  if (normal.startsWith('[') || normal.includes('\n[')) normal = normal.replace(/^\[\d+:\d+\]\s+/gm, '');
+  return new IptablesSave(normal);
 }
 
 function parseRule(table: string, chain: string, line: string): IptablesRule {

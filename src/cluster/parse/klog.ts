@@ -28,22 +28,13 @@ export function parseKlogLine(raw: string, observedAt: Date): KlogLine | undefin
   const m = klogHeader.exec(raw);
   if (!m) return undefined;
   const [, sev, mon, day, hh, mm, ss, micros = '0', source = '', message = ''] = m;
-  let year = observedAt.getUTCFullYear();
-  const at = (y: number) =>
-    new Date(
-      Date.UTC(
-        y,
-        Number(mon) - 1,
-        Number(day),
-        Number(hh),
-        Number(mm),
-        Number(ss),
-        Math.floor(Number(micros.padEnd(6, '0')) / 1000),
-      ),
-    );
-  let time = at(year);
-  if (time.getTime() > observedAt.getTime() + 24 * 3600 * 1000) time = at(--year);
-  return { severity: sev as KlogSeverity, time, source, message, raw };
+  // Microseconds as written (1–6 digits, left-aligned): milliseconds are the first three.
+  const ms = Number(micros.length >= 3 ? micros.slice(0, 3) : micros.padEnd(3, '0'));
+  const at = (year: number) =>
+    Date.UTC(year, Number(mon) - 1, Number(day), Number(hh), Number(mm), Number(ss), ms);
+  let time = at(observedAt.getUTCFullYear());
+  if (time > observedAt.getTime() + 24 * 3600 * 1000) time = at(observedAt.getUTCFullYear() - 1);
+  return { severity: sev as KlogSeverity, time: new Date(time), source, message, raw };
 }
 
 /** An entry being read: its header line and the continuation lines seen so far. */
@@ -56,7 +47,10 @@ interface Pending {
 }
 
 function finish(p: Pending): KlogLine {
-  return { ...p.head, message: p.message, raw: p.raw };
+  // Most entries are one line: their parsed header is the entry.
+  return p.message === p.head.message && p.raw === p.head.raw
+    ? p.head
+    : { ...p.head, message: p.message, raw: p.raw };
 }
 
 /**
@@ -79,13 +73,13 @@ export function parseKlog(lines: readonly string[], observedAt: Date): KlogLine[
       const rest = line.slice(2);
       pending.message += ` >${rest}`;
       pending.raw += ` >${rest}`;
-      pending.open = /=<$/.test(rest);
+      pending.open = rest.endsWith('=<');
       continue;
     }
     const parsed = parseKlogLine(line, observedAt);
     if (!parsed) continue;
     if (pending) out.push(finish(pending));
-    pending = { head: parsed, message: parsed.message, raw: parsed.raw, open: /=<$/.test(parsed.message) };
+    pending = { head: parsed, message: parsed.message, raw: parsed.raw, open: parsed.message.endsWith('=<') };
   }
   if (pending) out.push(finish(pending));
   return out;

@@ -20,6 +20,7 @@ export interface ParsedLog {
 }
 
 const reserved = new Set(['ts', 'caller', 'msg', 'v', 'logger']);
+const nonBlankLine = /\S/;
 
 export function parseJsonLogLine(raw: string): KlogLine | undefined {
   if (!raw.startsWith('{')) return undefined;
@@ -62,7 +63,7 @@ export function parseKubeProxyLog(lines: readonly string[], observedAt: Date): P
     textRun = [];
   };
   for (const line of lines) {
-    if (line.trim() !== '') nonBlank++;
+    if (nonBlankLine.test(line)) nonBlank++;
     const entry = parseJsonLogLine(line);
     if (!entry) {
       textRun.push(line);
