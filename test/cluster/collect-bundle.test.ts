@@ -19,6 +19,7 @@ import {
   workerKubeconfig,
 } from './fault-helpers.js';
 import { admin, asList, kproxyCli } from './lab-helpers.js';
+import { recordExample } from './record-example.js';
 
 const lab = inject('lab');
 const ns = 'collect-bundle';
@@ -109,6 +110,7 @@ describe('kproxy collect against the lab (worker token) → the offline diagnosi
     expect(live.rootCause.category).toBe('none');
     expect(live.verdict).toBe('decisive');
     expect(stdout).not.toContain('not collected');
+    await recordExample(worker, 'lab-healthy', target);
   });
 
   it('a client denied by a NetworkPolicy (--from), bundle as a .tar.gz', async () => {

@@ -16,6 +16,7 @@ import {
   workerKubeconfig,
 } from './fault-helpers.js';
 import { admin, asList, eventually } from './lab-helpers.js';
+import { recordExample } from './record-example.js';
 
 const lab = inject('lab');
 let tmp: string;
@@ -83,6 +84,7 @@ describe('a Service selector typo (selects app=web-api-v2, the pods are app=web-
     // The runbook stops at "no ready endpoints": not a kube-proxy problem, no action.
     expect(findingOf(d, 'kube-proxy.pods').status).toBe('skip');
     expect(d.mitigation.actions).toEqual([]);
+    await recordExample(worker, 'lab-no-endpoints-selector', ['--service', `${ns}/web-api`]);
   });
 });
 

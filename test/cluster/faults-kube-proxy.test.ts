@@ -29,6 +29,7 @@ import {
   restoreKubeProxy,
 } from './kube-proxy-helpers.js';
 import { admin, asList, eventually } from './lab-helpers.js';
+import { recordExample } from './record-example.js';
 
 const lab = inject('lab');
 const run = promisify(execFile);
@@ -114,6 +115,7 @@ describe.skipIf(!isRoot)('one node’s kube-proxy stopped (SIGSTOP), then a back
     for (const other of lab.nodeNames.filter((n) => n !== node))
       expect(rules.nodes?.[other]?.status).toBe('pass');
     expect(rules.evidence.some((e) => e.startsWith(`${node}: iptables-save: -A KUBE-SEP-`))).toBe(true);
+    await recordExample(worker, 'lab-stale-endpoints', ['--service', `${ns}/web`]);
   });
 });
 
@@ -183,6 +185,7 @@ describe.skipIf(!isRoot)('the xtables lock held on a node while the endpoints ch
       ),
     ).toBe(true);
     expect(sync.evidence.some((e) => e.startsWith(`${name} healthz: lastUpdated=`))).toBe(true);
+    await recordExample(worker, 'lab-iptables-xtables-lock', ['--service', `${ns}/web`]);
   });
 });
 
@@ -246,5 +249,6 @@ describe.skipIf(!isRoot)('a broken kube-proxy ConfigMap (mode: iptabels) and the
         p.name,
       ).toBe(true);
     }
+    await recordExample(worker, 'lab-crashloop-all-nodes', ['--service', `${ns}/web`]);
   });
 });

@@ -18,6 +18,7 @@ import {
   workerKubeconfig,
 } from './fault-helpers.js';
 import { admin, asList } from './lab-helpers.js';
+import { recordExample } from './record-example.js';
 
 const lab = inject('lab');
 const ns = 'fault-netpol';
@@ -95,6 +96,12 @@ describe('a NetworkPolicy that denies the client (policy objects real, enforceme
     // The Service path itself is fine: endpoints ready, nothing for kproxy to write.
     expect(findingOf(d, 'endpoints.ready').status).toBe('pass');
     expect(d.mitigation.actions).toEqual([]);
+    await recordExample(worker, 'lab-networkpolicy-deny-from', [
+      '--service',
+      `${ns}/web-api`,
+      '--from',
+      `${ns}/batch`,
+    ]);
   });
 
   it('--from the admitted client: the same policy passes it', async () => {
