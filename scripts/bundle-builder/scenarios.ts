@@ -105,20 +105,6 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'no-endpoints-selector',
-    summary:
-      'A release relabelled the pods app=web-api-v2; the Service still selects app=web-api, so it has no endpoints.',
-    expected: { category: 'no_endpoints', nodes: [], evidence: ['matches 0 pods', 'app=web-api-v2'] },
-    build() {
-      const m = baseModel('no-endpoints-selector');
-      for (const p of m.app.pods) p.labels = { app: 'web-api-v2', 'pod-template-hash': '6f7b8c9d4e' };
-      m.app.pods.forEach((p, i) => {
-        p.name = `web-api-6f7b8c9d4e-${['hx2bq', 'pl9wd', 'v4mzs'][i]}`;
-      });
-      return m;
-    },
-  },
-  {
     name: 'no-endpoints-readiness',
     summary:
       'A bad config makes every web-api pod fail its readiness probe. kube-proxy also restarts on another node, which must not distract: no endpoints comes first.',
