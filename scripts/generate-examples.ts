@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderBundle, writeBundle } from './bundle-builder/render.js';
 import { scenarios } from './bundle-builder/scenarios.js';
+import { churnScenarios } from './bundle-builder/scenarios-churn.js';
 import { eksScenarios } from './bundle-builder/scenarios-eks.js';
 import { probeScenarios } from './bundle-builder/scenarios-probe.js';
 import { type PostRenderScenario, verdictScenarios } from './bundle-builder/scenarios-verdicts.js';
@@ -21,7 +22,13 @@ const previous = JSON.parse(await readFile(path.join(root, 'expected.json'), 'ut
 const expected: Record<string, unknown> = Object.fromEntries(
   Object.entries(previous).filter(([name]) => name.startsWith('lab-')),
 );
-const all: PostRenderScenario[] = [...scenarios, ...verdictScenarios, ...probeScenarios, ...eksScenarios];
+const all: PostRenderScenario[] = [
+  ...scenarios,
+  ...verdictScenarios,
+  ...probeScenarios,
+  ...eksScenarios,
+  ...churnScenarios,
+];
 for (const scenario of all) {
   const files = renderBundle(scenario.build());
   scenario.postRender?.(files);

@@ -32,7 +32,7 @@ describe('the text report', () => {
     expect(text).toContain('  See also: runbook D2, “kube-proxy iptables/IPVS sync issues”');
     // Passing checks: one line, not one each.
     expect(text).not.toContain('✓ pass    service.shape');
-    expect(text).toMatch(/^ {2}✓ 15 check\(s\) pass: service\.shape, .*\(--verbose shows them\)$/m);
+    expect(text).toMatch(/^ {2}✓ 16 check\(s\) pass: service\.shape, .*\(--verbose shows them\)$/m);
     expect(text.split('\n').length).toBeLessThan(40);
     const verbose = renderText(await diagnose('stale-endpoints'), { verbose: true });
     expect(verbose).toContain('✓ pass    service.shape');

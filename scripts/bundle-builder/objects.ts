@@ -54,6 +54,8 @@ export interface NodeSpec {
   networkUnavailable?: boolean;
   taints?: Json[];
   kubeletVersion: string;
+  /** metadata.creationTimestamp when the node joined after the cluster was created (scale-up). */
+  created?: string;
 }
 
 export function node(spec: NodeSpec, created: string, observed: string): Json {

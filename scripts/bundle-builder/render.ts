@@ -65,7 +65,7 @@ export function renderBundle(model: Model): Map<string, string> {
       platform: 'linux/amd64',
     }),
   );
-  files.set('nodes.json', json(list(model.nodes.map((n) => node(n, clusterCreated, observed)))));
+  files.set('nodes.json', json(list(model.nodes.map((n) => node(n, n.created ?? clusterCreated, observed)))));
 
   // --- app namespace
   const app = model.app;

@@ -15,6 +15,7 @@ import { ipvs } from './ipvs.js';
 import { kubeProxyPods } from './kube-proxy-pods.js';
 import { kubeProxyVersion } from './kube-proxy-version.js';
 import { networkPolicy } from './network-policy.js';
+import { nodeChurn } from './node-churn.js';
 import { nodeConditions } from './node-conditions.js';
 import { probe } from './probe.js';
 import { proxyMode } from './proxy-mode.js';
@@ -55,7 +56,7 @@ export const phases: readonly Phase[] = [
   { name: "Client's-eye probe", checks: [probe], stopsOn: [] },
 ];
 
-/** Always runs, even after a stop: the timeline is context for any root cause. */
-export const epilogue: readonly Check[] = [timeline];
+/** Always run, even after a stop: node churn and the timeline are context for any root cause. */
+export const epilogue: readonly Check[] = [nodeChurn, timeline];
 
 export const allChecks: readonly Check[] = [...phases.flatMap((p) => p.checks), ...epilogue];

@@ -12,6 +12,7 @@ import { probeReadings } from '../checks/lib/probe-reading.js';
 import { type Check, type CheckStatus, type Finding, finding, worstStatus } from '../checks/types.js';
 import type { ClusterSource, LoadRequest } from '../cluster/source.js';
 import type { ClusterView } from '../cluster/view.js';
+import { applyChurnRule } from './churn-rule.js';
 import type { Diagnosis, NodeBreakdown, Progress, Severity } from './diagnosis.js';
 import { applyGuardrails, withAuditNotes } from './guardrails.js';
 import { crossReferences, mitigationFor } from './mitigation.js';
@@ -78,14 +79,19 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
   const mitigation =
     verdict === 'inconclusive'
       ? inconclusiveMitigation(missing)
-      : mitigationFor({
-          category: rootCause.category,
-          nodes: rootCause.nodes,
-          detail: rootCause.detail,
+      : applyChurnRule(
+          mitigationFor({
+            category: rootCause.category,
+            nodes: rootCause.nodes,
+            detail: rootCause.detail,
+            findings,
+            target,
+            ipvsModuleGaps: ipvsModuleGaps(view),
+          }),
+          rootCause.category,
+          rootCause.nodes,
           findings,
-          target,
-          ipvsModuleGaps: ipvsModuleGaps(view),
-        });
+        );
   return {
     cluster: view.cluster,
     target,
