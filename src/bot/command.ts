@@ -3,7 +3,7 @@
  * `clusters`, `help`. Anything else is refused with a usage message naming the problem.
  */
 import { z } from 'zod';
-import { clientRefSchema, nodeNameSchema, serviceRefSchema } from '../cli/target.js';
+import { clientRefSchema, nodeNameSchema, routeRefSchema, serviceRefSchema } from '../cli/target.js';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 
@@ -17,6 +17,14 @@ export const commandSchema = z.discriminatedUnion('kind', [
     node: nodeNameSchema.optional(),
     /** The failing client, `namespace/name` (a Pod, Deployment, StatefulSet or DaemonSet). */
     from: clientRefSchema.optional(),
+    /** The Ingress or HTTPRoute clients go through (`ingress <namespace>/<name>`). */
+    route: z
+      .strictObject({
+        kind: z.enum(['Ingress', 'HTTPRoute']),
+        namespace: dnsLabel,
+        name: z.string().min(1).max(253),
+      })
+      .optional(),
   }),
   z.strictObject({ kind: z.literal('clusters') }),
   z.strictObject({ kind: z.literal('audit'), count: z.number().int().min(1).max(50) }),
@@ -32,6 +40,7 @@ export type ParsedCommand =
 export const commandUsage = [
   '*Usage*',
   '• `/kproxy diagnose <cluster> [<namespace>/<service> [from <namespace>/<name>]] [--node <node>]` — find why a Service is unreachable (without a Service: kube-proxy health across the cluster); `from` names the failing client (a Pod, Deployment, StatefulSet or DaemonSet)',
+  "• `/kproxy diagnose <cluster> ingress <namespace>/<name>` (or `httproute <namespace>/<name>`) — the north-south path: the route's backends, its controller and load balancer, then the backend Service",
   '• `/kproxy clusters` — the clusters this channel may diagnose',
   '• `/kproxy audit [n]` — the last n approval events (approvers only)',
   '• `/kproxy help` — this message',
@@ -73,9 +82,24 @@ function parseDiagnose(args: string[]): ParsedCommand {
   const positional: string[] = [];
   let node: string | undefined;
   let from: string | undefined;
+  let route: { kind: 'Ingress' | 'HTTPRoute'; namespace: string; name: string } | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === 'from') {
+    // A keyword after the cluster name only: a cluster may itself be called `ingress`.
+    if ((arg === 'ingress' || arg === 'httproute') && positional.length >= 1) {
+      const value = args[++i];
+      if (!value)
+        return {
+          ok: false,
+          problem: `\`${arg}\` needs the ${arg === 'ingress' ? 'Ingress' : 'HTTPRoute'} as <namespace>/<name>`,
+        };
+      if (route) return { ok: false, problem: 'give one `ingress` or `httproute`' };
+      const valid = routeRefSchema.safeParse(value);
+      if (!valid.success)
+        return { ok: false, problem: `\`${arg} ${clip(value)}\` ${valid.error.issues[0]?.message}` };
+      const [namespace, name] = value.split('/') as [string, string];
+      route = { kind: arg === 'ingress' ? 'Ingress' : 'HTTPRoute', namespace, name };
+    } else if (arg === 'from') {
       const value = args[++i];
       if (!value) return { ok: false, problem: '`from` needs the client as <namespace>/<name>' };
       if (from) return { ok: false, problem: '`from` given twice' };
@@ -100,6 +124,15 @@ function parseDiagnose(args: string[]): ParsedCommand {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster))
     return { ok: false, problem: `\`${clip(cluster)}\` is not a cluster name` };
   if (extra.length > 0) return { ok: false, problem: `unexpected \`${clip(extra.join(' '))}\`` };
+  if (route) {
+    if (service !== undefined)
+      return {
+        ok: false,
+        problem: `\`${route.kind === 'Ingress' ? 'ingress' : 'httproute'}\` and a Service exclude each other: the route names its Services`,
+      };
+    if (from) return { ok: false, problem: '`from` needs a Service, not a route' };
+    return { ok: true, command: { kind: 'diagnose', cluster, route, ...(node ? { node } : {}) } };
+  }
   if (service === undefined && from)
     return {
       ok: false,

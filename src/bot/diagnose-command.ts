@@ -85,6 +85,7 @@ function startAfterAck(
     ...(cmd.service ? { service: cmd.service } : {}),
     ...(cmd.node ? { node: cmd.node } : {}),
     ...(cmd.from ? { from: cmd.from } : {}),
+    ...(cmd.route ? { route: `${cmd.route.kind}/${cmd.route.namespace}/${cmd.route.name}` } : {}),
   };
   const tell = (text: string) =>
     respond({ response_type: 'ephemeral', text }).catch((error) =>

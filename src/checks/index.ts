@@ -11,9 +11,12 @@ import { dataplane } from './dataplane.js';
 import { dns } from './dns.js';
 import { eksNetwork } from './eks-network.js';
 import { endpointsReady } from './endpoints-ready.js';
+import { ingressBackends } from './ingress-backends.js';
+import { ingressController } from './ingress-controller.js';
 import { ipvs } from './ipvs.js';
 import { kubeProxyPods } from './kube-proxy-pods.js';
 import { kubeProxyVersion } from './kube-proxy-version.js';
+import { loadBalancer } from './load-balancer.js';
 import { networkPolicy } from './network-policy.js';
 import { nodeChurn } from './node-churn.js';
 import { nodeConditions } from './node-conditions.js';
@@ -22,6 +25,7 @@ import { proxyMode } from './proxy-mode.js';
 import { ruleSync } from './rule-sync.js';
 import { servicePorts } from './service-ports.js';
 import { serviceShape } from './service-shape.js';
+import { targetGroups } from './target-groups.js';
 import { timeline } from './timeline.js';
 import { trafficPolicy } from './traffic-policy.js';
 import type { Check, FaultCategory } from './types.js';
@@ -54,6 +58,12 @@ export const phases: readonly Phase[] = [
   { name: 'DNS, NetworkPolicy and CNI', checks: [dns, networkPolicy, cniAgent], stopsOn: [] },
   // The runbooks' decisive test, from where the client stands (opt-in: probe: debug-pod).
   { name: "Client's-eye probe", checks: [probe], stopsOn: [] },
+  // Runbook 004's path ends at the Ingress or LoadBalancer (issue 18 §4).
+  {
+    name: 'North-south: Ingress and LoadBalancer',
+    checks: [ingressBackends, ingressController, loadBalancer, targetGroups],
+    stopsOn: [],
+  },
 ];
 
 /** Always run, even after a stop: node churn and the timeline are context for any root cause. */

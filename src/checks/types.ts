@@ -15,6 +15,8 @@ export const rootCauseCategories = [
   'dns',
   'network_policy',
   'node_network',
+  'ingress',
+  'load_balancer',
   'none',
   'inconclusive',
 ] as const;
@@ -45,6 +47,7 @@ export const failureDomains = [
   'network-policy',
   'cni',
   'probe',
+  'north-south',
   'timeline',
 ] as const;
 export type FailureDomain = (typeof failureDomains)[number];

@@ -3,7 +3,7 @@ import { writeBundle } from '../cluster/bundle/write.js';
 import { UsageError } from '../errors.js';
 import type { CommandIO } from './diagnose-command.js';
 import { type LiveOptionValues, liveSourceFrom } from './live-options.js';
-import type { TargetOptions } from './options.js';
+import { routeOption, type TargetOptions } from './options.js';
 import { parseTarget } from './target.js';
 
 export interface CollectOptions extends LiveOptionValues, TargetOptions {
@@ -15,9 +15,12 @@ export async function collectCommand(
   io: CommandIO & { stderr: NodeJS.WritableStream & { isTTY?: boolean } },
 ): Promise<number> {
   if (!values.out) throw new UsageError('collect needs --out DIR|FILE.tar.gz (kproxy collect --help)');
-  if (!values.service && !values.clusterWide)
-    throw new UsageError('collect needs --service NS/NAME (or --cluster-wide)');
-  const target = parseTarget(values.service, values.node, values.from);
+  const route = routeOption(values);
+  if (!values.service && !route && !values.clusterWide)
+    throw new UsageError(
+      'collect needs --service NS/NAME, --ingress NS/NAME or --httproute NS/NAME (or --cluster-wide)',
+    );
+  const target = parseTarget(values.service, values.node, values.from, route);
   const progress = progressReporter(io.stderr);
   const source = liveSourceFrom(values, progress.step);
   const { bundle } = await source.collect({

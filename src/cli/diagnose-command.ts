@@ -4,7 +4,7 @@ import { diagnoseSource } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { type Format, formats, render } from '../report/index.js';
 import type { LiveOptionValues } from './live-options.js';
-import type { TargetOptions } from './options.js';
+import { routeOption, type TargetOptions } from './options.js';
 import { parseTarget } from './target.js';
 
 export interface CommandIO {
@@ -34,7 +34,10 @@ export async function diagnoseCommand(values: DiagnoseOptions, io: CommandIO): P
   if (values.clusterWide && values.service)
     throw new UsageError('--cluster-wide and --service exclude each other');
   if (values.clusterWide && values.from) throw new UsageError('--cluster-wide and --from exclude each other');
-  const target = parseTarget(values.service, values.node, values.from);
+  const route = routeOption(values);
+  if (values.clusterWide && route)
+    throw new UsageError('--cluster-wide and --ingress/--httproute exclude each other');
+  const target = parseTarget(values.service, values.node, values.from, route);
   const request = { ...(target ? { target } : {}), clusterWide: values.clusterWide ?? false };
   // The live client (@kubernetes/client-node, the AWS SDK) loads only for a live diagnosis.
   const source = values.bundle

@@ -1,11 +1,25 @@
 /** Options shared by the commands: the target (diagnose, collect) and a live cluster. */
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 
 export interface TargetOptions {
   service?: string;
   node?: string;
   from?: string;
+  ingress?: string;
+  httproute?: string;
   clusterWide?: boolean;
+}
+
+/** The route target of `--ingress` / `--httproute` (at most one). */
+export function routeOption(
+  values: TargetOptions,
+): { kind: 'Ingress' | 'HTTPRoute'; value: string } | undefined {
+  if (values.ingress !== undefined && values.httproute !== undefined)
+    throw new UsageError('--ingress and --httproute exclude each other');
+  if (values.ingress !== undefined) return { kind: 'Ingress', value: values.ingress };
+  if (values.httproute !== undefined) return { kind: 'HTTPRoute', value: values.httproute };
+  return undefined;
 }
 
 export function addTargetOptions(c: Command, defaults: string, from: string): Command {
@@ -13,6 +27,11 @@ export function addTargetOptions(c: Command, defaults: string, from: string): Co
     .option('--service <ns/name>', `the Service clients cannot reach (${defaults})`)
     .option('--node <node>', `a node where clients fail (${defaults})`)
     .option('--from <ns/name>', `the failing client (Pod, Deployment, StatefulSet or DaemonSet): ${from}`)
+    .option(
+      '--ingress <ns/name>',
+      'the Ingress clients go through: its backends, controller and load balancer',
+    )
+    .option('--httproute <ns/name>', 'the Gateway API HTTPRoute clients go through: its backends')
     .option('--cluster-wide', 'no Service target: kube-proxy health on every node (or --node)');
 }
 

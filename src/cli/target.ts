@@ -1,5 +1,6 @@
 /** Validation of user-supplied targets (CLI flags now, Slack commands later). */
 import { z } from 'zod';
+import type { RouteRef } from '../cluster/north-south/types.js';
 import type { Target } from '../cluster/view.js';
 import { UsageError } from '../errors.js';
 
@@ -25,18 +26,48 @@ export const clientRefSchema = z
     return dnsLabel.test(ns) && dnsSubdomain.test(name);
   }, 'namespace must be a DNS label and name a DNS subdomain');
 
+/** `NAMESPACE/NAME` of an Ingress or HTTPRoute (names are DNS subdomains). */
+export const routeRefSchema = z
+  .string()
+  .regex(/^[^/]+\/[^/]+$/, 'must be NAMESPACE/NAME')
+  .refine((s) => {
+    const [ns = '', name = ''] = s.split('/');
+    return dnsLabel.test(ns) && dnsSubdomain.test(name);
+  }, 'namespace must be a DNS label and name a DNS subdomain');
+
+/** The flag of each route kind, for messages. */
+export const routeFlags = { Ingress: '--ingress', HTTPRoute: '--httproute' } as const;
+
+export function parseRoute(kind: RouteRef['kind'], value: string): RouteRef {
+  const parsed = routeRefSchema.safeParse(value);
+  if (!parsed.success)
+    throw new UsageError(`${routeFlags[kind]} "${value}": ${parsed.error.issues[0]?.message}`);
+  const [namespace, name] = value.split('/') as [string, string];
+  return { kind, namespace, name };
+}
+
 export function parseTarget(
   service: string | undefined,
   node: string | undefined,
   from?: string | undefined,
+  route?: { kind: RouteRef['kind']; value: string } | undefined,
 ): Target | undefined {
-  if (service === undefined && node === undefined && from === undefined) return undefined;
+  if (service === undefined && node === undefined && from === undefined && route === undefined)
+    return undefined;
   const out: {
     namespace?: string;
     service?: string;
     node?: string;
     from?: { namespace: string; name: string };
+    route?: RouteRef;
   } = {};
+  if (route !== undefined) {
+    if (service !== undefined)
+      throw new UsageError(
+        `${routeFlags[route.kind]} and --service exclude each other (the route names its Services)`,
+      );
+    out.route = parseRoute(route.kind, route.value);
+  }
   if (from !== undefined) {
     const parsed = clientRefSchema.safeParse(from);
     if (!parsed.success) throw new UsageError(`--from "${from}": ${parsed.error.issues[0]?.message}`);

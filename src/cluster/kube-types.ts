@@ -134,6 +134,7 @@ export const serviceSchema = z.looseObject({
     healthCheckNodePort: z.number().nullish(),
     publishNotReadyAddresses: z.boolean().nullish(),
     sessionAffinity: z.string().nullish(),
+    loadBalancerClass: z.string().nullish(),
   }),
   status: z
     .looseObject({

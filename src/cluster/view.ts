@@ -20,6 +20,8 @@ import type {
   VersionInfo,
 } from './kube-types.js';
 import type { ProbeMatrix } from './probe/matrix.js';
+import type { RouteRef } from './north-south/types.js';
+import type { NorthSouthView } from './north-south/view.js';
 
 /** What the incident is about. Any field may be absent (cluster-wide kube-proxy health). */
 export interface Target {
@@ -28,6 +30,8 @@ export interface Target {
   readonly node?: string | undefined;
   /** The failing client (`--from NS/NAME`): a Pod, Deployment, StatefulSet or DaemonSet. */
   readonly from?: ClientRef | undefined;
+  /** The Ingress or HTTPRoute clients go through (its first Service backend is the target Service). */
+  readonly route?: RouteRef | undefined;
 }
 
 /** The last lines of a container log, read with bounded memory. */
@@ -137,4 +141,6 @@ export interface ClusterView {
    * Absent or empty: the probe was not enabled for this cluster.
    */
   readonly probes?: ReadonlyMap<string, Collected<ProbeMatrix>>;
+  /** Ingress/HTTPRoute, their controllers, LoadBalancer and target groups: with a route target or a LoadBalancer Service. */
+  readonly northSouth?: NorthSouthView | undefined;
 }

@@ -56,6 +56,8 @@ export interface Diagnosis {
     service: string | null;
     node: string | null;
     from?: string | null;
+    /** The Ingress or HTTPRoute clients go through (`Ingress app/web-api`), when one was named. */
+    route?: string | null;
   };
   readonly observedAt: string;
   readonly origin: string;

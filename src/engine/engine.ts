@@ -65,6 +65,9 @@ export function diagnose(view: ClusterView, options: DiagnoseOptions = {}): Diag
     service: view.target.service ?? null,
     node: view.target.node ?? null,
     from: view.target.from ? `${view.target.from.namespace}/${view.target.from.name}` : null,
+    ...(view.target.route
+      ? { route: `${view.target.route.kind} ${view.target.route.namespace}/${view.target.route.name}` }
+      : {}),
   };
   const missing = missingData(findings, target);
   const verdict =

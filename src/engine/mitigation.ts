@@ -183,6 +183,20 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
           ...perNode('drain-node', nodes, 'then replace the node'),
         ],
       };
+    case 'ingress':
+      return {
+        immediate: `Fix the north-south path, not kube-proxy: ${input.detail}. Correct the Ingress/HTTPRoute backend (Service name and port as the Service defines them), or bring its controller back (kubectl logs of the controller pods, then their Deployment).`,
+        longTerm:
+          'Validate Ingress backends against Service ports in CI, run the ingress controller with at least two replicas and a PodDisruptionBudget, and alert on its restarts and 5xx.',
+        actions: [],
+      };
+    case 'load_balancer':
+      return {
+        immediate: `The cloud load balancer does not serve ${svc}: ${input.detail}. Read the Service's events (kubectl describe service), check that spec.loadBalancerClass names a controller that runs, and the controller's log and IAM permissions.`,
+        longTerm:
+          'Alert on LoadBalancer Services pending for more than a few minutes; pin loadBalancerClass only to controllers every cluster runs.',
+        actions: [],
+      };
   }
 }
 

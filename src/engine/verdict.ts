@@ -21,6 +21,8 @@ const deciding: Readonly<Record<string, (t: Diagnosis['target']) => string>> = {
     `kubectl -n kube-system logs <kube-proxy pod on ${t.node ?? 'the node'}> (bundle: logs/kube-system/<pod>/kube-proxy.log)`,
   'kube-proxy.sync': (t) =>
     `the kube-proxy log, and on ${t.node ?? 'the node'}: curl -s localhost:10249/metrics and localhost:10256/healthz (bundle: nodes/<node>/metrics.txt, healthz.json)`,
+  'ingress.backends': (t) =>
+    `kubectl get ${t.route?.split(' ')[0]?.toLowerCase() ?? 'ingress'} -n ${t.namespace ?? 'NS'} -o json (bundle: namespaces/${t.namespace ?? 'NS'}/ingresses.json or httproutes.json)`,
   'dataplane.rules': (t) =>
     `as root on ${t.node ?? 'the node'}: iptables-save (IPVS: ipvsadm -Ln; nftables: nft list ruleset) into nodes/<node>/iptables-save.txt, ipvsadm.txt or nft.txt, or kproxy diagnose --context … --node ${t.node ?? 'NODE'} --node-captures debug-pod`,
 };

@@ -18,6 +18,11 @@ export const diagnoseJobSchema = z.strictObject({
       .string()
       .regex(/^[^/]+\/[^/]+$/)
       .optional(),
+    /** The Ingress or HTTPRoute clients go through, `Ingress/namespace/name` or `HTTPRoute/namespace/name`. */
+    route: z
+      .string()
+      .regex(/^(Ingress|HTTPRoute)\/[^/]+\/[^/]+$/)
+      .optional(),
   }),
   channel: z.string().min(1),
   /** The parent message of the thread (its `ts`). */
@@ -40,7 +45,15 @@ export function jobTarget(target: DiagnoseJob['target']): Target {
     service: target.service,
     node: target.node,
     from: namespace && name ? { namespace, name } : undefined,
+    route: routeOf(target.route),
   };
+}
+
+function routeOf(route: string | undefined): Target['route'] {
+  const [kind, namespace, name] = route?.split('/') ?? [];
+  return (kind === 'Ingress' || kind === 'HTTPRoute') && namespace && name
+    ? { kind, namespace, name }
+    : undefined;
 }
 
 /** Enqueues a diagnosis under its request id (a read-only job: one retry is safe). */
@@ -59,7 +72,7 @@ export async function enqueueDiagnosis(queue: Queue, job: DiagnoseJob): Promise<
 export const keys = {
   /** The diagnosis running for a cluster and target: `{jobId, channel, threadTs}`. */
   running: (cluster: string, target: DiagnoseJob['target']) =>
-    `kproxy:running:${cluster}:${target.namespace ?? '-'}/${target.service ?? '-'}:${target.node ?? '-'}${target.from ? `:from:${target.from}` : ''}`,
+    `kproxy:running:${cluster}:${target.namespace ?? '-'}/${target.service ?? '-'}:${target.node ?? '-'}${target.from ? `:from:${target.from}` : ''}${target.route ? `:route:${target.route}` : ''}`,
   /** The report message(s) already posted for a job: retried jobs edit them instead. */
   report: (jobId: string) => `kproxy:report:${jobId}`,
   /** A slash-command delivery already handled (Slack retries carry the same trigger id). */
@@ -99,7 +112,11 @@ export interface RunningDiagnosis {
 }
 
 export function targetLabel(cluster: string, target: DiagnoseJob['target']): string {
-  const what = target.service ? `${target.namespace}/${target.service}` : 'kube-proxy health';
+  const what = target.route
+    ? target.route.replace('/', ' ')
+    : target.service
+      ? `${target.namespace}/${target.service}`
+      : 'kube-proxy health';
   return `${what}${target.from ? ` from ${target.from}` : ''}${target.node ? ` (node ${target.node})` : ''} on ${cluster}`;
 }
 

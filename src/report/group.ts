@@ -15,6 +15,7 @@ export const domainTitles: Readonly<Record<FailureDomain, string>> = {
   'network-policy': 'NetworkPolicy',
   cni: 'CNI',
   probe: "Client's-eye probe",
+  'north-south': 'Ingress and LoadBalancer',
   timeline: 'Timeline',
 };
 
@@ -43,8 +44,14 @@ export function targetLabel(t: {
   service: string | null;
   node: string | null;
   from?: string | null;
+  route?: string | null;
 }): string {
-  const parts = [t.service ? `${t.namespace}/${t.service}` : 'cluster-wide kube-proxy health'];
+  const service = t.service ? `${t.namespace}/${t.service}` : undefined;
+  const parts = [
+    t.route
+      ? `${t.route}${service ? ` → Service ${service}` : ''}`
+      : (service ?? 'cluster-wide kube-proxy health'),
+  ];
   if (t.from) parts.push(`from ${t.from}`);
   if (t.node) parts.push(`node ${t.node}`);
   return parts.join(', ');

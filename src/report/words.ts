@@ -25,6 +25,8 @@ const faults: Readonly<Record<FaultCategory, { text: string; perNode: boolean }>
   dns: { text: 'Cluster DNS (CoreDNS) failing', perNode: false },
   network_policy: { text: 'A NetworkPolicy blocks traffic to the backends', perNode: false },
   node_network: { text: 'Node network unavailable', perNode: true },
+  ingress: { text: 'Ingress path broken (backend or controller)', perNode: false },
+  load_balancer: { text: 'Load balancer not serving the Service', perNode: false },
 };
 
 /** "Stale kube-proxy rules on 1 node"; "No fault found". */

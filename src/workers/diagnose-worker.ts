@@ -184,7 +184,7 @@ async function processDiagnose(
   // work stops instead of running on behind a failed job.
   const seconds = config.worker.timeoutSeconds;
   const deadline = AbortSignal.any([AbortSignal.timeout(seconds * 1000), ...(signal ? [signal] : [])]);
-  const request = { target: jobTarget(data.target), clusterWide: !data.target.service };
+  const request = { target: jobTarget(data.target), clusterWide: !data.target.service && !data.target.route };
   const source = threads ? undefined : await (deps.sourceFor ?? defaultSourceFor)(cluster, deadline);
   const run = () =>
     untilAborted(

@@ -42,6 +42,7 @@ import type { ClusterView, NodeCaptures, PodLogs, Target } from '../view.js';
 import { readEksAudit, readEksNetwork } from './eks-extras.js';
 import { BundleDir, type BundleFiles, itemNames, validateItems } from './files.js';
 import { type BundleManifest, bundleManifestSchema } from './manifest.js';
+import { readNorthSouth, wantsNorthSouth, withRouteBackend } from './north-south.js';
 import { readProbes } from './probe-files.js';
 import { nearlySelected, selectSystemPods } from './selection.js';
 import type { UnpackedBundle } from './tarball.js';
@@ -138,14 +139,17 @@ export function resolveTarget(manifest: BundleManifest, override: Target | undef
     service: manifest.target.service ?? undefined,
     node: manifest.target.node ?? undefined,
     from: from ? { namespace: from[0], name: from[1] } : undefined,
+    route: manifest.target.route ?? undefined,
   };
   if (!override) return own;
-  const serviceGiven = override.service !== undefined;
+  // A route given is a new target: its backend, not the bundle's Service.
+  const serviceGiven = override.service !== undefined || override.route !== undefined;
   return {
     namespace: serviceGiven ? override.namespace : own.namespace,
     service: serviceGiven ? override.service : own.service,
     node: override.node ?? own.node,
     from: override.from ?? (serviceGiven ? undefined : own.from),
+    route: override.route ?? (serviceGiven ? undefined : own.route),
   };
 }
 
@@ -156,9 +160,10 @@ export function resolveTarget(manifest: BundleManifest, override: Target | undef
 export async function buildView(
   dir: BundleFiles,
   manifest: BundleManifest,
-  target: Target,
+  routeTarget: Target,
   origin: string,
 ): Promise<ClusterView> {
+  const target = await withRouteBackend(dir, routeTarget);
   const ns = target.namespace;
   const list = <S extends ZodType>(
     namespace: string,
@@ -272,6 +277,9 @@ export async function buildView(
     nodeCaptures: await readNodeCaptures(dir, inScope),
     eks: await readEks(dir),
     probes: await readProbes(dir),
+    northSouth: wantsNorthSouth(target, service.state === 'collected' ? service.value : undefined)
+      ? await readNorthSouth(dir, target)
+      : undefined,
   };
 }
 

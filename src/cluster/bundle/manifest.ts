@@ -15,6 +15,14 @@ export const bundleManifestSchema = z.object({
         .string()
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be NAMESPACE/NAME')
         .nullish(),
+      /** The Ingress or HTTPRoute clients go through (issue 18 §4). */
+      route: z
+        .object({
+          kind: z.enum(['Ingress', 'HTTPRoute']),
+          namespace: z.string().min(1),
+          name: z.string().min(1),
+        })
+        .nullish(),
     })
     .default({}),
   /**
