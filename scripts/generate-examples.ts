@@ -8,6 +8,7 @@ import { renderBundle, writeBundle } from './bundle-builder/render.js';
 import { scenarios } from './bundle-builder/scenarios.js';
 import { churnScenarios } from './bundle-builder/scenarios-churn.js';
 import { eksScenarios } from './bundle-builder/scenarios-eks.js';
+import { northSouthScenarios } from './bundle-builder/scenarios-north-south.js';
 import { probeScenarios } from './bundle-builder/scenarios-probe.js';
 import { type PostRenderScenario, verdictScenarios } from './bundle-builder/scenarios-verdicts.js';
 
@@ -28,6 +29,7 @@ const all: PostRenderScenario[] = [
   ...probeScenarios,
   ...eksScenarios,
   ...churnScenarios,
+  ...northSouthScenarios,
 ];
 for (const scenario of all) {
   const files = renderBundle(scenario.build());

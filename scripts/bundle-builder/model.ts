@@ -83,7 +83,14 @@ export interface Model {
   scenario: string;
   cluster: string;
   collectedAt: string;
-  target: { namespace?: string; service?: string; node?: string; from?: string };
+  target: {
+    namespace?: string;
+    service?: string;
+    node?: string;
+    from?: string;
+    /** An Ingress or HTTPRoute target (issue 18 §4): its first backend is the Service. */
+    route?: { kind: 'Ingress' | 'HTTPRoute'; namespace: string; name: string };
+  };
   /** Real captures copied verbatim over the generated ones. */
   realCaptures?: RealCaptures[];
   /** A last edit of the rendered files (extra slices, client workloads, namespaces.json). */

@@ -53,10 +53,7 @@ export const ingressBackends: Check = {
         `${label} sends traffic to a backend that does not exist: ${broken.join(', ')}`,
         {
           evidence,
-          suspect: suspect(
-            'ingress',
-            `${label}: ${evidence.find((e) => /does not exist|is not a port/.test(e)) ?? ''}`,
-          ),
+          suspect: suspect('ingress', evidence.find((e) => /does not exist|is not a port/.test(e)) ?? label),
         },
       );
     if (empty.length > 0)

@@ -171,11 +171,12 @@ function recentErrors(
   let count = 0;
   for (const pod of pods) {
     const logs = ns.controllerLogs.get(podRef(pod));
-    if (!logs || logs.current.state === 'missing') {
+    // A waiting (crash-looping) container has no current log: its previous one tells why.
+    if (!logs || (logs.current.state === 'missing' && logs.previous.state === 'missing')) {
       unread.push(
         `${podRef(pod)}: ${logs?.current.state === 'missing' ? logs.current.reason : 'not collected'}`,
       );
-      if (!logs) continue;
+      continue;
     }
     for (const which of ['previous', 'current'] as const) {
       const log = logs[which];

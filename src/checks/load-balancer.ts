@@ -22,7 +22,7 @@ export const loadBalancer: Check = {
   title: 'LoadBalancer provisioning',
   run(view) {
     const service = view.service.state === 'collected' ? view.service.value : undefined;
-    if (!service || service.spec.type !== 'LoadBalancer')
+    if (service?.spec.type !== 'LoadBalancer')
       return finding(this, 'skip', 'the target Service is not of type LoadBalancer');
     const ref = `Service ${service.metadata.namespace ?? view.target.namespace}/${service.metadata.name}`;
     const addresses = (service.status?.loadBalancer?.ingress ?? [])
@@ -57,7 +57,7 @@ export const loadBalancer: Check = {
     return finding(
       this,
       'fail',
-      `${ref}: load balancer pending — no address${Number.isFinite(age) ? ` after ${Math.round(age / 60000)} min` : ''}`,
+      `${ref}: load balancer pending — no address${Number.isFinite(age) ? ` ${duration(age)} after the Service was created` : ''}`,
       {
         evidence,
         suspect: {
@@ -105,4 +105,11 @@ function classProblem(view: ClusterView, cls: string): string | undefined {
   if (own.length === 0) return `no ${controller.name} pods run: nothing provisions this class`;
   if (!own.some(isPodReady)) return `no ${controller.name} pod is Ready: nothing provisions this class`;
   return undefined;
+}
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }

@@ -48,7 +48,7 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'no_endpoints':
       return {
-        immediate: `Fix the backends, not kube-proxy: make the pods selected by ${svc} Ready (kubectl get pods -l <selector>; kubectl describe pod for readiness probe failures), or correct the selector/labels.`,
+        immediate: `Fix the backends, not kube-proxy: ${/^(Ingress|HTTPRoute) /.test(input.detail) ? `${input.detail}: make the pods that Service selects Ready, or scale its workload up` : `make the pods selected by ${svc} Ready`} (kubectl get pods -l <selector>; kubectl describe pod for readiness probe failures), or correct the selector/labels.`,
         longTerm:
           'Alert on Services with zero ready endpoints; keep readiness probes honest and selectors under review.',
         actions: [],
@@ -185,7 +185,9 @@ export function mitigationFor(input: MitigationInput): Diagnosis['mitigation'] {
       };
     case 'ingress':
       return {
-        immediate: `Fix the north-south path, not kube-proxy: ${input.detail}. Correct the Ingress/HTTPRoute backend (Service name and port as the Service defines them), or bring its controller back (kubectl logs of the controller pods, then their Deployment).`,
+        immediate: /controller|IngressClass/.test(input.detail)
+          ? `Fix the ingress controller, not kube-proxy: ${input.detail}. Read why its pods stop (kubectl logs --previous on a controller pod), fix that, and let its Deployment bring them back.`
+          : `Fix the Ingress/HTTPRoute backend, not kube-proxy: ${input.detail}. Name a Service and a port it defines (port.number is the Service's port, port.name its port's name).`,
         longTerm:
           'Validate Ingress backends against Service ports in CI, run the ingress controller with at least two replicas and a PodDisruptionBudget, and alert on its restarts and 5xx.',
         actions: [],

@@ -18,7 +18,7 @@ import { type Mutation, Writes } from './writes.js';
 
 export type { Mutation } from './writes.js';
 
-import { discovery } from './discovery.js';
+import { crdGroups, discovery } from './discovery.js';
 import { checkEksToken, type EksTokenCheck } from './eks-auth.js';
 import {
   captureOutput,
@@ -109,6 +109,9 @@ const resourceGroups: Readonly<Record<string, { group: string; kind: string }>> 
   statefulsets: { group: 'apps/v1', kind: 'StatefulSet' },
   endpointslices: { group: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
   networkpolicies: { group: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  ingresses: { group: 'networking.k8s.io/v1', kind: 'Ingress' },
+  httproutes: { group: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  targetgroupbindings: { group: 'elbv2.k8s.aws/v1beta1', kind: 'TargetGroupBinding' },
 };
 
 export class BundleApiServer {
@@ -356,7 +359,7 @@ export class BundleApiServer {
 
   private async get(path: string, query: URLSearchParams): Promise<Json | string | undefined> {
     if (path === '/version') return (await this.store.json('version.json', 'get', 'version')) as Json;
-    const discovered = discovery(path);
+    const discovered = discovery(path, await this.store.installedCrdGroups());
     if (discovered !== undefined) return discovered;
     let m = /^\/api\/v1\/nodes\/([^/:]+):(\d+)\/proxy\/(.+)$/.exec(path);
     if (m) return this.proxy(m[1] as string, m[2] as string, m[3] as string, 'nodes/proxy');
@@ -371,6 +374,19 @@ export class BundleApiServer {
         ? this.store.getOne('nodes.json', 'nodes', m[1], undefined)
         : this.store.list('nodes.json', 'Node', 'v1', 'nodes', undefined, query);
     if (path === '/api/v1/pods') return this.store.allNamespacePods(query);
+    // IngressClasses are cluster-scoped (k8s.io/kubernetes pkg/registry/networking/ingressclass): ingressclasses.json.
+    m = /^\/apis\/networking\.k8s\.io\/v1\/ingressclasses(?:\/([^/]+))?$/.exec(path);
+    if (m)
+      return m[1]
+        ? this.store.getOne('ingressclasses.json', 'ingressclasses', m[1], undefined)
+        : this.store.list(
+            'ingressclasses.json',
+            'IngressClass',
+            'networking.k8s.io/v1',
+            'ingressclasses',
+            undefined,
+            query,
+          );
     // Namespaces are cluster-scoped (k8s.io/kubernetes pkg/registry/core/namespace): the bundle's namespaces.json.
     m = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
     if (m)
@@ -381,9 +397,20 @@ export class BundleApiServer {
     if (m) return this.store.log(m[1] as string, m[2] as string, query);
     m = /^\/(?:api\/v1|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (m) {
-      const [, , ns, resource, name] = m as unknown as [string, string, string, string, string | undefined];
+      const [, group, ns, resource, name] = m as unknown as [
+        string,
+        string | undefined,
+        string,
+        string,
+        string | undefined,
+      ];
       const spec = resourceGroups[resource];
-      if (!spec)
+      // A resource exists only under its own group/version, and a CRD's only once installed: any
+      // other path is the apiserver's NotFound handler (k8s.io/apiserver pkg/util/notfoundhandler,
+      // "the server could not find the requested resource").
+      const installed = await this.store.installedCrdGroups();
+      const crd = crdGroups[resource];
+      if (!spec || spec.group !== (group ?? 'v1') || (crd !== undefined && !installed.has(crd)))
         throw new HttpError(
           404,
           'NotFound',

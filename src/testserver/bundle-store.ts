@@ -4,6 +4,8 @@
  * API server pages them (opaque continue tokens, 410 Expired once they are too old).
  */
 import { BundleDir } from '../cluster/bundle/files.js';
+import { controllerPodsFile } from '../cluster/bundle/north-south.js';
+import { crdGroups } from './discovery.js';
 import { matchesFields, matchesLabels } from './selectors.js';
 import { forbiddenResource, HttpError } from './status.js';
 
@@ -59,6 +61,7 @@ export class BundleStore {
   /** Pods across the bundle's namespaces (drain lists a node's pods this way). */
   async allNamespacePods(query: URLSearchParams): Promise<Json> {
     const items: Json[] = [];
+    const known = new Set<string>();
     for (const ns of await this.files.listDirs('namespaces')) {
       const doc = (await this.files.readJson(`namespaces/${ns}/pods.json`)) as {
         state: string;
@@ -66,6 +69,8 @@ export class BundleStore {
       };
       if (doc.state === 'collected') items.push(...this.afterEvictions(doc.value?.items ?? []));
     }
+    for (const i of items) known.add(podKey(i));
+    items.push(...this.afterEvictions((await this.controllerPods()).filter((p) => !known.has(podKey(p)))));
     const selected = items.filter(
       (i) => matchesLabels(i, query.get('labelSelector')) && matchesFields(i, query.get('fieldSelector')),
     );
@@ -111,8 +116,68 @@ export class BundleStore {
   }
 
   async items(rel: string, resource: string, namespace: string | undefined): Promise<Json[]> {
+    if (resource === 'pods' && namespace) return this.afterEvictions(await this.podsOf(rel, namespace));
     const doc = (await this.json(rel, 'list', resource, namespace)) as { items?: Json[] };
-    return resource === 'pods' ? this.afterEvictions(doc.items ?? []) : (doc.items ?? []);
+    return doc.items ?? [];
+  }
+
+  /**
+   * A namespace's pods: its pods.json, with the ingress/load-balancer controller pods of
+   * `controller-pods.json` that live there (collect lists those across namespaces). A
+   * namespace with neither was not collected (403).
+   */
+  private async podsOf(rel: string, namespace: string): Promise<Json[]> {
+    const extra = (await this.controllerPods()).filter(
+      (p) => (p.metadata as { namespace?: string } | undefined)?.namespace === namespace,
+    );
+    let own: Json[];
+    try {
+      own = ((await this.json(rel, 'list', 'pods', namespace)) as { items?: Json[] }).items ?? [];
+    } catch (error) {
+      if (extra.length === 0) throw error;
+      own = [];
+    }
+    const names = new Set(own.map((p) => (p.metadata as { name?: string }).name));
+    return [...own, ...extra.filter((p) => !names.has((p.metadata as { name?: string }).name))];
+  }
+
+  private controllerPods(): Promise<Json[]> {
+    let cached = this.cache.get(controllerPodsFile) as Promise<Json[]> | undefined;
+    if (!cached) {
+      cached = this.files
+        .readJson(controllerPodsFile)
+        .then((c) => (c.state === 'collected' ? ((c.value as { items?: Json[] }).items ?? []) : []));
+      this.cache.set(controllerPodsFile, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * The CRD group/versions the served cluster has: those whose resource the bundle holds in
+   * some namespace, or could not read for a reason other than the group not being served.
+   */
+  async installedCrdGroups(): Promise<ReadonlySet<string>> {
+    let cached = this.cache.get('crd-groups') as Promise<ReadonlySet<string>> | undefined;
+    if (!cached) {
+      cached = (async () => {
+        const installed = new Set<string>();
+        const manifest = await this.files.readJson('bundle.json');
+        const notCollected =
+          manifest.state === 'collected'
+            ? ((manifest.value as { notCollected?: Record<string, string> }).notCollected ?? {})
+            : {};
+        for (const [resource, gv] of Object.entries(crdGroups)) {
+          const file = `${resource}.json`;
+          for (const ns of await this.files.listDirs('namespaces'))
+            if ((await this.files.fileSize(`namespaces/${ns}/${file}`)) !== undefined) installed.add(gv);
+          for (const [rel, why] of Object.entries(notCollected))
+            if (rel.endsWith(`/${file}`) && !/is not served/.test(why)) installed.add(gv);
+        }
+        return installed;
+      })();
+      this.cache.set('crd-groups', cached);
+    }
+    return cached;
   }
 
   /**
@@ -215,4 +280,9 @@ export class BundleStore {
     if (!item.spec?.nodeName) throw new HttpError(400, 'BadRequest', 'pod is not scheduled');
     return item.spec.nodeName;
   }
+}
+
+function podKey(pod: Json): string {
+  const meta = pod.metadata as { namespace?: string; name?: string } | undefined;
+  return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }

@@ -54,13 +54,36 @@ const groups: Readonly<Record<string, readonly ResourceSpec[]>> = {
   'discovery.k8s.io/v1': [{ name: 'endpointslices', kind: 'EndpointSlice', namespaced: true, verbs: read }],
   'networking.k8s.io/v1': [
     { name: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true, verbs: read, shortNames: ['netpol'] },
+    { name: 'ingresses', kind: 'Ingress', namespaced: true, verbs: read, shortNames: ['ing'] },
+    { name: 'ingressclasses', kind: 'IngressClass', namespaced: false, verbs: read },
   ],
+  // Served only when the bundle's cluster has the CRD (see crdGroups).
+  'gateway.networking.k8s.io/v1': [{ name: 'httproutes', kind: 'HTTPRoute', namespaced: true, verbs: read }],
+  'elbv2.k8s.aws/v1beta1': [
+    {
+      name: 'targetgroupbindings',
+      kind: 'TargetGroupBinding',
+      namespaced: true,
+      verbs: read,
+      shortNames: ['tgb'],
+    },
+  ],
+};
+
+/** Group/versions that exist only where a CRD installs them, by the resource they serve. */
+export const crdGroups: Readonly<Record<string, string>> = {
+  httproutes: 'gateway.networking.k8s.io/v1',
+  targetgroupbindings: 'elbv2.k8s.aws/v1beta1',
 };
 
 type Json = Record<string, unknown>;
 
 /** The discovery document at `path`, or undefined when `path` is not a discovery path. */
-export function discovery(path: string): Json | string | undefined {
+export function discovery(
+  path: string,
+  installed: ReadonlySet<string> = new Set(),
+): Json | string | undefined {
+  const served = (gv: string) => !Object.values(crdGroups).includes(gv) || installed.has(gv);
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return 'ok';
   if (path === '/api' || path === '/api/')
     return {
@@ -73,7 +96,7 @@ export function discovery(path: string): Json | string | undefined {
       kind: 'APIGroupList',
       apiVersion: 'v1',
       groups: Object.keys(groups)
-        .filter((gv) => gv.includes('/'))
+        .filter((gv) => gv.includes('/') && served(gv))
         .map((gv) => {
           const [name, version] = gv.split('/') as [string, string];
           const v = { groupVersion: gv, version };
@@ -82,7 +105,7 @@ export function discovery(path: string): Json | string | undefined {
     };
   const m = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/?$/.exec(path);
   const gv = m?.[1] ?? m?.[2];
-  const resources = gv ? groups[gv] : undefined;
+  const resources = gv && served(gv) ? groups[gv] : undefined;
   if (!gv || !resources) return undefined;
   return {
     kind: 'APIResourceList',

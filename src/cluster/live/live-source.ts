@@ -20,6 +20,7 @@ import type { ProxyVia } from './kube-proxy-endpoints.js';
 import { call } from './list-docs.js';
 import { type DebugPodOptions, defaultDebugPod, type NodeCaptureMode } from './node-captures.js';
 import { readNode } from './node-reads.js';
+import { readNorthSouthInto, readRouteInto } from './north-south-reads.js';
 import { ObjectReader } from './object-reads.js';
 import { defaultProbe, type ProbeOptions } from './probe-pod.js';
 import { probeInto } from './probe-reads.js';
@@ -83,12 +84,16 @@ export class LiveSource implements ClusterSource {
   async collect(
     request: LoadRequest = {},
   ): Promise<{ bundle: MemoryBundle; manifest: BundleManifest; target: Target }> {
-    const target: Target = request.clusterWide
+    const bundle = new MemoryBundle();
+    const requested: Target = request.clusterWide
       ? { node: request.target?.node }
       : resolveTarget(
           { apiVersion: 'kproxy/v1', kind: 'Bundle', cluster: this.clusterName, collectedAt: '', target: {} },
           request.target,
         );
+    // A route target names its Service: read the route first (a route that does not exist is a bad target).
+    const target =
+      requested.route && !requested.service ? await readRouteInto(this.http, bundle, requested) : requested;
     const manifest: { -readonly [K in keyof BundleManifest]: BundleManifest[K] } = {
       apiVersion: 'kproxy/v1',
       kind: 'Bundle',
@@ -99,9 +104,9 @@ export class LiveSource implements ClusterSource {
         service: target.service ?? null,
         node: target.node ?? null,
         from: target.from ? `${target.from.namespace}/${target.from.name}` : null,
+        ...(target.route ? { route: target.route } : {}),
       },
     };
-    const bundle = new MemoryBundle();
     bundle.set('bundle.json', { content: JSON.stringify(manifest, null, 2) });
     const progress = this.options.onProgress ?? (() => {});
 
@@ -170,6 +175,11 @@ export class LiveSource implements ClusterSource {
     const { nodes: affected, systemPods } = scoped
       ? await readScoped(this.http, this.reader, bundle, target, { service, kubeProxyDs, everyKubeProxy })
       : await this.readClusterWide(bundle, target, service, kubeProxyDs, everyKubeProxy);
+
+    if (target.route || (service.ok && isLoadBalancer(service.value))) {
+      progress('Ingress, controllers, load balancer and target groups');
+      await readNorthSouthInto(this.http, this.reader, bundle, target);
+    }
     for (const node of affected) {
       progress(`Node ${node}: kube-proxy logs, health, metrics and captures`);
       await readNode(this.http, bundle, node, systemPods, nodeReads);
@@ -224,6 +234,10 @@ function loadKubeConfig(path: string | undefined, context: string | undefined): 
   else kc.loadFromDefault();
   if (context) kc.setCurrentContext(context);
   return kc;
+}
+
+function isLoadBalancer(service: unknown): boolean {
+  return (service as { spec?: { type?: string } } | undefined)?.spec?.type === 'LoadBalancer';
 }
 
 function isVersionInfo(body: string): boolean {
