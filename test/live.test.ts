@@ -31,13 +31,17 @@ afterEach(async () => {
 });
 
 /** Every role deploy/base defines for the worker's reads and captures (debug-pod included). */
-const deployRoles = deployGrants(
-  'kproxy-reader',
-  'kproxy-reader-kube-system',
-  'kproxy-reader-nodes-proxy',
-  'kproxy-node-capture-exec',
-  'kproxy-node-capture-debug-pod',
-);
+const deployRoles = [
+  ...deployGrants(
+    'kproxy-reader',
+    'kproxy-reader-kube-system',
+    'kproxy-reader-nodes-proxy',
+    'kproxy-node-capture-exec',
+    'kproxy-node-capture-debug-pod',
+  ),
+  // deploy/optional/ingress-controller-logs.yaml: the ClusterRole bound in ingress-nginx only.
+  ...deployGrants('kproxy-reader-ingress-logs').map((g) => ({ ...g, namespace: 'ingress-nginx' })),
+];
 
 async function served(name: string, faults: Fault[] = []): Promise<Served> {
   // Authorized with deploy/base's roles, as the real API server would: a missing verb fails here.
@@ -57,13 +61,22 @@ const targetOf = (d: Diagnosis) => ({
   node: d.target.node ?? undefined,
 });
 const statuses = (d: Diagnosis) => Object.fromEntries(d.findings.map((f) => [f.check, f.status]));
-/** The bundle's named client (`target.from`), which the diagnosis' own target does not echo. */
-async function clientOf(name: string): Promise<{ from?: { namespace: string; name: string } }> {
+/**
+ * The bundle's named client (`target.from`) and route (`target.route`, issue 18 §4), which
+ * the diagnosis' own target does not echo as objects.
+ */
+async function clientOf(name: string): Promise<{
+  from?: { namespace: string; name: string };
+  route?: { kind: 'Ingress' | 'HTTPRoute'; namespace: string; name: string };
+}> {
   const manifest = JSON.parse(await readFile(path.join(bundlesDir, name, 'bundle.json'), 'utf8')) as {
-    target?: { from?: string };
+    target?: { from?: string; route?: { kind: 'Ingress' | 'HTTPRoute'; namespace: string; name: string } };
   };
   const [namespace, client] = manifest.target?.from?.split('/') ?? [];
-  return namespace && client ? { from: { namespace, name: client } } : {};
+  return {
+    ...(namespace && client ? { from: { namespace, name: client } } : {}),
+    ...(manifest.target?.route ? { route: manifest.target.route } : {}),
+  };
 }
 
 const finding = (d: Diagnosis, check: string) => d.findings.find((f) => f.check === check);

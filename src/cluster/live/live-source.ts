@@ -92,8 +92,7 @@ export class LiveSource implements ClusterSource {
           request.target,
         );
     // A route target names its Service: read the route first (a route that does not exist is a bad target).
-    const target =
-      requested.route && !requested.service ? await readRouteInto(this.http, bundle, requested) : requested;
+    const target = requested.route ? await readRouteInto(this.http, bundle, requested) : requested;
     const manifest: { -readonly [K in keyof BundleManifest]: BundleManifest[K] } = {
       apiVersion: 'kproxy/v1',
       kind: 'Bundle',
