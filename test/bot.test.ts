@@ -35,6 +35,21 @@ const start = async (bundle: string, extra: Partial<Parameters<typeof startStack
 };
 
 describe('/kproxy diagnose, end to end', () => {
+  it('ingress <ns>/<name>: the route reaches the worker, and the report names it and its controller (issue 18 §4)', async () => {
+    const s = await start('ingress-controller-crashloop');
+    const ack = await postCommand(s.botUrl, 'diagnose prod-east ingress app/web-api');
+    expect(ack.status).toBe(200);
+    const [report] = await waitFor('the report', () =>
+      s.slack.reports().length ? s.slack.reports() : undefined,
+    );
+    expect(s.slack.messages[0]?.text).toContain('Diagnosing Ingress app/web-api on prod-east');
+    expect(report?.metadata).toMatchObject({ event_payload: { root_cause: 'ingress', severity: 'HIGH' } });
+    const text = JSON.stringify(report?.blocks);
+    expect(text).toContain('Ingress path broken (backend or controller) · prod-east');
+    expect(text).toContain('Ingress app/web-api → Service app/web-api');
+    expect(text).toContain('port 80 is already in use. Please check the flag --http-port');
+  });
+
   it.each([
     ['stale-endpoints', 'stale_endpoints', 'HIGH'],
     ['kube-proxy-crashloop', 'pod_crash', 'HIGH'],
