@@ -3,9 +3,11 @@
  * the ingress controller, LoadBalancer provisioning and AWS TargetGroupBindings — from
  * bundles, the CLI, the Slack command, and live through the test API server.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/bot/command.js';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
@@ -18,6 +20,7 @@ import { BundleCopies, diagnoseDir, findingOf, n2 } from './helpers/edit-bundle.
 import { type Served, serve } from './helpers/live.js';
 import { deployGrants } from './helpers/rbac.js';
 
+const run = promisify(execFile);
 type Doc = { items: Record<string, unknown>[] } & Record<string, unknown>;
 /** The parts of an Ingress the tests edit. */
 interface IngressDoc {
@@ -401,5 +404,78 @@ describe('live, through the test API server', () => {
       expect(offline.rootCause.category).toBe((await diagnoseDir(example(name))).rootCause.category);
       expect(s.server.requests.filter((r) => r.rbacDenied).map((r) => r.path)).toEqual([]);
     }
+  });
+});
+
+describe('the test API server serves the north-south resources as a real one does', () => {
+  /** kubectl with the served kubeconfig and a private discovery cache. */
+  async function kubectl(
+    s: Served,
+    ...args: string[]
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-ns-kubectl-'));
+    temp.push(dir);
+    try {
+      const out = await run('/usr/bin/kubectl', ['--cache-dir', path.join(dir, 'cache'), ...args], {
+        env: { ...process.env, KUBECONFIG: s.kubeconfig },
+        timeout: 60_000,
+      });
+      return { ...out, code: 0 };
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; code?: number };
+      return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
+    }
+  }
+  const get = async (s: Served, p: string) => {
+    const r = await fetch(`${s.server.url}${p}`, { headers: { authorization: 'Bearer test-token' } });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+
+  it('a CRD group is discovered and served only where the bundle holds it; elsewhere 404, as the NotFound handler answers', async () => {
+    const s = await serve(example('ingress-backend-port-mismatch'));
+    running.push(s);
+    const groups = ((await get(s, '/apis')).body.groups as { name: string }[]).map((g) => g.name);
+    expect(groups).toContain('networking.k8s.io');
+    expect(groups).toContain('elbv2.k8s.aws');
+    expect(groups).not.toContain('gateway.networking.k8s.io');
+    expect((await get(s, '/apis/gateway.networking.k8s.io/v1/namespaces/app/httproutes')).status).toBe(404);
+    expect((await get(s, '/apis/gateway.networking.k8s.io/v1')).status).toBe(404);
+    // A resource only exists under its own group/version.
+    expect((await get(s, '/api/v1/namespaces/app/ingresses')).status).toBe(404);
+    expect((await get(s, '/apis/networking.k8s.io/v1/ingressclasses')).body).toMatchObject({
+      kind: 'IngressClassList',
+      items: [{ metadata: { name: 'nginx' } }, { metadata: { name: 'alb' } }],
+    });
+    expect(await kubectl(s, 'get', 'ingress', '-n', 'app', '-o', 'name')).toMatchObject({
+      code: 0,
+      stdout: 'ingress.networking.k8s.io/web-api\n',
+    });
+    const routes = await kubectl(s, 'get', 'httproutes', '-n', 'app');
+    expect(routes.code).not.toBe(0);
+    expect(routes.stderr).toContain('the server doesn\'t have a resource type "httproutes"');
+  });
+
+  it('the controller pods of controller-pods.json are pods of their namespace, with their logs', async () => {
+    const s = await serve(example('ingress-controller-crashloop'));
+    running.push(s);
+    const pods = await kubectl(s, 'get', 'pods', '-n', 'ingress-nginx', '-o', 'name');
+    expect(pods.stdout.trim().split('\n')).toEqual([
+      'pod/ingress-nginx-controller-6f8d7c9b5-7xk2p',
+      'pod/ingress-nginx-controller-6f8d7c9b5-qm4tz',
+    ]);
+    const log = await kubectl(
+      s,
+      'logs',
+      '-n',
+      'ingress-nginx',
+      'ingress-nginx-controller-6f8d7c9b5-7xk2p',
+      '-c',
+      'controller',
+      '--previous',
+    );
+    expect(log.stdout).toContain('main.go:64] port 80 is already in use. Please check the flag --http-port');
+    expect(
+      (await get(s, '/api/v1/namespaces/kube-system/pods/ingress-nginx-controller-6f8d7c9b5-7xk2p')).status,
+    ).toBe(404);
   });
 });
