@@ -4,7 +4,7 @@
  * bundles, the CLI, the Slack command, and live through the test API server.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -298,6 +298,44 @@ describe('targets from the CLI and Slack', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(message);
     }
+  });
+
+  it('kproxy collect --ingress writes a bundle whose manifest names the route; diagnose reads it back', async () => {
+    const s = await serve(example('ingress-controller-crashloop'));
+    running.push(s);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kproxy-ns-cli-'));
+    temp.push(dir);
+    const out = path.join(dir, 'incident');
+    const collected = await cli(
+      'collect',
+      '--kubeconfig',
+      s.kubeconfig,
+      '--context',
+      'bundle',
+      '--ingress',
+      'app/web-api',
+      '--node',
+      n2,
+      '--node-captures',
+      'off',
+      '--out',
+      out,
+    );
+    expect(collected.code).toBe(0);
+    expect(collected.stderr).toContain('Ingress, controllers, load balancer and target groups');
+    const manifest = JSON.parse(await readFile(path.join(out, 'bundle.json'), 'utf8')) as { target: unknown };
+    expect(manifest.target).toMatchObject({ namespace: 'app', service: 'web-api', route: ingressTarget });
+    const offline = JSON.parse((await cli('diagnose', '--bundle', out, '--format', 'json')).stdout) as {
+      rootCause: { category: string };
+      target: { route: string };
+    };
+    expect(offline).toMatchObject({
+      rootCause: { category: 'ingress' },
+      target: { route: 'Ingress app/web-api' },
+    });
+    expect((await cli('collect', '--context', 'x', '--out', out)).stderr).toBe(
+      'kproxy: collect needs --service NS/NAME, --ingress NS/NAME or --httproute NS/NAME (or --cluster-wide)\n',
+    );
   });
 
   it('/kproxy diagnose <cluster> ingress ns/name parses to a route, and the job carries it', () => {
