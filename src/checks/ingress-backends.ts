@@ -4,6 +4,8 @@
  * of the target Ingress or HTTPRoute: the Service exists, the port the route names is one
  * of its ports (number or name), and it has ready endpoints.
  */
+import type { Collected } from '../cluster/collected.js';
+import type { EndpointSlice, Service } from '../cluster/kube-types.js';
 import { type RouteBackend, routeBackends } from '../cluster/north-south/types.js';
 import { type BackendVerdict, judgeBackend } from './lib/backends.js';
 import type { Check, Suspect } from './types.js';
@@ -28,24 +30,13 @@ export const ingressBackends: Check = {
       });
     if (ns.services.state === 'missing')
       return finding(this, 'unknown', `cannot read the Services of ${ref.namespace}: ${ns.services.reason}`);
-    const slices = ns.endpointSlices.state === 'collected' ? ns.endpointSlices.value : undefined;
-    const evidence: string[] = [];
-    const broken: string[] = [];
-    const empty: string[] = [];
-    let unknown = false;
-    for (const b of backends) {
-      const verdict = judgeBackend(b, ns.services.value, slices);
-      const quote = `${label} ${b.at}: backend Service ${b.service}, port ${b.port ?? '(none)'}`;
-      if (verdict === 'slices-unknown') {
-        unknown = true;
-        evidence.push(`${quote}: ready endpoints unknown (${reason(ns.endpointSlices)})`);
-        continue;
-      }
-      evidence.push(`${quote}: ${describe(verdict, ref.namespace, b)}`);
-      if (verdict.kind === 'no-service' || verdict.kind === 'no-port')
-        broken.push(`${b.service}:${b.port ?? ''}`);
-      if (verdict.kind === 'no-endpoints') empty.push(b.service);
-    }
+    const { evidence, broken, empty, unknown } = judgeAll(
+      backends,
+      label,
+      ref.namespace,
+      ns.services.value,
+      ns.endpointSlices,
+    );
     if (broken.length > 0)
       return finding(
         this,
@@ -84,6 +75,35 @@ export const ingressBackends: Check = {
   },
 };
 
+/** Every backend judged, with the evidence quoting where in the route it is. */
+function judgeAll(
+  backends: readonly RouteBackend[],
+  label: string,
+  namespace: string,
+  services: readonly Service[],
+  slices: Collected<readonly EndpointSlice[]>,
+) {
+  const evidence: string[] = [];
+  const broken: string[] = [];
+  const empty: string[] = [];
+  let unknown = false;
+  const known = slices.state === 'collected' ? slices.value : undefined;
+  for (const b of backends) {
+    const verdict = judgeBackend(b, services, known);
+    const quote = `${label} ${b.at}: backend Service ${b.service}, port ${b.port ?? '(none)'}`;
+    if (verdict === 'slices-unknown') {
+      unknown = true;
+      evidence.push(`${quote}: ready endpoints unknown (${slices.state === 'missing' ? slices.reason : ''})`);
+      continue;
+    }
+    evidence.push(`${quote}: ${describe(verdict, namespace, b)}`);
+    if (verdict.kind === 'no-service' || verdict.kind === 'no-port')
+      broken.push(`${b.service}:${b.port ?? ''}`);
+    if (verdict.kind === 'no-endpoints') empty.push(b.service);
+  }
+  return { evidence, broken, empty, unknown };
+}
+
 function describe(v: BackendVerdict, namespace: string, b: RouteBackend): string {
   switch (v.kind) {
     case 'no-service':
@@ -105,10 +125,6 @@ function dedupe(backends: RouteBackend[]): RouteBackend[] {
     seen.add(key);
     return true;
   });
-}
-
-function reason(c: { state: string; reason?: string }): string {
-  return c.state === 'missing' ? (c.reason ?? 'not collected') : '';
 }
 
 function suspect(category: 'ingress', detail: string): Suspect {

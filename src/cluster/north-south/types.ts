@@ -139,8 +139,10 @@ export function routeBackends(route: Ingress | HttpRoute, kind: RouteRef['kind']
   const out: RouteBackend[] = [];
   ((route as HttpRoute).spec.rules ?? []).forEach((rule, r) => {
     (rule.backendRefs ?? []).forEach((b, i) => {
-      // Gateway API: a backendRef without kind/group is a core Service (BackendObjectReference defaults).
+      // Gateway API: a backendRef without kind/group is a core Service (BackendObjectReference
+      // defaults). One in another namespace needs a ReferenceGrant kproxy does not read: left out.
       if ((b.kind ?? 'Service') !== 'Service' || (b.group ?? '') !== '') return;
+      if (b.namespace && b.namespace !== route.metadata.namespace) return;
       out.push({ service: b.name, port: b.port ?? undefined, at: `rules[${r}].backendRefs[${i}]` });
     });
   });
