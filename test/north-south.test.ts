@@ -10,8 +10,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/bot/command.js';
+import { deriveFacts } from '../src/checks/lib/facts.js';
+import { targetGroups } from '../src/checks/target-groups.js';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import { writeBundle } from '../src/cluster/bundle/write.js';
+import { collected } from '../src/cluster/collected.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import { jobTarget } from '../src/queue/jobs.js';
 import { bundlesDir } from './helpers/bundles.js';
@@ -256,6 +259,62 @@ describe('LoadBalancer and target groups', () => {
     expect(d.rootCause.category).toBe('load_balancer');
     expect(findingOf(d, 'aws.target-groups').evidence.join('\n')).toContain(
       'serviceRef web-api:8080 → arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/k8s-app-webapi-3c1d2e4f5a/0123456789abcdef: not a port of Service web-api',
+    );
+    // Pods with the target-health readiness gate mirror the ELB's verdict (a False gate keeps
+    // the pod NotReady, as the kubelet does: ReadinessGatesNotReady): the unhealthy target is quoted.
+    const tgb = 'k8s-app-webapi-3c1d2e4f5a';
+    const gated = await copies.edit('ingress-backend-port-mismatch', async (b) => {
+      await alb(b);
+      await b.json<Doc>('namespaces/app/targetgroupbindings.json', (doc) => {
+        doc.items.push({
+          apiVersion: 'elbv2.k8s.aws/v1beta1',
+          kind: 'TargetGroupBinding',
+          metadata: { name: tgb, namespace: 'app' },
+          spec: {
+            serviceRef: { name: 'web-api', port: 80 },
+            targetGroupARN:
+              'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/k8s-app-webapi-3c1d2e4f5a/0123456789abcdef',
+            targetType: 'ip',
+          },
+        });
+      });
+    });
+    const view = await new BundleSource(gated).load();
+    const gate = `target-health.elbv2.k8s.aws/${tgb}`;
+    const pods = (view.namespacePods.state === 'collected' ? view.namespacePods.value : []).map((p, i) => ({
+      ...p,
+      spec: { ...p.spec, readinessGates: [{ conditionType: gate }] },
+      status: {
+        ...p.status,
+        conditions: [
+          ...(p.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
+          i === 0
+            ? {
+                type: 'Ready',
+                status: 'False',
+                reason: 'ReadinessGatesNotReady',
+                message: `the status of pod readiness gate "${gate}" is not "True", but False`,
+              }
+            : { type: 'Ready', status: 'True' },
+          i === 0
+            ? {
+                type: gate,
+                status: 'False',
+                reason: 'Target.FailedHealthChecks',
+                message: 'Health checks failed',
+              }
+            : { type: gate, status: 'True' },
+        ],
+      },
+    }));
+    const withHealth = { ...view, namespacePods: collected(pods) };
+    const health = targetGroups.run(withHealth, deriveFacts(withHealth));
+    expect(health.status).toBe('fail');
+    expect(health.suspect?.category).toBe('load_balancer');
+    expect(health.suspect?.detail).toContain('1 of 3 target(s) unhealthy');
+    expect(health.suspect?.detail).toContain('Target.FailedHealthChecks: Health checks failed');
+    expect(findingOf(await diagnoseDir(gated), 'aws.target-groups').summary).toContain(
+      `target health unknown for ${tgb} (no target-health.elbv2.k8s.aws readiness gate on the pods`,
     );
     const noCrd = await copies.edit('ingress-backend-port-mismatch', async (b) => {
       await alb(b);

@@ -3,17 +3,19 @@
  * target group through a TargetGroupBinding (elbv2.k8s.aws/v1beta1): `spec.serviceRef`
  * {name, port} and `spec.targetGroupARN`. Runbook 004: "Regional LB partial outage — stale
  * target group registration". A binding to a port the Service does not have registers
- * nothing. The targets' health lives in the ELB API (DescribeTargetHealth), not in the
- * cluster: kproxy says so rather than guess.
+ * nothing. The targets' health is read where the cluster mirrors it (the pods' target-health
+ * readiness gate, lib/target-health.ts); otherwise it lives only in the ELB API and kproxy
+ * says so rather than guess.
  */
-import type { Service } from '../cluster/kube-types.js';
+import type { Pod, Service } from '../cluster/kube-types.js';
 import {
   controllerForIngressClass,
   controllerForLoadBalancerClass,
 } from '../cluster/north-south/controllers.js';
-import { routeBackends } from '../cluster/north-south/types.js';
+import { routeBackends, type TargetGroupBinding } from '../cluster/north-south/types.js';
 import type { ClusterView } from '../cluster/view.js';
 import { describePorts } from './lib/backends.js';
+import { targetHealthOf, targetHealthPrefix } from './lib/target-health.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
 
@@ -33,53 +35,88 @@ export const targetGroups: Check = {
     const names = backendServices(view);
     const services = ns.services.value.filter((s) => names.has(s.metadata.name));
     const bindings = ns.targetGroupBindings.value.filter((b) => names.has(b.spec.serviceRef.name));
-    const evidence: string[] = [];
-    const bad: string[] = [];
-    for (const b of bindings) {
-      const svc = services.find((s) => s.metadata.name === b.spec.serviceRef.name);
-      const port = b.spec.serviceRef.port;
-      const quote = `TargetGroupBinding ${b.metadata.name}: serviceRef ${b.spec.serviceRef.name}:${port} → ${b.spec.targetGroupARN ?? '(no ARN)'}`;
-      if (!svc) {
-        bad.push(b.metadata.name);
-        evidence.push(`${quote}: Service ${b.spec.serviceRef.name} does not exist`);
-      } else if (!hasPort(svc, port)) {
-        bad.push(b.metadata.name);
-        evidence.push(
-          `${quote}: not a port of Service ${svc.metadata.name} (its ports: ${describePorts(svc)})`,
-        );
-      } else evidence.push(quote);
-    }
-    evidence.push(...bindingEvents(view));
-    if (bad.length > 0)
-      return finding(
-        this,
-        'fail',
-        `TargetGroupBinding(s) ${bad.join(', ')} register no targets: the Service port they name does not exist`,
-        {
-          evidence,
-          suspect: {
-            category: 'load_balancer',
-            score: 0.8,
-            detail: evidence.find((e) => /does not exist|not a port/.test(e)) ?? '',
-            nodes: [],
-          },
-        },
-      );
     if (bindings.length === 0)
       return finding(
         this,
         'warn',
         `no TargetGroupBinding for ${[...names].join(', ')}: the controller has registered no target group for them`,
-        { evidence },
+        { evidence: bindingEvents(view) },
       );
-    return finding(
-      this,
-      evidence.some((e) => e.startsWith('Event Warning')) ? 'warn' : 'pass',
-      `${bindings.length} TargetGroupBinding(s) match their Service ports; target health is not readable from the cluster (ELB DescribeTargetHealth)`,
-      { evidence },
-    );
+    const pods = view.namespacePods.state === 'collected' ? view.namespacePods.value : [];
+    const judged = bindings.map((b) => judgeBinding(b, services, pods));
+    const evidence = [...judged.flatMap((j) => j.evidence), ...bindingEvents(view)];
+    const broken = judged.filter((j) => j.problem);
+    if (broken.length > 0)
+      return finding(this, 'fail', broken.map((j) => j.problem).join('; '), {
+        evidence,
+        suspect: {
+          category: 'load_balancer',
+          score: 0.8,
+          detail: broken.map((j) => j.detail).join('; '),
+          nodes: [],
+        },
+      });
+    const unknownHealth = judged.filter((j) => !j.healthKnown).map((j) => j.name);
+    const summary = `${bindings.length} TargetGroupBinding(s) match their Service ports${
+      unknownHealth.length > 0
+        ? `; target health unknown for ${unknownHealth.join(', ')} (no ${targetHealthPrefix} readiness gate on the pods: it is only in the ELB API, DescribeTargetHealth)`
+        : '; every target healthy'
+    }`;
+    return finding(this, evidence.some((e) => e.startsWith('Event Warning')) ? 'warn' : 'pass', summary, {
+      evidence,
+    });
   },
 };
+
+interface BindingVerdict {
+  readonly name: string;
+  readonly evidence: string[];
+  /** Set when the binding registers nothing or its targets are unhealthy. */
+  readonly problem?: string;
+  readonly detail?: string;
+  readonly healthKnown: boolean;
+}
+
+/** One binding: its Service port, then its targets' health where the pods mirror it. */
+function judgeBinding(
+  b: TargetGroupBinding,
+  services: readonly Service[],
+  pods: readonly Pod[],
+): BindingVerdict {
+  const name = b.metadata.name;
+  const svc = services.find((s) => s.metadata.name === b.spec.serviceRef.name);
+  const port = b.spec.serviceRef.port;
+  const quote = `TargetGroupBinding ${name}: serviceRef ${b.spec.serviceRef.name}:${port} → ${b.spec.targetGroupARN ?? '(no ARN)'}`;
+  if (!svc || !hasPort(svc, port)) {
+    const why = svc
+      ? `not a port of Service ${svc.metadata.name} (its ports: ${describePorts(svc)})`
+      : `Service ${b.spec.serviceRef.name} does not exist`;
+    return {
+      name,
+      evidence: [`${quote}: ${why}`],
+      problem: `TargetGroupBinding ${name} registers no targets: the Service port it names does not exist`,
+      detail: `${quote}: ${why}`,
+      healthKnown: false,
+    };
+  }
+  const health = targetHealthOf(name, pods);
+  if (!health) return { name, evidence: [quote], healthKnown: false };
+  const evidence = [
+    `${quote}: ${health.healthy.length} healthy, ${health.unhealthy.length} unhealthy, ${health.pending.length} not yet probed target(s) (pod condition ${targetHealthPrefix}/${name})`,
+    ...health.unhealthy
+      .slice(0, 3)
+      .map((u) => `Pod ${u.pod}: ${targetHealthPrefix}/${name}=False ${u.reason}: ${u.message}`),
+  ];
+  if (health.unhealthy.length === 0) return { name, evidence, healthKnown: true };
+  const first = health.unhealthy[0];
+  return {
+    name,
+    evidence,
+    problem: `${health.unhealthy.length} unhealthy target(s) in ${name}`,
+    detail: `target group of ${name}: ${health.unhealthy.length} of ${health.healthy.length + health.unhealthy.length + health.pending.length} target(s) unhealthy (${first?.pod}: ${first?.reason}: ${first?.message})`,
+    healthKnown: true,
+  };
+}
 
 function hasPort(service: Service, port: number | string): boolean {
   return (service.spec.ports ?? []).some((p) =>
