@@ -162,12 +162,17 @@ describe('the ingress controller', () => {
   });
 
   it('a class with no IngressClass object: nothing serves the Ingress', async () => {
-    const dir = await editIngress('ingress-backend-port-mismatch', (ing) => {
+    const dir = await editIngress('ingress-controller-crashloop', (ing) => {
       ing.spec.ingressClassName = 'nginx-internal';
     });
-    const f = findingOf(await diagnoseDir(dir), 'ingress.controller');
+    const d = await diagnoseDir(dir);
+    const f = findingOf(d, 'ingress.controller');
     expect(f.status).toBe('fail');
     expect(f.summary).toBe('IngressClass nginx-internal does not exist: no controller serves this Ingress');
+    expect(d.rootCause).toMatchObject({ category: 'ingress', detail: f.summary });
+    expect(d.mitigation.immediate).toMatch(
+      /^Fix the ingress controller, not kube-proxy: IngressClass nginx-internal/,
+    );
   });
 
   it('recent errors in a healthy controller log warn with the line quoted', async () => {

@@ -41,7 +41,12 @@ export const ingressController: Check = {
       );
     const resolved = controllerOf(ns, ns.route.value.object);
     if ('status' in resolved)
-      return finding(this, resolved.status, resolved.summary, { evidence: resolved.evidence });
+      return finding(this, resolved.status, resolved.summary, {
+        evidence: resolved.evidence,
+        ...(resolved.status === 'fail'
+          ? { suspect: { category: 'ingress' as const, score: 0.85, detail: resolved.summary, nodes: [] } }
+          : {}),
+      });
     return podsVerdict(this, view, ns, resolved.controller, resolved.evidence);
   },
 };
