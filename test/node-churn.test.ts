@@ -21,7 +21,7 @@ describe('node churn', () => {
     expect(churn.status).toBe('warn');
     expect(churn.nodes?.[n2]?.summary).toContain('joined 40 min before the observation');
     expect(churn.summary).toContain(
-      '2 node(s) removed (ip-10-0-4-12.ec2.internal, ip-10-0-4-98.ec2.internal)',
+      '2 node(s) scaled down or being removed (ip-10-0-4-12.ec2.internal, ip-10-0-4-98.ec2.internal)',
     );
     expect(churn.evidence.join('\n')).toContain(
       'Event DisruptionTerminating Node/ip-10-0-4-12.ec2.internal (karpenter): Disrupting Node: Underutilized',

@@ -60,6 +60,7 @@ export const nodeChurn: Check = {
       if (e.kind === 'joined' && fresh.has(e.node)) continue;
       else if (e.kind !== 'leaving' || view.nodes.state === 'missing' || isListed(view, e.node))
         note(e.node, `${verbs[e.kind]} ${ago(view, e.at.toISOString())}`);
+    // Not in the node list: gone, or (a live view of one --node lists only it) on its way out.
     const removed = [...new Set(events.filter((e) => e.kind === 'leaving').map((e) => e.node))].filter(
       (n) => view.nodes.state === 'collected' && !isListed(view, n),
     );
@@ -84,7 +85,9 @@ export const nodeChurn: Check = {
     for (const n of inScope)
       verdicts[n] = { status: 'warn', summary: `recently churned: ${(churned.get(n) ?? []).join(', ')}` };
     const summary = [
-      removed.length > 0 ? `${removed.length} node(s) removed (${removed.slice(0, 3).join(', ')})` : '',
+      removed.length > 0
+        ? `${removed.length} node(s) scaled down or being removed (${removed.slice(0, 3).join(', ')})`
+        : '',
       churned.size > 0
         ? `${churned.size} node(s) joined or changed (${[...churned.keys()].slice(0, 3).join(', ')})`
         : '',
