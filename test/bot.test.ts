@@ -321,6 +321,24 @@ describe('a node that does not exist', () => {
   });
 });
 
+describe('an Ingress that does not exist', () => {
+  it('is a clear reply in the thread naming it, and the job is not retried', async () => {
+    const s = await start('ingress-backend-port-mismatch');
+    await postCommand(s.botUrl, 'diagnose prod-east ingress app/nope');
+    const failure = await waitFor(
+      'the failure reply',
+      () => s.slack.messages.find((m) => m.thread_ts && m.text?.includes('failed')),
+      30_000,
+    );
+    expect(failure.text).toBe(
+      ':x: The diagnosis of Ingress app/nope on prod-east failed: ingress app/nope not found',
+    );
+    const [job] = await s.queue.getJobs(['failed']);
+    expect(job?.attemptsMade).toBe(1);
+    expect(s.slack.reports()).toEqual([]);
+  });
+});
+
 describe('Redis outage', () => {
   it('the command is still acknowledged at once, with a clear ephemeral error, and nothing runs', async () => {
     const s = await start('healthy', { botRedisDown: true, worker: false });
