@@ -321,6 +321,35 @@ describe('LoadBalancer and target groups', () => {
     expect(findingOf(await diagnoseDir(gated), 'aws.target-groups').summary).toContain(
       `target health unknown for ${tgb} (no target-health.elbv2.k8s.aws readiness gate on the pods`,
     );
+    // The controller runs but cannot build the ALB: its Warning event on the Ingress decides.
+    const undeployable = await copies.edit('ingress-backend-port-mismatch', async (b) => {
+      await alb(b);
+      await b.json<Doc>('namespaces/app/events.json', (doc) => {
+        doc.items.push({
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: 'web-api.187a3c2b9d', namespace: 'app' },
+          involvedObject: {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            name: 'web-api',
+            namespace: 'app',
+          },
+          type: 'Warning',
+          reason: 'FailedDeployModel',
+          message:
+            'Failed deploy model due to AccessDenied: User: arn:aws:sts::111122223333:assumed-role/aws-load-balancer-controller/1700000000 is not authorized to perform: elasticloadbalancing:CreateTargetGroup',
+          count: 9,
+          source: { component: 'ingress' },
+          lastTimestamp: '2026-11-22T09:57:30Z',
+        });
+      });
+    });
+    const notDeployed = await diagnoseDir(undeployable);
+    expect(notDeployed.rootCause.category).toBe('ingress');
+    expect(notDeployed.rootCause.detail).toContain(
+      'the aws-load-balancer-controller controller cannot reconcile the Ingress: Event Warning FailedDeployModel (x9) Ingress/web-api: Failed deploy model due to AccessDenied',
+    );
     const noCrd = await copies.edit('ingress-backend-port-mismatch', async (b) => {
       await alb(b);
       await rm(b.file('namespaces/app/targetgroupbindings.json'));

@@ -16,6 +16,7 @@ import type { Ingress } from '../cluster/north-south/types.js';
 import type { NorthSouthView } from '../cluster/north-south/view.js';
 import type { ClusterView } from '../cluster/view.js';
 import { errorLines } from './lib/controller-log.js';
+import { reconcileFailure } from './lib/ingress-events.js';
 import { isPodReady, podProblems, podRef } from './lib/pods.js';
 import type { Check, Finding } from './types.js';
 import { finding } from './types.js';
@@ -142,6 +143,17 @@ function podsVerdict(
         },
       },
     );
+  const failure = ns.routeRef ? reconcileFailure(view, ns.routeRef) : undefined;
+  if (failure)
+    return finding(check, 'fail', `${controller.name} cannot reconcile the Ingress: ${failure}`, {
+      evidence: [...evidence, failure],
+      suspect: {
+        category: 'ingress',
+        score: 0.8,
+        detail: `the ${controller.name} controller cannot reconcile the Ingress: ${failure}`,
+        nodes: [],
+      },
+    });
   if (down.length > 0 || errors.count > 0)
     return finding(
       check,
