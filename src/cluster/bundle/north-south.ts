@@ -6,7 +6,14 @@
  */
 import { UsageError } from '../../errors.js';
 import { type Collected, mapCollected, missing } from '../collected.js';
-import { endpointSliceSchema, type Pod, podSchema, type Service, serviceSchema } from '../kube-types.js';
+import {
+  type EndpointSlice,
+  endpointSliceSchema,
+  type Pod,
+  podSchema,
+  type Service,
+  serviceSchema,
+} from '../kube-types.js';
 import { controllerOfPod } from '../north-south/controllers.js';
 import {
   httpRouteSchema,
@@ -65,16 +72,28 @@ export function wantsNorthSouth(target: Target, service: Service | undefined): b
   return target.route !== undefined || service?.spec.type === 'LoadBalancer';
 }
 
-export async function readNorthSouth(dir: BundleFiles, target: Target): Promise<NorthSouthView> {
+/** The target namespace's Services and EndpointSlices the view already read (not parsed twice). */
+export interface ReadAlready {
+  readonly services: Collected<Service[]>;
+  readonly endpointSlices: Collected<EndpointSlice[]>;
+}
+
+export async function readNorthSouth(
+  dir: BundleFiles,
+  target: Target,
+  already?: ReadAlready,
+): Promise<NorthSouthView> {
   const ns = target.route?.namespace ?? target.namespace;
+  const reuse = already && ns === target.namespace ? already : undefined;
   const inNs = (resource: string) => `namespaces/${ns}/${resource}.json`;
   const none = missing<never[]>('no target namespace');
   const [route, ingressClasses, services, endpointSlices, controllerPods, targetGroupBindings] =
     await Promise.all([
       target.route ? readRoute(dir, target.route) : Promise.resolve(undefined),
       dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
-      ns ? dir.readList(inNs('services'), 'Service', serviceSchema) : Promise.resolve(none),
-      ns ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema) : Promise.resolve(none),
+      reuse?.services ?? (ns ? dir.readList(inNs('services'), 'Service', serviceSchema) : none),
+      reuse?.endpointSlices ??
+        (ns ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema) : none),
       dir.readList(
         controllerPodsFile,
         'Pod',
