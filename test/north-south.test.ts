@@ -58,6 +58,12 @@ const ingressTarget = { kind: 'Ingress' as const, namespace: 'app', name: 'web-a
 const statuses = (d: Awaited<ReturnType<typeof diagnoseDir>>) =>
   Object.fromEntries(d.findings.map((f) => [f.check, f.status]));
 
+/** The Ingress of a bundle being edited. */
+const editIngressIn = (
+  b: { json: <T>(rel: string, edit: (doc: T) => void) => Promise<void> },
+  edit: (ingress: IngressDoc) => void,
+) => b.json<Doc>('namespaces/app/ingresses.json', (doc) => edit(doc.items[0] as unknown as IngressDoc));
+
 /** The Ingress of an example bundle, edited. */
 function editIngress(name: string, edit: (ingress: IngressDoc) => void) {
   return copies.edit(name, (b) =>
@@ -173,6 +179,32 @@ describe('the ingress controller', () => {
     expect(d.mitigation.immediate).toMatch(
       /^Fix the ingress controller, not kube-proxy: IngressClass nginx-internal/,
     );
+  });
+
+  it("the controller's own LoadBalancer Service without an address: nothing outside reaches it", async () => {
+    const dir = await copies.edit('ingress-backend-no-endpoints', async (b) => {
+      await b.json<Doc>('controller-services.json', (doc) => {
+        (doc.items[0] as Record<string, unknown>).status = { loadBalancer: {} };
+      });
+      await editIngressIn(b, (ing) => {
+        pathsOf(ing).paths = [pathAt(ing, 0)];
+      });
+    });
+    const d = await diagnoseDir(dir);
+    expect(d.rootCause).toMatchObject({
+      category: 'load_balancer',
+      detail:
+        "the ingress-nginx controller's LoadBalancer Service ingress-nginx/ingress-nginx-controller has no address: nothing outside the cluster reaches the controller",
+    });
+    const s = await serve(dir, {
+      rbac: deployGrants('kproxy-reader', 'kproxy-reader-kube-system', 'kproxy-reader-nodes-proxy'),
+    });
+    running.push(s);
+    const live = await diagnoseSource(s.source({ nodeCaptures: 'off' }), {
+      target: { route: ingressTarget, node: n2 },
+    });
+    expect(live.rootCause).toEqual(d.rootCause);
+    expect(s.server.requests.find((r) => r.path === '/api/v1/services')?.status).toBe(200);
   });
 
   it('recent errors in a healthy controller log warn with the line quoted', async () => {

@@ -12,7 +12,65 @@ import { type ContainerState, type Json, list, meta, pod } from './objects.js';
 export const ingressCreated = '2026-11-18T14:05:40Z';
 const nginxImage =
   'registry.k8s.io/ingress-nginx/controller:v1.11.3@sha256:d56f135b6462cfc476447cfe564b83a45e8bb7da2774963b00d12161112270b7';
+/** The NLB in front of ingress-nginx (its controller Service), which the Ingress status publishes. */
 export const albHostname = 'k8s-ingressn-ingressn-5f0c2a7d2b-1a2b3c4d5e6f7a8b.elb.us-east-1.amazonaws.com';
+
+/**
+ * ingress-nginx's controller Service as its chart renders it (templates/controller-service.yaml:
+ * type LoadBalancer, ports http 80 → http, https 443 → https, the controller's labels).
+ */
+export function nginxControllerService(hostname: string | undefined): Json {
+  return list([
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta('Service', 'ingress-nginx-controller', 'ingress-nginx', '2026-09-14T08:02:13Z', {
+        labels: {
+          'app.kubernetes.io/component': 'controller',
+          'app.kubernetes.io/instance': 'ingress-nginx',
+          'app.kubernetes.io/name': 'ingress-nginx',
+          'app.kubernetes.io/part-of': 'ingress-nginx',
+          'app.kubernetes.io/version': '1.11.3',
+        },
+      }),
+      spec: {
+        allocateLoadBalancerNodePorts: true,
+        clusterIP: '172.20.18.201',
+        clusterIPs: ['172.20.18.201'],
+        externalTrafficPolicy: 'Cluster',
+        internalTrafficPolicy: 'Cluster',
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        ports: [
+          {
+            appProtocol: 'http',
+            name: 'http',
+            nodePort: 30080,
+            port: 80,
+            protocol: 'TCP',
+            targetPort: 'http',
+          },
+          {
+            appProtocol: 'https',
+            name: 'https',
+            nodePort: 30443,
+            port: 443,
+            protocol: 'TCP',
+            targetPort: 'https',
+          },
+        ],
+        selector: {
+          'app.kubernetes.io/component': 'controller',
+          'app.kubernetes.io/instance': 'ingress-nginx',
+          'app.kubernetes.io/name': 'ingress-nginx',
+        },
+        sessionAffinity: 'None',
+        type: 'LoadBalancer',
+      },
+      status: { loadBalancer: hostname ? { ingress: [{ hostname }] } : {} },
+    },
+  ]);
+}
 
 export interface IngressPath {
   path: string;

@@ -7,10 +7,12 @@
 import { at } from './logs.js';
 import { baseModel, collectedAt, type Model, nodeNames } from './model.js';
 import {
+  albHostname,
   type IngressPath,
   ingress,
   ingressClasses,
   nginxControllerPods,
+  nginxControllerService,
   nginxLog,
   nginxPods,
   nginxPortInUseLog,
@@ -35,6 +37,7 @@ function ingressModel(name: string, paths: IngressPath[], edit?: (files: Files, 
     );
     files.set('ingressclasses.json', json(ingressClasses()));
     files.set('controller-pods.json', json(nginxControllerPods(m, nginxPods())));
+    files.set('controller-services.json', json(nginxControllerService(albHostname)));
     for (const p of nginxPods()) files.set(`logs/ingress-nginx/${p.name}/controller.log`, nginxLog());
     files.set('namespaces/app/targetgroupbindings.json', json(list([])));
     edit?.(files, m);
@@ -177,6 +180,7 @@ export const northSouthScenarios: Scenario[] = [
             (s.spec as Record<string, unknown>).loadBalancerClass = 'service.k8s.aws/nlb';
         files.set('namespaces/app/services.json', json(services));
         files.set('controller-pods.json', json(list([])));
+        files.set('controller-services.json', json(list([])));
         files.set('namespaces/app/targetgroupbindings.json', json(list([])));
       };
       return m;

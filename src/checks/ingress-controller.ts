@@ -15,6 +15,7 @@ import {
 import type { Ingress } from '../cluster/north-south/types.js';
 import type { NorthSouthView } from '../cluster/north-south/view.js';
 import type { ClusterView } from '../cluster/view.js';
+import { pendingControllerLoadBalancer } from './lib/controller-lb.js';
 import { errorLines } from './lib/controller-log.js';
 import { reconcileFailure } from './lib/ingress-events.js';
 import { isPodReady, podProblems, podRef } from './lib/pods.js';
@@ -153,6 +154,12 @@ function podsVerdict(
         detail: `the ${controller.name} controller cannot reconcile the Ingress: ${failure}`,
         nodes: [],
       },
+    });
+  const pendingLb = pendingControllerLoadBalancer(ns, controller, pods);
+  if (pendingLb)
+    return finding(check, 'fail', pendingLb.summary, {
+      evidence: [...evidence, ...pendingLb.evidence],
+      suspect: { category: 'load_balancer', score: 0.8, detail: pendingLb.summary, nodes: [] },
     });
   if (down.length > 0 || errors.count > 0)
     return finding(

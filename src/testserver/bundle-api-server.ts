@@ -374,6 +374,7 @@ export class BundleApiServer {
         ? this.store.getOne('nodes.json', 'nodes', m[1], undefined)
         : this.store.list('nodes.json', 'Node', 'v1', 'nodes', undefined, query);
     if (path === '/api/v1/pods') return this.store.allNamespacePods(query);
+    if (path === '/api/v1/services') return this.store.allNamespaceServices(query);
     // IngressClasses are cluster-scoped (k8s.io/kubernetes pkg/registry/networking/ingressclass): ingressclasses.json.
     m = /^\/apis\/networking\.k8s\.io\/v1\/ingressclasses(?:\/([^/]+))?$/.exec(path);
     if (m)

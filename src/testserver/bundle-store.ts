@@ -4,12 +4,17 @@
  * API server pages them (opaque continue tokens, 410 Expired once they are too old).
  */
 import { BundleDir } from '../cluster/bundle/files.js';
-import { controllerPodsFile } from '../cluster/bundle/north-south.js';
+import { controllerPodsFile, controllerServicesFile } from '../cluster/bundle/north-south.js';
 import { crdGroups } from './discovery.js';
 import { matchesFields, matchesLabels } from './selectors.js';
 import { forbiddenResource, HttpError } from './status.js';
 
 type Json = Record<string, unknown>;
+type ControllerResource = 'pods' | 'services';
+const controllerFiles: Readonly<Record<ControllerResource, string>> = {
+  pods: controllerPodsFile,
+  services: controllerServicesFile,
+};
 
 export class BundleStore {
   files: BundleDir;
@@ -59,23 +64,35 @@ export class BundleStore {
   }
 
   /** Pods across the bundle's namespaces (drain lists a node's pods this way). */
-  async allNamespacePods(query: URLSearchParams): Promise<Json> {
+  allNamespacePods(query: URLSearchParams): Promise<Json> {
+    return this.allNamespaces('pods', 'Pod', query);
+  }
+
+  /** Services across the bundle's namespaces (kproxy lists the ingress controllers' this way). */
+  allNamespaceServices(query: URLSearchParams): Promise<Json> {
+    return this.allNamespaces('services', 'Service', query);
+  }
+
+  private async allNamespaces(
+    resource: ControllerResource,
+    kind: string,
+    query: URLSearchParams,
+  ): Promise<Json> {
     const items: Json[] = [];
-    const known = new Set<string>();
     for (const ns of await this.files.listDirs('namespaces')) {
-      const doc = (await this.files.readJson(`namespaces/${ns}/pods.json`)) as {
+      const doc = (await this.files.readJson(`namespaces/${ns}/${resource}.json`)) as {
         state: string;
         value?: { items?: Json[] };
       };
-      if (doc.state === 'collected') items.push(...this.afterEvictions(doc.value?.items ?? []));
+      if (doc.state === 'collected') items.push(...(doc.value?.items ?? []));
     }
-    for (const i of items) known.add(podKey(i));
-    items.push(...this.afterEvictions((await this.controllerPods()).filter((p) => !known.has(podKey(p)))));
-    const selected = items.filter(
+    const known = new Set(items.map(objectKey));
+    items.push(...(await this.controllerObjects(resource)).filter((p) => !known.has(objectKey(p))));
+    const selected = (resource === 'pods' ? this.afterEvictions(items) : items).filter(
       (i) => matchesLabels(i, query.get('labelSelector')) && matchesFields(i, query.get('fieldSelector')),
     );
     return {
-      kind: 'PodList',
+      kind: `${kind}List`,
       apiVersion: 'v1',
       metadata: { resourceVersion: '1' },
       items: selected.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
@@ -116,23 +133,30 @@ export class BundleStore {
   }
 
   async items(rel: string, resource: string, namespace: string | undefined): Promise<Json[]> {
-    if (resource === 'pods' && namespace) return this.afterEvictions(await this.podsOf(rel, namespace));
+    if (namespace && (resource === 'pods' || resource === 'services')) {
+      const merged = await this.withControllerObjects(rel, resource, namespace);
+      return resource === 'pods' ? this.afterEvictions(merged) : merged;
+    }
     const doc = (await this.json(rel, 'list', resource, namespace)) as { items?: Json[] };
     return doc.items ?? [];
   }
 
   /**
-   * A namespace's pods: its pods.json, with the ingress/load-balancer controller pods of
-   * `controller-pods.json` that live there (collect lists those across namespaces). A
-   * namespace with neither was not collected (403).
+   * A namespace's pods (services): its pods.json (services.json), with the ingress/load-balancer
+   * controller objects of `controller-pods.json` (`controller-services.json`) that live there
+   * (collect lists those across namespaces). A namespace with neither was not collected (403).
    */
-  private async podsOf(rel: string, namespace: string): Promise<Json[]> {
-    const extra = (await this.controllerPods()).filter(
+  private async withControllerObjects(
+    rel: string,
+    resource: ControllerResource,
+    namespace: string,
+  ): Promise<Json[]> {
+    const extra = (await this.controllerObjects(resource)).filter(
       (p) => (p.metadata as { namespace?: string } | undefined)?.namespace === namespace,
     );
     let own: Json[];
     try {
-      own = ((await this.json(rel, 'list', 'pods', namespace)) as { items?: Json[] }).items ?? [];
+      own = ((await this.json(rel, 'list', resource, namespace)) as { items?: Json[] }).items ?? [];
     } catch (error) {
       if (extra.length === 0) throw error;
       own = [];
@@ -141,13 +165,14 @@ export class BundleStore {
     return [...own, ...extra.filter((p) => !names.has((p.metadata as { name?: string }).name))];
   }
 
-  private controllerPods(): Promise<Json[]> {
-    let cached = this.cache.get(controllerPodsFile) as Promise<Json[]> | undefined;
+  private controllerObjects(resource: ControllerResource): Promise<Json[]> {
+    const file = controllerFiles[resource];
+    let cached = this.cache.get(file) as Promise<Json[]> | undefined;
     if (!cached) {
       cached = this.files
-        .readJson(controllerPodsFile)
+        .readJson(file)
         .then((c) => (c.state === 'collected' ? ((c.value as { items?: Json[] }).items ?? []) : []));
-      this.cache.set(controllerPodsFile, cached);
+      this.cache.set(file, cached);
     }
     return cached;
   }
@@ -282,7 +307,7 @@ export class BundleStore {
   }
 }
 
-function podKey(pod: Json): string {
+function objectKey(pod: Json): string {
   const meta = pod.metadata as { namespace?: string; name?: string } | undefined;
   return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }

@@ -1,8 +1,9 @@
 /**
  * Reading the north-south files of a bundle (issue 18 §4, all optional): the target route
  * (`namespaces/<ns>/ingresses.json` or `httproutes.json`), `ingressclasses.json`, the
- * namespace's `targetgroupbindings.json`, `controller-pods.json` (the known controllers'
- * pods, every namespace) and their logs under `logs/<ns>/<pod>/`.
+ * namespace's `targetgroupbindings.json`, `controller-pods.json` and `controller-services.json`
+ * (the known controllers' pods and Services, every namespace) and their logs under
+ * `logs/<ns>/<pod>/`.
  */
 import { UsageError } from '../../errors.js';
 import { type Collected, mapCollected, missing } from '../collected.js';
@@ -29,6 +30,7 @@ import type { BundleFiles } from './files.js';
 
 export const routeFiles = { Ingress: 'ingresses', HTTPRoute: 'httproutes' } as const;
 export const controllerPodsFile = 'controller-pods.json';
+export const controllerServicesFile = 'controller-services.json';
 
 /** The target route, read from its namespace's list; `undefined` inside collected when absent. */
 export async function readRoute(dir: BundleFiles, ref: RouteRef): Promise<Collected<Route | undefined>> {
@@ -87,23 +89,31 @@ export async function readNorthSouth(
   const reuse = already && ns === target.namespace ? already : undefined;
   const inNs = (resource: string) => `namespaces/${ns}/${resource}.json`;
   const none = missing<never[]>('no target namespace');
-  const [route, ingressClasses, services, endpointSlices, controllerPods, targetGroupBindings] =
-    await Promise.all([
-      target.route ? readRoute(dir, target.route) : Promise.resolve(undefined),
-      dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
-      reuse?.services ?? (ns ? dir.readList(inNs('services'), 'Service', serviceSchema) : none),
-      reuse?.endpointSlices ??
-        (ns ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema) : none),
-      dir.readList(
-        controllerPodsFile,
-        'Pod',
-        podSchema,
-        (item) => controllerOfPod(item as Pick<Pod, 'metadata'>) !== undefined,
-      ),
-      ns
-        ? dir.readList(inNs('targetgroupbindings'), 'TargetGroupBinding', targetGroupBindingSchema)
-        : Promise.resolve(none),
-    ]);
+  const [
+    route,
+    ingressClasses,
+    services,
+    endpointSlices,
+    controllerPods,
+    targetGroupBindings,
+    controllerServices,
+  ] = await Promise.all([
+    target.route ? readRoute(dir, target.route) : Promise.resolve(undefined),
+    dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
+    reuse?.services ?? (ns ? dir.readList(inNs('services'), 'Service', serviceSchema) : none),
+    reuse?.endpointSlices ??
+      (ns ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema) : none),
+    dir.readList(
+      controllerPodsFile,
+      'Pod',
+      podSchema,
+      (item) => controllerOfPod(item as Pick<Pod, 'metadata'>) !== undefined,
+    ),
+    ns
+      ? dir.readList(inNs('targetgroupbindings'), 'TargetGroupBinding', targetGroupBindingSchema)
+      : Promise.resolve(none),
+    dir.readList(controllerServicesFile, 'Service', serviceSchema),
+  ]);
   return {
     route,
     routeRef: target.route,
@@ -111,6 +121,7 @@ export async function readNorthSouth(
     services,
     endpointSlices,
     controllerPods,
+    controllerServices,
     controllerLogs: await readControllerLogs(dir, controllerPods),
     targetGroupBindings,
   };

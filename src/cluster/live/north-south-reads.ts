@@ -8,7 +8,12 @@
  */
 import { bundleLimits } from '../bundle/limits.js';
 import type { MemoryBundle } from '../bundle/memory.js';
-import { controllerPodsFile, routeFiles, routeNotFound } from '../bundle/north-south.js';
+import {
+  controllerPodsFile,
+  controllerServicesFile,
+  routeFiles,
+  routeNotFound,
+} from '../bundle/north-south.js';
 import type { Pod } from '../kube-types.js';
 import { controllerOfPod, controllerPodSelector } from '../north-south/controllers.js';
 import { type HttpRoute, type Ingress, type RouteRef, routeBackends } from '../north-south/types.js';
@@ -134,12 +139,17 @@ async function readOtherBackends(
     });
 }
 
-/** The known controllers' pods, every namespace (one list), and the logs of a few. */
+/** The known controllers' pods and Services, every namespace (one list each), and the logs of a few. */
 async function readControllers(http: KubeHttp, bundle: MemoryBundle): Promise<void> {
-  const got = await http.listAll(
-    '/api/v1/pods',
-    { labelSelector: controllerPodSelector },
-    call('list', 'pods'),
+  const [got, services] = await Promise.all([
+    http.listAll('/api/v1/pods', { labelSelector: controllerPodSelector }, call('list', 'pods')),
+    http.listAll('/api/v1/services', { labelSelector: controllerPodSelector }, call('list', 'services')),
+  ]);
+  bundle.set(
+    controllerServicesFile,
+    services.ok
+      ? { content: listDoc(services.value.items.map((i) => withKind(i, 'Service', 'v1'))) }
+      : { missing: services.reason },
   );
   if (!got.ok) {
     bundle.set(controllerPodsFile, { missing: got.reason });

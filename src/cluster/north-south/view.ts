@@ -19,6 +19,8 @@ export interface NorthSouthView {
   readonly endpointSlices: Collected<readonly EndpointSlice[]>;
   /** Pods of the known ingress and load-balancer controllers, every namespace. */
   readonly controllerPods: Collected<readonly Pod[]>;
+  /** Services of the known controllers, every namespace (ingress-nginx's LoadBalancer among them). */
+  readonly controllerServices: Collected<readonly Service[]>;
   /** Controller logs by `namespace/pod`; a pod absent here had no logs collected. */
   readonly controllerLogs: ReadonlyMap<string, PodLogs>;
   /** elbv2.k8s.aws TargetGroupBindings of the namespace (`missing` when the CRD is absent). */
