@@ -69,7 +69,7 @@ describe('runbook order', () => {
     await source.close();
     const seen: Progress[] = [];
     diagnose(view, { onProgress: (p) => seen.push(p) });
-    expect(seen[0]?.phase).toBe('Service');
+    expect(seen[0]?.phase).toBe('North-south: Ingress and LoadBalancer');
     expect(seen.at(-1)).toEqual({ phase: 'Report', done: seen.at(-1)?.total, total: seen.at(-1)?.total });
     expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
   });

@@ -94,6 +94,21 @@ describe('Ingress backends', () => {
     expect(d.rootCause.detail).toContain('Service app/web-api-v3 does not exist');
   });
 
+  it('the first backend missing: the route is the cause, said from where the traffic comes, not a bare missing Service', async () => {
+    const dir = await editIngress('ingress-backend-port-mismatch', (ing) => {
+      pathAt(ing, 0).backend.service = { name: 'web-api-v3', port: { number: 80 } };
+    });
+    const d = await diagnoseDir(dir);
+    expect(d.target).toMatchObject({ route: 'Ingress app/web-api', service: 'web-api-v3' });
+    expect(d.rootCause).toEqual({
+      category: 'ingress',
+      detail:
+        'Ingress app/web-api rules[0] (api.example.com).http.paths[0] /: backend Service web-api-v3, port 80: Service app/web-api-v3 does not exist',
+      nodes: [],
+    });
+    expect(d.stoppedAfter).toEqual({ phase: 'Service', reason: 'service_config found' });
+  });
+
   it('an Ingress the bundle does not hold is a bad target, named in one line', async () => {
     await expect(
       diagnoseSource(new BundleSource(example('ingress-backend-port-mismatch')), {

@@ -38,6 +38,15 @@ export interface Phase {
 }
 
 export const phases: readonly Phase[] = [
+  // Runbook 004, outside in (issue 18 §4): a client outside the cluster reaches the load
+  // balancer, then the ingress controller and its route, then the Service. Never a stop: the
+  // Service behind a broken route is still worth diagnosing. Skipped without a route target
+  // or a LoadBalancer Service.
+  {
+    name: 'North-south: Ingress and LoadBalancer',
+    checks: [ingressBackends, ingressController, loadBalancer, targetGroups],
+    stopsOn: [],
+  },
   { name: 'Service', checks: [serviceShape], stopsOn: ['service_config'] },
   {
     name: 'Triage: endpoints and nodes',
@@ -58,12 +67,6 @@ export const phases: readonly Phase[] = [
   { name: 'DNS, NetworkPolicy and CNI', checks: [dns, networkPolicy, cniAgent], stopsOn: [] },
   // The runbooks' decisive test, from where the client stands (opt-in: probe: debug-pod).
   { name: "Client's-eye probe", checks: [probe], stopsOn: [] },
-  // Runbook 004's path ends at the Ingress or LoadBalancer (issue 18 §4).
-  {
-    name: 'North-south: Ingress and LoadBalancer',
-    checks: [ingressBackends, ingressController, loadBalancer, targetGroups],
-    stopsOn: [],
-  },
 ];
 
 /** Always run, even after a stop: node churn and the timeline are context for any root cause. */

@@ -26,7 +26,7 @@ export const ingressBackends: Check = {
     const backends = dedupe(routeBackends(ns.route.value.object, ns.route.value.kind));
     if (backends.length === 0)
       return finding(this, 'fail', `${label} has no Service backend`, {
-        suspect: suspect('ingress', `${label} routes to no Service`),
+        suspect: suspect(`${label} routes to no Service`, 0.9),
       });
     if (ns.services.state === 'missing')
       return finding(this, 'unknown', `cannot read the Services of ${ref.namespace}: ${ns.services.reason}`);
@@ -44,7 +44,12 @@ export const ingressBackends: Check = {
         `${label} sends traffic to a backend that does not exist: ${broken.join(', ')}`,
         {
           evidence,
-          suspect: suspect('ingress', evidence.find((e) => /does not exist|is not a port/.test(e)) ?? label),
+          suspect: suspect(
+            evidence.find((e) => /does not exist|is not a port/.test(e)) ?? label,
+            // A route to a Service that does not exist is the fact service.shape also sees (a
+            // missing target Service, 0.95): said from where the traffic comes, it ranks first.
+            evidence.some((e) => / does not exist$/.test(e)) ? 0.96 : 0.9,
+          ),
         },
       );
     if (empty.length > 0)
@@ -127,6 +132,6 @@ function dedupe(backends: RouteBackend[]): RouteBackend[] {
   });
 }
 
-function suspect(category: 'ingress', detail: string): Suspect {
-  return { category, score: 0.9, detail, nodes: [] };
+function suspect(detail: string, score: number): Suspect {
+  return { category: 'ingress', score, detail, nodes: [] };
 }
