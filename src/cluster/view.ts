@@ -19,9 +19,9 @@ import type {
   Service,
   VersionInfo,
 } from './kube-types.js';
-import type { ProbeMatrix } from './probe/matrix.js';
 import type { RouteRef } from './north-south/types.js';
 import type { NorthSouthView } from './north-south/view.js';
+import type { ProbeMatrix } from './probe/matrix.js';
 
 /** What the incident is about. Any field may be absent (cluster-wide kube-proxy health). */
 export interface Target {
