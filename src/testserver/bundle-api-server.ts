@@ -359,7 +359,12 @@ export class BundleApiServer {
 
   private async get(path: string, query: URLSearchParams): Promise<Json | string | undefined> {
     if (path === '/version') return (await this.store.json('version.json', 'get', 'version')) as Json;
-    const discovered = discovery(path, await this.store.installedCrdGroups());
+    const installedGroups = await this.store.installedCrdGroups();
+    const absentGroup = Object.values(crdGroups).find(
+      (gv) => !installedGroups.has(gv) && (path === `/apis/${gv}` || path.startsWith(`/apis/${gv}/`)),
+    );
+    if (absentGroup) return notFoundHandler();
+    const discovered = discovery(path, installedGroups);
     if (discovered !== undefined) return discovered;
     let m = /^\/api\/v1\/nodes\/([^/:]+):(\d+)\/proxy\/(.+)$/.exec(path);
     if (m) return this.proxy(m[1] as string, m[2] as string, m[3] as string, 'nodes/proxy');
@@ -406,12 +411,12 @@ export class BundleApiServer {
         string | undefined,
       ];
       const spec = resourceGroups[resource];
-      // A resource exists only under its own group/version, and a CRD's only once installed: any
-      // other path is the apiserver's NotFound handler (k8s.io/apiserver pkg/util/notfoundhandler,
-      // "the server could not find the requested resource").
+      // A resource exists only under its own group/version, and a CRD's only once installed.
       const installed = await this.store.installedCrdGroups();
       const crd = crdGroups[resource];
-      if (!spec || spec.group !== (group ?? 'v1') || (crd !== undefined && !installed.has(crd)))
+      if (spec && (spec.group !== (group ?? 'v1') || (crd !== undefined && !installed.has(crd))))
+        return notFoundHandler();
+      if (!spec)
         throw new HttpError(
           404,
           'NotFound',
@@ -499,6 +504,17 @@ export class BundleApiServer {
     );
     entry.bytes = streamResult(ws, probe ?? (await captureOutput(files, at.node, command)), truncate);
   }
+}
+
+/**
+ * What the apiserver answers for a path no handler serves (an API group that is not
+ * installed, a resource under another group): the end of its delegation chain,
+ * k8s.io/apiserver pkg/util/notfoundhandler `ServeHTTP`, calls net/http `NotFound` — a
+ * plain-text `404 page not found`, not a `kind: Status` (clients then say "the server could
+ * not find the requested resource").
+ */
+function notFoundHandler(): Json {
+  return { raw: '404 page not found\n', status: 404, type: 'text/plain; charset=utf-8' };
 }
 
 /** The answer to an injected fault: its status, with the message the real server would give. */

@@ -19,6 +19,7 @@ import { controllerOfPod, controllerPodSelector } from '../north-south/controlle
 import { type HttpRoute, type Ingress, type RouteRef, routeBackends } from '../north-south/types.js';
 import { serviceNameLabel } from '../selectors.js';
 import type { Target } from '../view.js';
+import { statusOf } from './kube-errors.js';
 import type { Fetched, KubeHttp } from './kube-http.js';
 import { call, itemsOf, listDoc, withKind } from './list-docs.js';
 import type { ObjectReader } from './object-reads.js';
@@ -54,12 +55,13 @@ export async function readRouteInto(http: KubeHttp, bundle: MemoryBundle, target
 }
 
 /**
- * A 404 for a whole resource type, not an object: the apiserver's NotFound handler answers
- * "the server could not find the requested resource" (k8s.io/apiserver pkg/util/notfoundhandler),
- * an object's absence names it (`… "name" not found`, apimachinery errors.NewNotFound).
+ * A 404 for a whole API group, not an object: the end of the apiserver's delegation chain
+ * (k8s.io/apiserver pkg/util/notfoundhandler) answers net/http's plain-text `404 page not
+ * found`, while an object's absence is a `kind: Status` naming it (apimachinery
+ * errors.NewNotFound: `… "name" not found`).
  */
 function crdAbsent(got: Fetched<unknown>): boolean {
-  return !got.ok && got.status === 404 && /could not find the requested resource/.test(got.body ?? '');
+  return !got.ok && got.status === 404 && statusOf(got.body ?? '') === undefined;
 }
 
 export async function readNorthSouthInto(
