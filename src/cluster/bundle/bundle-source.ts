@@ -278,7 +278,7 @@ export async function buildView(
     eks: await readEks(dir),
     probes: await readProbes(dir),
     northSouth: wantsNorthSouth(target, service.state === 'collected' ? service.value : undefined)
-      ? await readNorthSouth(dir, target, { services, endpointSlices: slices })
+      ? await readNorthSouth(dir, target)
       : undefined,
   };
 }

@@ -7,14 +7,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { type Collected, mapCollected, missing } from '../collected.js';
-import {
-  type EndpointSlice,
-  endpointSliceSchema,
-  type Pod,
-  podSchema,
-  type Service,
-  serviceSchema,
-} from '../kube-types.js';
+import { endpointSliceSchema, type Pod, podSchema, type Service, serviceSchema } from '../kube-types.js';
 import { controllerOfPod } from '../north-south/controllers.js';
 import {
   httpRouteSchema,
@@ -74,46 +67,40 @@ export function wantsNorthSouth(target: Target, service: Service | undefined): b
   return target.route !== undefined || service?.spec.type === 'LoadBalancer';
 }
 
-/** The target namespace's Services and EndpointSlices the view already read (not parsed twice). */
-export interface ReadAlready {
-  readonly services: Collected<Service[]>;
-  readonly endpointSlices: Collected<EndpointSlice[]>;
-}
-
-export async function readNorthSouth(
-  dir: BundleFiles,
-  target: Target,
-  already?: ReadAlready,
-): Promise<NorthSouthView> {
+export async function readNorthSouth(dir: BundleFiles, target: Target): Promise<NorthSouthView> {
   const ns = target.route?.namespace ?? target.namespace;
-  const reuse = already && ns === target.namespace ? already : undefined;
   const inNs = (resource: string) => `namespaces/${ns}/${resource}.json`;
   const none = missing<never[]>('no target namespace');
-  const [
-    route,
-    ingressClasses,
-    services,
-    endpointSlices,
-    controllerPods,
-    targetGroupBindings,
-    controllerServices,
-  ] = await Promise.all([
-    target.route ? readRoute(dir, target.route) : Promise.resolve(undefined),
-    dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
-    reuse?.services ?? (ns ? dir.readList(inNs('services'), 'Service', serviceSchema) : none),
-    reuse?.endpointSlices ??
-      (ns ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema) : none),
-    dir.readList(
-      controllerPodsFile,
-      'Pod',
-      podSchema,
-      (item) => controllerOfPod(item as Pick<Pod, 'metadata'>) !== undefined,
-    ),
-    ns
-      ? dir.readList(inNs('targetgroupbindings'), 'TargetGroupBinding', targetGroupBindingSchema)
-      : Promise.resolve(none),
-    dir.readList(controllerServicesFile, 'Service', serviceSchema),
+  const route = target.route ? await readRoute(dir, target.route) : undefined;
+  // Select before validating: only the route's backend Services (and the target) and their slices.
+  const names = new Set([
+    ...(target.service ? [target.service] : []),
+    ...(route?.state === 'collected' && route.value
+      ? routeBackends(route.value.object, route.value.kind).map((b) => b.service)
+      : []),
   ]);
+  const meta = (item: Record<string, unknown>) =>
+    (item.metadata ?? {}) as { name?: string; labels?: Record<string, string> };
+  const [ingressClasses, services, endpointSlices, controllerPods, targetGroupBindings, controllerServices] =
+    await Promise.all([
+      dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
+      ns
+        ? dir.readList(inNs('services'), 'Service', serviceSchema, (i) => names.has(meta(i).name ?? ''))
+        : none,
+      ns
+        ? dir.readList(inNs('endpointslices'), 'EndpointSlice', endpointSliceSchema, (i) =>
+            names.has(meta(i).labels?.['kubernetes.io/service-name'] ?? ''),
+          )
+        : none,
+      dir.readList(
+        controllerPodsFile,
+        'Pod',
+        podSchema,
+        (item) => controllerOfPod(item as Pick<Pod, 'metadata'>) !== undefined,
+      ),
+      ns ? dir.readList(inNs('targetgroupbindings'), 'TargetGroupBinding', targetGroupBindingSchema) : none,
+      dir.readList(controllerServicesFile, 'Service', serviceSchema),
+    ]);
   return {
     route,
     routeRef: target.route,
