@@ -10,7 +10,7 @@ import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
 import { missing } from '../src/cluster/collected.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import { bundlesDir } from './helpers/bundles.js';
-import { findingOf, n2 } from './helpers/edit-bundle.js';
+import { BundleCopies, diagnoseDir, findingOf, n2 } from './helpers/edit-bundle.js';
 
 const diagnoseExample = (name: string) => diagnoseSource(new BundleSource(path.join(bundlesDir, name)));
 
@@ -18,7 +18,7 @@ describe('node churn', () => {
   it('names the affected node as recently churned and applies the drain-and-replace rule to it', async () => {
     const d = await diagnoseExample('node-churn-stale-rules');
     const churn = findingOf(d, 'nodes.churn');
-    expect(churn.status).toBe('warn');
+    expect(churn.status).toBe('info');
     expect(churn.nodes?.[n2]?.summary).toContain('joined 40 min before the observation');
     expect(churn.summary).toContain(
       '2 node(s) scaled down or being removed (ip-10-0-4-12.ec2.internal, ip-10-0-4-98.ec2.internal)',
@@ -39,6 +39,26 @@ describe('node churn', () => {
     expect(churn.status).toBe('pass');
     expect(churn.summary).toContain(`the node(s) in scope (${n2}) are not among them`);
     expect(d.mitigation.immediate).not.toContain('recently churned');
+  });
+
+  it('is context, not a fault: a healthy cluster whose nodes just joined stays NONE', async () => {
+    const copies = new BundleCopies();
+    try {
+      const dir = await copies.edit('healthy', async (b) => {
+        const { collectedAt } = JSON.parse(await b.read('bundle.json')) as { collectedAt: string };
+        const joined = new Date(Date.parse(collectedAt) - 20 * 60_000).toISOString();
+        await b.json<{ items: { metadata: { creationTimestamp?: string } }[] }>('nodes.json', (list) => {
+          for (const n of list.items) n.metadata.creationTimestamp = joined;
+        });
+      });
+      const d = await diagnoseDir(dir);
+      expect(findingOf(d, 'nodes.churn').status).toBe('info');
+      expect(findingOf(d, 'nodes.churn').summary).toContain('among the recently churned');
+      expect(d.rootCause.category).toBe('none');
+      expect(d.severity).toBe('NONE');
+    } finally {
+      await copies.cleanup();
+    }
   });
 
   it('passes when no node joined or left', async () => {

@@ -83,7 +83,7 @@ export const nodeChurn: Check = {
     const inScope = facts.nodesInScope.filter((n) => churned.has(n));
     const verdicts: Record<string, NodeVerdict> = {};
     for (const n of inScope)
-      verdicts[n] = { status: 'warn', summary: `recently churned: ${(churned.get(n) ?? []).join(', ')}` };
+      verdicts[n] = { status: 'info', summary: `recently churned: ${(churned.get(n) ?? []).join(', ')}` };
     const summary = [
       removed.length > 0
         ? `${removed.length} node(s) scaled down or being removed (${removed.slice(0, 3).join(', ')})`
@@ -101,7 +101,9 @@ export const nodeChurn: Check = {
     return finding(
       this,
       // The question is whether the affected nodes are the churned ones: churn elsewhere passes.
-      inScope.length > 0 ? 'warn' : 'pass',
+      // Churn is context, not a fault (a healthy cluster that just scaled is healthy): `info`,
+      // which the decision rule reads when another check found a sync fault on those nodes.
+      inScope.length > 0 ? 'info' : 'pass',
       `node churn in the ${hours} h before the incident: ${summary}${scopeText}`,
       { evidence, nodes: verdicts },
     );
@@ -173,6 +175,6 @@ export function churnedAmong(
   const churn = findings.find((f) => f.check === nodeChurn.id)?.nodes ?? {};
   return nodes.flatMap((n) => {
     const v = churn[n];
-    return v?.status === 'warn' ? [{ node: n, why: v.summary.replace(/^recently churned: /, '') }] : [];
+    return v?.status === 'info' ? [{ node: n, why: v.summary.replace(/^recently churned: /, '') }] : [];
   });
 }
