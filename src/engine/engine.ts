@@ -147,7 +147,8 @@ function noFaultDetail(findings: readonly Finding[]): string {
   const warned = findings.filter((f) => f.status === 'warn').map((f) => f.check);
   const parts = [`no fault found by ${findings.filter((f) => f.status === 'pass').length} passing checks`];
   if (warned.length > 0) parts.push(`warnings: ${warned.join(', ')}`);
-  if (unknown.length > 0) parts.push(`not verifiable (data missing): ${unknown.join(', ')}`);
+  // Unknown is missing data, a refused read or a check not enabled here (the opt-in probe): each says which.
+  if (unknown.length > 0) parts.push(`not verified (see each): ${unknown.join(', ')}`);
   return parts.join('; ');
 }
 
