@@ -93,29 +93,7 @@ export async function startBareBolt(slackApiUrl: string): Promise<Running> {
 }
 
 /** A bundle served by the test API server in a process of its own (`kproxy serve-bundle`). */
-export async function serveBundle(
-  dir: string,
-  work: string,
-): Promise<{ kubeconfig: string; stop: () => void }> {
-  const kubeconfig = path.join(work, 'kubeconfig');
-  const server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src', 'cli', 'main.ts'),
-      'serve-bundle',
-      dir,
-      '--kubeconfig-out',
-      kubeconfig,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve) =>
-    server.stdout?.on('data', (chunk: Buffer) => String(chunk).includes('kubeconfig:') && resolve()),
-  );
-  return { kubeconfig, stop: () => server.kill('SIGTERM') };
-}
+export { serveBundle } from './volume.js';
 
 /** The machine's load while a benchmark ran (it is shared: figures are read beside it). */
 export function machineLoad(): { loadAverage1m: number; cpus: number } {

@@ -4,17 +4,9 @@
  * kube-proxy-pods.ts), kube-proxy not running on a node, a node whose network is unavailable.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { applyBaseRbac } from './fault-helpers.js';
 import type { LabInfo } from './lab-global-setup.js';
-import { admin, eventually, renderBase } from './lab-helpers.js';
-
-const rbacKinds = new Set([
-  'Namespace',
-  'ServiceAccount',
-  'ClusterRole',
-  'Role',
-  'ClusterRoleBinding',
-  'RoleBinding',
-]);
+import { admin, eventually } from './lab-helpers.js';
 
 /**
  * deploy/base's RBAC applied as-is, and one kubeconfig with kproxy's two identities, each a
@@ -22,8 +14,7 @@ const rbacKinds = new Set([
  * diagnosis) and `actions` (kproxy-actions, the action worker).
  */
 export async function kproxyIdentities(lab: LabInfo, file: string): Promise<string> {
-  const rbac = (await renderBase()).filter((m) => rbacKinds.has(m.kind));
-  await admin(lab, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+  await applyBaseRbac(lab);
   const token = async (sa: string) =>
     (await admin(lab, ['create', 'token', sa, '-n', 'kproxy', '--duration=1h'])).trim();
   const users = [
@@ -71,26 +62,15 @@ export async function kubeProxySettled(lab: LabInfo): Promise<void> {
 
 /** `name podUID` of the kube-proxy pod on `node`. */
 export async function kubeProxyPodOn(lab: LabInfo, node: string): Promise<{ name: string; uid: string }> {
-  const out = await admin(lab, [
-    'get',
-    'pods',
-    '-n',
-    'kube-system',
-    '-l',
-    'k8s-app=kube-proxy',
-    '--field-selector',
-    `spec.nodeName=${node}`,
-    '-o',
-    'jsonpath={range .items[*]}{.metadata.name} {.metadata.uid}{"\\n"}{end}',
-  ]);
-  const rows = out.split('\n').filter(Boolean);
-  if (rows.length !== 1) throw new Error(`expected one kube-proxy pod on ${node}, found: ${out}`);
-  const [name, uid] = (rows[0] as string).split(' ') as [string, string];
-  return { name, uid };
+  const pods = await kubeProxyPodsOn(lab, node);
+  const [pod] = pods;
+  if (!pod || pods.length !== 1)
+    throw new Error(`expected one kube-proxy pod on ${node}, found: ${pods.map((p) => p.metadata.name)}`);
+  return { name: pod.metadata.name, uid: pod.metadata.uid };
 }
 
 interface KubeProxyPodStatus {
-  metadata: { name: string; deletionTimestamp?: string };
+  metadata: { name: string; uid: string; deletionTimestamp?: string };
   status?: {
     conditions?: { type: string; status: string }[];
     containerStatuses?: {
@@ -102,6 +82,10 @@ interface KubeProxyPodStatus {
 }
 
 async function kubeProxyPodStatus(lab: LabInfo, node: string): Promise<KubeProxyPodStatus | undefined> {
+  return (await kubeProxyPodsOn(lab, node)).find((p) => !p.metadata.deletionTimestamp);
+}
+
+async function kubeProxyPodsOn(lab: LabInfo, node: string): Promise<KubeProxyPodStatus[]> {
   const out = await admin(lab, [
     'get',
     'pods',
@@ -114,9 +98,7 @@ async function kubeProxyPodStatus(lab: LabInfo, node: string): Promise<KubeProxy
     '-o',
     'json',
   ]);
-  return (JSON.parse(out) as { items: KubeProxyPodStatus[] }).items.find(
-    (p) => !p.metadata.deletionTimestamp,
-  );
+  return (JSON.parse(out) as { items: KubeProxyPodStatus[] }).items;
 }
 
 /** The process behind a pod (lab/src/kube-proxy-pods.ts writes `lab://PID` as its container ID). */

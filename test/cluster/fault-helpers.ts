@@ -31,10 +31,15 @@ export interface Diagnosis {
   mitigation: { actions: unknown[] };
 }
 
-/** deploy/base's RBAC applied as-is, and a kubeconfig with kproxy-worker's token. */
-export async function workerKubeconfig(lab: LabInfo, file: string): Promise<string> {
+/** deploy/base's RBAC (its namespace, service accounts, roles and bindings) applied as-is. */
+export async function applyBaseRbac(lab: LabInfo): Promise<void> {
   const rbac = (await renderBase()).filter((m) => rbacKinds.has(m.kind));
   await admin(lab, ['apply', '-f', '-'], asList(rbac));
+}
+
+/** deploy/base's RBAC applied as-is, and a kubeconfig with kproxy-worker's token. */
+export async function workerKubeconfig(lab: LabInfo, file: string): Promise<string> {
+  await applyBaseRbac(lab);
   return serviceAccountKubeconfig(lab, 'kproxy', 'kproxy-worker', file);
 }
 
