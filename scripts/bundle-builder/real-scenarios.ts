@@ -91,7 +91,8 @@ function setPodIps(files: Files, ns: string, ips: Record<string, string[]>): voi
   write(files, rel, doc);
 }
 
-function nftablesCluster(m: Model): void {
+/** A 1.33 EKS cluster whose kube-proxy runs in nftables mode. */
+export function nftablesCluster(m: Model): void {
   m.apiServerVersion = 'v1.33.4-eks-2c5f1a0';
   m.eksVersion = '1.33';
   Object.assign(m.kubeProxy, {

@@ -7,7 +7,7 @@ import type { ProgrammedPort } from './captures.js';
 import { at } from './logs.js';
 import { baseModel, captureOf, collectedAt, kubeProxyPodOf, type Model, nodeNames } from './model.js';
 import { event } from './objects.js';
-import { realScenarios } from './real-scenarios.js';
+import { nftablesCluster, realScenarios } from './real-scenarios.js';
 
 export interface Scenario {
   readonly name: string;
@@ -431,16 +431,7 @@ export const scenarios: Scenario[] = [
     expected: { category: 'stale_endpoints', nodes: [n2], evidence: ['10.0.1.66:8080'] },
     build() {
       const m = baseModel('stale-endpoints-nftables');
-      m.apiServerVersion = 'v1.33.4-eks-2c5f1a0';
-      m.eksVersion = '1.33';
-      Object.assign(m.kubeProxy, {
-        image: '602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.33.4-minimal-eksbuild.2',
-        binaryVersion: 'v1.33.4-eks-9d2b6c1',
-        addonVersion: 'v1.33.4-eksbuild.2',
-        mode: 'nftables',
-        configMode: 'nftables',
-      });
-      for (const n of m.nodes) n.kubeletVersion = 'v1.33.4-eks-2c5f1a0';
+      nftablesCluster(m);
       const moved = m.app.pods[0];
       if (moved) {
         moved.name = 'web-api-7c9d8b6f5d-m3v8r';
