@@ -56,6 +56,15 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+/** kube-proxy's sync clock in a finding, read twice at different moments, made comparable. */
+const syncClocksOut = (line: string) =>
+  line
+    .replace(
+      /last successful sync during the check \(\d+s after it began\)/g,
+      'last successful sync Ns before the check',
+    )
+    .replace(/\d+(\.\d+)?/g, 'N');
+
 /** What must match between the live and the offline diagnosis. */
 const essence = (d: Diagnosis) => ({
   rootCause: d.rootCause,
@@ -63,11 +72,12 @@ const essence = (d: Diagnosis) => ({
   findings: d.findings.map((f) => `${f.check}=${f.status}`),
   // And what each finding says, but the timeline: events keep arriving between the two
   // reads; and kube-proxy's sync metrics are clocks and counters that move between them
-  // ("last successful sync 12s before the check", the mean of a histogram): their numbers.
+  // ("last successful sync 12s before the check", the mean of a histogram): their numbers,
+  // and whether a sync landed before or during the read (kube-proxy syncs when it likes).
   said: d.findings
     .filter((f) => f.check !== 'timeline.events')
     .map((f) => `${f.check}: ${f.summary} | ${f.evidence.join(' | ')} | ${JSON.stringify(f.nodes ?? {})}`)
-    .map((line) => (line.startsWith('kube-proxy.sync:') ? line.replace(/\d+(\.\d+)?/g, 'N') : line)),
+    .map((line) => (line.startsWith('kube-proxy.sync:') ? syncClocksOut(line) : line)),
   missing: d.missing,
   actions: d.mitigation.actions,
 });
