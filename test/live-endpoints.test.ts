@@ -5,8 +5,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BundleSource } from '../src/cluster/bundle/bundle-source.js';
+import { BundleDir } from '../src/cluster/bundle/files.js';
 import { parseConfig } from '../src/config/config.js';
 import type { Diagnosis } from '../src/engine/diagnosis.js';
 import { diagnoseSource } from '../src/engine/engine.js';
@@ -93,6 +94,25 @@ describe('metrics bound to 127.0.0.1', () => {
     const offline = await diagnoseSource(new BundleSource(path.join(bundlesDir, 'stale-endpoints-nftables')));
     const live = await diagnoseSource(s.source({ nodeCaptures: 'exec' }), webApi);
     expect(finding(live, 'dataplane.rules')?.status).toBe(finding(offline, 'dataplane.rules')?.status);
+  });
+
+  it('the test API server answers :10249 from its parsed node list, not by re-reading nodes.json each time', async () => {
+    const dir = await metricsOnLocalhost('healthy');
+    const s = await served(dir);
+    const reads = vi.spyOn(BundleDir.prototype, 'readJson');
+    cleanups.push(async () => reads.mockRestore());
+    for (let i = 0; i < 3; i++) {
+      const { bundle } = await s.source({ nodeCaptures: 'off' }).collect(webApi);
+      // The real chain's answer, every time: the API server could not reach the node's address.
+      expect(JSON.stringify(await bundle.readText(`nodes/${n2}/metrics.txt`))).toContain(
+        'metrics bound to 127.0.0.1',
+      );
+    }
+    expect(
+      s.server.requests.filter((r) => r.path.endsWith(':10249/proxy/metrics')).map((r) => r.status),
+    ).toEqual([503, 503, 503]);
+    // A 5,000-node nodes.json is 24 MiB: parsed once, as an API server reads its cache.
+    expect(reads.mock.calls.filter(([rel]) => rel === 'nodes.json').length).toBeLessThanOrEqual(1);
   });
 
   it('a debug pod reads metrics and proxyMode on the host network instead', async () => {

@@ -435,7 +435,7 @@ export class BundleApiServer {
     resource: string,
     ns?: string,
   ): Promise<Json> {
-    const answer = await kubeProxyEndpoint(this.store.files, node, port, path);
+    const answer = await kubeProxyEndpoint(this.store, node, port, path);
     if (!answer) throw forbiddenResource('get', resource, ns);
     return { ...answer };
   }

@@ -6,7 +6,7 @@
 import { BundleDir } from '../cluster/bundle/files.js';
 import { controllerPodsFile, controllerServicesFile } from '../cluster/bundle/north-south.js';
 import { crdGroups } from './discovery.js';
-import { matchesFields, matchesLabels } from './selectors.js';
+import { selectorPredicate } from './selectors.js';
 import { forbiddenResource, HttpError } from './status.js';
 
 type Json = Record<string, unknown>;
@@ -89,7 +89,7 @@ export class BundleStore {
     const known = new Set(items.map(objectKey));
     items.push(...(await this.controllerObjects(resource)).filter((p) => !known.has(objectKey(p))));
     const selected = (resource === 'pods' ? this.afterEvictions(items) : items).filter(
-      (i) => matchesLabels(i, query.get('labelSelector')) && matchesFields(i, query.get('fieldSelector')),
+      selectorPredicate(query),
     );
     return {
       kind: `${kind}List`,
@@ -120,13 +120,18 @@ export class BundleStore {
     return [...this.debugPods.keys()];
   }
 
-  json(rel: string, verb: string, resource: string, namespace?: string): Promise<unknown> {
+  /** A bundle document, parsed once (undefined when the bundle does not hold it). */
+  doc(rel: string): Promise<unknown> {
     let cached = this.cache.get(rel);
     if (!cached) {
       cached = this.files.readJson(rel).then((c) => (c.state === 'collected' ? c.value : undefined));
       this.cache.set(rel, cached);
     }
-    return cached.then((value) => {
+    return cached;
+  }
+
+  json(rel: string, verb: string, resource: string, namespace?: string): Promise<unknown> {
+    return this.doc(rel).then((value) => {
       if (value === undefined) throw forbiddenResource(verb, resource, namespace);
       return value;
     });
@@ -235,9 +240,7 @@ export class BundleStore {
     query: URLSearchParams,
     extra: readonly Json[] = [],
   ): Promise<Json> {
-    const all = [...(await this.items(rel, resource, namespace)), ...extra].filter(
-      (i) => matchesLabels(i, query.get('labelSelector')) && matchesFields(i, query.get('fieldSelector')),
-    );
+    const all = [...(await this.items(rel, resource, namespace)), ...extra].filter(selectorPredicate(query));
     if (query.get('continue') && this.expireContinueTokens > 0) {
       this.expireContinueTokens--;
       throw new HttpError(

@@ -11,8 +11,8 @@
  *   (apimachinery pkg/util/proxy/transport.go, "error trying to reach service").
  */
 import { parse as parseYaml } from 'yaml';
-import type { BundleDir } from '../cluster/bundle/files.js';
 import { parseHealthz } from '../cluster/parse/healthz.js';
+import type { BundleStore } from './bundle-store.js';
 import { HttpError, unreachable } from './status.js';
 
 export interface ProxiedResponse {
@@ -32,8 +32,13 @@ export function endpointFile(port: string, path: string): string | undefined {
   return endpoints[`${port}/${path}`]?.file;
 }
 
+/**
+ * The node list and ConfigMaps come from the store's parsed documents, as a real API server
+ * reads its watch cache: re-reading a 5,000-node `nodes.json` per request made each
+ * `:10249` answer take ~80 ms, which a diagnosis through this server then measured.
+ */
 export async function kubeProxyEndpoint(
-  files: BundleDir,
+  store: BundleStore,
   node: string,
   port: string,
   path: string,
@@ -41,10 +46,10 @@ export async function kubeProxyEndpoint(
   const spec = endpoints[`${port}/${path}`];
   if (!spec) throw new HttpError(404, 'NotFound', `404 page not found`);
   if (port === '10249') {
-    const bind = await metricsBindAddress(files);
-    if (bind?.startsWith('127.0.0.1')) throw unreachable(`${await nodeAddress(files, node)}:10249`);
+    const bind = await metricsBindAddress(store);
+    if (bind?.startsWith('127.0.0.1')) throw unreachable(`${await nodeAddress(store, node)}:10249`);
   }
-  const text = await files.readText(`nodes/${node}/${spec.file}`);
+  const text = await store.files.readText(`nodes/${node}/${spec.file}`);
   if (text.state === 'missing') return undefined;
   let status = 200;
   if (spec.file === 'healthz.json') {
@@ -55,10 +60,10 @@ export async function kubeProxyEndpoint(
 }
 
 /** The KubeProxyConfiguration's `metricsBindAddress` (default applied); undefined when unknown. */
-async function metricsBindAddress(files: BundleDir): Promise<string | undefined> {
-  const doc = await files.readJson('namespaces/kube-system/configmaps.json');
-  if (doc.state !== 'collected') return undefined;
-  for (const cm of (doc.value as { items?: { data?: Record<string, string> }[] }).items ?? [])
+async function metricsBindAddress(store: BundleStore): Promise<string | undefined> {
+  const doc = await store.doc('namespaces/kube-system/configmaps.json');
+  if (doc === undefined) return undefined;
+  for (const cm of (doc as { items?: { data?: Record<string, string> }[] }).items ?? [])
     for (const text of Object.values(cm.data ?? {}))
       if (/kind:\s*KubeProxyConfiguration/.test(text)) {
         const value = (parseYaml(text) as { metricsBindAddress?: string } | null)?.metricsBindAddress;
@@ -67,10 +72,10 @@ async function metricsBindAddress(files: BundleDir): Promise<string | undefined>
   return undefined;
 }
 
-async function nodeAddress(files: BundleDir, node: string): Promise<string> {
-  const doc = await files.readJson('nodes.json');
-  if (doc.state !== 'collected') return node;
-  const item = ((doc.value as { items?: Record<string, unknown>[] }).items ?? []).find(
+async function nodeAddress(store: BundleStore, node: string): Promise<string> {
+  const doc = await store.doc('nodes.json');
+  if (doc === undefined) return node;
+  const item = ((doc as { items?: Record<string, unknown>[] }).items ?? []).find(
     (n) => (n.metadata as { name?: string } | undefined)?.name === node,
   ) as { status?: { addresses?: { type: string; address: string }[] } } | undefined;
   return item?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? node;

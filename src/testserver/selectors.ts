@@ -62,16 +62,28 @@ function matches(terms: Term[], lookup: (key: string) => string | undefined): bo
   return terms.every((t) => matchesTerm(t, lookup(t.key)));
 }
 
-export function matchesLabels(item: Record<string, unknown>, selector: string | null): boolean {
+/**
+ * A list's `labelSelector` and `fieldSelector` as one predicate, each parsed once per list
+ * (not once per item: a 5,000-node cluster's kube-system holds 10,000 pods).
+ */
+export function selectorPredicate(query: URLSearchParams): (item: Record<string, unknown>) => boolean {
+  const labels = parseSelector(query.get('labelSelector'));
+  const fields = parseSelector(query.get('fieldSelector'));
+  return (item) => matchesLabelTerms(item, labels) && matchesFieldTerms(item, fields);
+}
+
+function matchesLabelTerms(item: Record<string, unknown>, terms: Term[]): boolean {
+  if (terms.length === 0) return true;
   const labels = ((item.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<
     string,
     string
   >;
-  return matches(parseSelector(selector), (k) => labels[k]);
+  return matches(terms, (k) => labels[k]);
 }
 
-export function matchesFields(item: Record<string, unknown>, selector: string | null): boolean {
-  return matches(parseSelector(selector), (path) => {
+function matchesFieldTerms(item: Record<string, unknown>, terms: Term[]): boolean {
+  if (terms.length === 0) return true;
+  return matches(terms, (path) => {
     let value: unknown = item;
     for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
     return value === undefined || value === null
