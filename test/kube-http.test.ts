@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePki } from '../lab/src/pki.js';
 import { EksAccess } from '../src/cluster/eks/eks-access.js';
+import { clusterAgent } from '../src/cluster/live/cluster-agent.js';
 import { KubeHttp } from '../src/cluster/live/kube-http.js';
 import { diagnoseSource } from '../src/engine/engine.js';
 import type { BundleApiServerOptions } from '../src/testserver/bundle-api-server.js';
@@ -144,6 +145,36 @@ describe('one keep-alive connection pool per cluster', () => {
     expect(first.connections).toBeLessThanOrEqual(8);
     expect(s.server.requests.length).toBeGreaterThan(2 * first.requests - 1);
     expect(s.server.connections).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('the pool of a kubeconfig follows its current context', () => {
+  it('switching to another cluster gives its pool, and switching back the first again', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        { name: 'a', server: 'http://127.0.0.1:1', skipTLSVerify: true },
+        { name: 'b', server: 'http://127.0.0.1:2', skipTLSVerify: true },
+      ],
+      users: [{ name: 'u', token: 'test-token' }],
+      contexts: [
+        { name: 'a', cluster: 'a', user: 'u' },
+        { name: 'b', cluster: 'b', user: 'u' },
+      ],
+      currentContext: 'a',
+    });
+    const first = (await clusterAgent(kc)).agent;
+    expect((await clusterAgent(kc)).agent).toBe(first);
+    kc.setCurrentContext('b');
+    const second = (await clusterAgent(kc)).agent;
+    expect(second).not.toBe(first);
+    kc.setCurrentContext('a');
+    expect((await clusterAgent(kc)).agent).toBe(first);
+    // A kubeconfig loaded again (a new LiveSource per job) shares the pool.
+    const again = new KubeConfig();
+    again.loadFromString(kc.exportConfig());
+    again.setCurrentContext('b');
+    expect((await clusterAgent(again)).agent).toBe(second);
   });
 });
 

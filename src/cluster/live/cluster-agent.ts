@@ -84,10 +84,27 @@ function flatten(headers: OutgoingHttpHeaders | readonly string[] | undefined): 
   return out;
 }
 
-/** Server, user and TLS material: two kubeconfigs for the same cluster and identity share a pool. */
+/**
+ * The key of a kubeconfig's current cluster and user, kept while they are the same objects:
+ * hashing the TLS material on every request cost more than the request's own work.
+ */
+const keys = new WeakMap<KubeConfig, { cluster: unknown; user: unknown; key: string }>();
+
 function agentKey(kc: KubeConfig): string {
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
+  const known = keys.get(kc);
+  if (known && known.cluster === cluster && known.user === user) return known.key;
+  const key = computeAgentKey(cluster, user);
+  keys.set(kc, { cluster, user, key });
+  return key;
+}
+
+/** Server, user and TLS material: two kubeconfigs for the same cluster and identity share a pool. */
+function computeAgentKey(
+  cluster: ReturnType<KubeConfig['getCurrentCluster']>,
+  user: ReturnType<KubeConfig['getCurrentUser']>,
+): string {
   const tls = createHash('sha256')
     .update(
       JSON.stringify([
