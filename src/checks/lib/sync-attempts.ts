@@ -41,6 +41,8 @@ export interface SyncAttempt {
   readonly at: Date;
 }
 
+const noFailures: readonly KlogLine[] = Object.freeze([]);
+
 export function failureKind(line: KlogLine): string | undefined {
   if (syncFailedLine.test(line.message)) return 'sync-failed';
   return hardFailures.find((f) => f.pattern.test(line.message))?.kind;
@@ -57,9 +59,14 @@ export function syncAttempts(lines: readonly KlogLine[]): SyncAttempt[] {
   let last: KlogLine | undefined;
   const close = (end: KlogLine | undefined) => {
     const at = (end ?? last)?.time;
-    if (at) out.push({ failures, end, failed: failures.length > 0, at });
-    failures = [];
-    kinds = new Set();
+    const failed = failures.length > 0;
+    // Most syncs succeed: they share one empty list, and the collections are renewed only
+    // when handed out (a 5,000-line log closes ~1,700 syncs).
+    if (at) out.push({ failures: failed ? failures : noFailures, end, failed, at });
+    if (failed) {
+      failures = [];
+      kinds = new Set();
+    }
     last = undefined;
   };
   for (const line of lines) {
