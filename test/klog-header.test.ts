@@ -3,12 +3,10 @@
  * so it is held to the regex: the same lines match, with the same fields, on every log of
  * the example bundles and on the edge cases of the grammar (blanks as `\s` reads them, 1–6
  * microsecond digits, a `]` right after the blanks, line terminators after the `]`).
- * Likewise a log's lines (splitLines) are what `split(/\r?\n/)` gives.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { splitLines } from '../src/cluster/bundle/files.js';
 import { type KlogLine, parseKlog, parseKlogLine } from '../src/cluster/parse/klog.js';
 import { bundlesDir } from './helpers/bundles.js';
 
@@ -95,23 +93,5 @@ describe('klog header: the hand-written reader agrees with the regex', () => {
       entries += parseKlog(lines, observed[0] as Date).length;
     }
     expect(entries).toBeGreaterThan(1000);
-  });
-});
-
-describe('log lines: splitLines is split(/\r?\n/)', () => {
-  it('on CRLF, lone CR, CR CR LF, a CR at the very end, and no line end', () => {
-    for (const text of [
-      '',
-      'a',
-      'a\n',
-      'a\r\nb\r\n',
-      'a\rb\nc',
-      'a\r\r\nb',
-      'a\nb\r',
-      '\r\n\r\n',
-      '\n\n',
-      'x\u2028y\r\n',
-    ])
-      expect(splitLines(text), JSON.stringify(text)).toEqual(text.split(/\r?\n/));
   });
 });

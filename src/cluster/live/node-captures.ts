@@ -13,6 +13,7 @@
  *   with a deadline, and deleted afterwards even on failure.
  */
 import type { MemoryBundle } from '../bundle/memory.js';
+import { tableLines } from '../parse/iptables.js';
 import type { Fetched, KubeHttp } from './kube-http.js';
 
 export const nodeCaptureModes = ['off', 'exec', 'debug-pod'] as const;
@@ -75,8 +76,7 @@ const put = (bundle: MemoryBundle, rel: string, fetched: Fetched<string>) =>
  */
 export function completeIptablesSave(fetched: Fetched<string>, what: string): Fetched<string> {
   if (!fetched.ok) return fetched;
-  const tables = (fetched.value.match(/^\*\w+$/gm) ?? []).length;
-  const commits = (fetched.value.match(/^COMMIT$/gm) ?? []).length;
+  const { tables, commits } = tableLines(fetched.value);
   if (commits >= tables) return fetched;
   return { ok: false, status: 0, reason: `${what}: no COMMIT line in the output (cut short); not used` };
 }

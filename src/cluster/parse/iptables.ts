@@ -135,6 +135,33 @@ export function parseIptablesSave(text: string): IptablesSave {
   return new IptablesSave(normal);
 }
 
+/**
+ * The `*table` and `COMMIT` lines of a dump, as `/^\*\w+$/gm` and `/^COMMIT$/gm` count
+ * them, found with indexOf: two multi-line regex scans of a 19 MiB dump cost ~20 ms.
+ */
+export function tableLines(text: string): { tables: number; commits: number } {
+  const lineStart = (at: number) => at === 0 || isLineTerminator(text.charCodeAt(at - 1));
+  const lineEnd = (at: number) => at === text.length || isLineTerminator(text.charCodeAt(at));
+  let tables = 0;
+  for (let at = text.indexOf('*'); at >= 0; at = text.indexOf('*', at + 1)) {
+    if (!lineStart(at)) continue;
+    let end = at + 1;
+    while (isWordChar(text.charCodeAt(end))) end++;
+    if (end > at + 1 && lineEnd(end)) tables++;
+  }
+  let commits = 0;
+  for (let at = text.indexOf('COMMIT'); at >= 0; at = text.indexOf('COMMIT', at + 1))
+    if (lineStart(at) && lineEnd(at + 6)) commits++;
+  return { tables, commits };
+}
+
+/** What `^` and `$` of a multi-line regex stop at. */
+const isLineTerminator = (c: number) => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+
+/** `\w`: ASCII letters, digits and `_`. */
+const isWordChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
 function parseRule(table: string, chain: string, line: string): IptablesRule {
   const args = tokenize(line);
   const flagValue = (flag: string): string | undefined => {
