@@ -102,7 +102,7 @@ export function isKubeProxyHealth(body: string): boolean {
 /** The KubeProxyConfiguration of the bundle's kube-system ConfigMaps, parsed. */
 export async function kubeProxyConfiguration(
   bundle: MemoryBundle,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<Readonly<Record<string, unknown>> | undefined> {
   let doc: Awaited<ReturnType<MemoryBundle['readJson']>>;
   try {
     doc = await bundle.readJson('namespaces/kube-system/configmaps.json');
@@ -113,14 +113,32 @@ export async function kubeProxyConfiguration(
   const items = (doc.value as { items?: { data?: Record<string, string> }[] } | null)?.items ?? [];
   for (const cm of items)
     for (const text of Object.values(cm.data ?? {}))
-      if (/kind:\s*KubeProxyConfiguration/.test(text)) {
-        try {
-          return (parseYaml(text) as Record<string, unknown>) ?? {};
-        } catch {
-          return undefined;
-        }
-      }
+      if (/kind:\s*KubeProxyConfiguration/.test(text)) return parsedConfiguration(text);
   return undefined;
+}
+
+/** The last configuration parsed (each node read asks, job after job), frozen: it is shared. */
+let lastParsed: { text: string; value: Readonly<Record<string, unknown>> | undefined } | undefined;
+
+function parsedConfiguration(text: string): Readonly<Record<string, unknown>> | undefined {
+  if (lastParsed?.text !== text) {
+    let value: Readonly<Record<string, unknown>> | undefined;
+    try {
+      value = deepFreeze((parseYaml(text) as Record<string, unknown>) ?? {});
+    } catch {
+      value = undefined;
+    }
+    lastParsed = { text, value };
+  }
+  return lastParsed.value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** `metricsBindAddress` with kube-proxy's default; undefined when the configuration is unknown. */

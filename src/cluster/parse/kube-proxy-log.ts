@@ -50,6 +50,18 @@ export function parseJsonLogLine(raw: string): KlogLine | undefined {
 
 /** Every entry of a log, in order, whichever format each line is in. */
 export function parseKubeProxyLog(lines: readonly string[], observedAt: Date): ParsedLog {
+  // klog text only (the default format): no line is sorted by format, and the non-blank
+  // lines are counted only when a message needs them (no entry could be read).
+  if (!lines.some((l) => l.startsWith('{'))) {
+    const entries = parseKlog(lines, observedAt);
+    return {
+      entries,
+      format: entries.length > 0 ? 'klog' : 'unknown',
+      get lines() {
+        return lines.filter((l) => nonBlankLine.test(l)).length;
+      },
+    };
+  }
   const entries: KlogLine[] = [];
   let textRun: string[] = [];
   let json = 0;
