@@ -44,6 +44,8 @@ export interface SyncAttempt {
 const noFailures: readonly KlogLine[] = Object.freeze([]);
 
 export function failureKind(line: KlogLine): string | undefined {
+  // Every pattern above says "failed" or "Failed": other lines (most of a log) skip the five regexes.
+  if (!line.message.includes('ailed')) return undefined;
   if (syncFailedLine.test(line.message)) return 'sync-failed';
   return hardFailures.find((f) => f.pattern.test(line.message))?.kind;
 }
