@@ -28,11 +28,23 @@ export abstract class BundleFiles {
   async readJson(rel: string): Promise<Collected<unknown>> {
     const text = await this.readText(rel, bundleLimits.maxJsonBytes);
     if (text.state === 'missing') return text;
-    try {
-      return collected(JSON.parse(text.value) as unknown);
-    } catch (error) {
-      throw new BundleError(rel, `is not valid JSON (${errorText(error)})`, { cause: error });
-    }
+    return collected(parseJson(rel, text.value));
+  }
+
+  /**
+   * A JSON file read now and parsed when asked: a big list can wait as text (one flat
+   * string, which a garbage collection does not trace) until another big list is done with.
+   */
+  async readJsonLater(rel: string): Promise<Collected<LaterJson>> {
+    const text = await this.readText(rel, bundleLimits.maxJsonBytes);
+    if (text.state === 'missing') return text;
+    let held: string | undefined = text.value;
+    return collected(() => {
+      if (held === undefined) throw new Error(`${rel}: already parsed`);
+      const doc = parseJson(rel, held);
+      held = undefined;
+      return doc;
+    });
   }
 
   /** A single object validated by a schema. */
@@ -71,41 +83,60 @@ export abstract class BundleFiles {
   async readItems(rel: string, kind: string): Promise<Collected<readonly Record<string, unknown>[]>> {
     const raw = await this.readJson(rel);
     if (raw.state === 'missing') return raw;
-    const doc = raw.value;
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new BundleError(rel, `expected a ${kind}List object, found ${describeJson(doc)}`);
-    }
-    const record = doc as Record<string, unknown>;
-    const listKind = record.kind;
-    if (listKind !== `${kind}List` && listKind !== 'List') {
+    return collected(listItems(rel, kind, raw.value));
+  }
+}
+
+/** The JSON of a file's text; invalid JSON is refused with the file named. */
+function parseJson(rel: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new BundleError(rel, `is not valid JSON (${errorText(error)})`, { cause: error });
+  }
+}
+
+/** A JSON document's parse, done once (the text is let go once parsed). */
+export type LaterJson = () => unknown;
+
+/**
+ * The items of a list document, each checked for its kind and name only (BundleFiles.readItems).
+ * Anything but a `<Kind>List` or a `v1/List` of `kind` is refused with the file named.
+ */
+export function listItems(rel: string, kind: string, doc: unknown): readonly Record<string, unknown>[] {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new BundleError(rel, `expected a ${kind}List object, found ${describeJson(doc)}`);
+  }
+  const record = doc as Record<string, unknown>;
+  const listKind = record.kind;
+  if (listKind !== `${kind}List` && listKind !== 'List') {
+    throw new BundleError(
+      rel,
+      `expected kind ${kind}List (or List of ${kind}), found ${JSON.stringify(listKind)}`,
+    );
+  }
+  const items = record.items ?? [];
+  if (!Array.isArray(items)) throw new BundleError(rel, '"items" is not an array');
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
       throw new BundleError(
         rel,
-        `expected kind ${kind}List (or List of ${kind}), found ${JSON.stringify(listKind)}`,
+        `items[${i}] is not a valid ${kind}: expected an object, found ${describeJson(item)}`,
       );
+    const itemKind = (item as { kind?: unknown }).kind;
+    if (itemKind !== undefined && itemKind !== kind) {
+      throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
     }
-    const items = record.items ?? [];
-    if (!Array.isArray(items)) throw new BundleError(rel, '"items" is not an array');
-    for (let i = 0; i < items.length; i++) {
-      const item: unknown = items[i];
-      if (typeof item !== 'object' || item === null || Array.isArray(item))
-        throw new BundleError(
-          rel,
-          `items[${i}] is not a valid ${kind}: expected an object, found ${describeJson(item)}`,
-        );
-      const itemKind = (item as { kind?: unknown }).kind;
-      if (itemKind !== undefined && itemKind !== kind) {
-        throw new BundleError(rel, `items[${i}] is a ${String(itemKind)}, expected ${kind}`);
-      }
-      // Items are selected by name before validation: a nameless one is malformed wherever it is.
-      const name = ((item as { metadata?: unknown }).metadata as { name?: unknown } | undefined)?.name;
-      if (typeof name !== 'string')
-        throw new BundleError(
-          rel,
-          `items[${i}] is not a valid ${kind}: metadata.name: ${name === undefined ? 'is required (a string)' : `expected a string, found ${describeJson(name)}`}`,
-        );
-    }
-    return collected(items as Record<string, unknown>[]);
+    // Items are selected by name before validation: a nameless one is malformed wherever it is.
+    const name = ((item as { metadata?: unknown }).metadata as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string')
+      throw new BundleError(
+        rel,
+        `items[${i}] is not a valid ${kind}: metadata.name: ${name === undefined ? 'is required (a string)' : `expected a string, found ${describeJson(name)}`}`,
+      );
   }
+  return items as Record<string, unknown>[];
 }
 
 /** The items `keep` selects, each validated by the schema; an invalid one is refused with the file named. */

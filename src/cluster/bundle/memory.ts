@@ -6,7 +6,7 @@
 import { BundleError } from '../../errors.js';
 import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
-import { BundleFiles, subDirsOf, tailOf } from './files.js';
+import { BundleFiles, type LaterJson, subDirsOf, tailOf } from './files.js';
 import { bundleLimits } from './limits.js';
 
 /**
@@ -51,6 +51,16 @@ export class MemoryBundle extends BundleFiles {
     if (entry && 'content' in entry && entry.content instanceof JsonDocument)
       return collected(entry.content.value);
     return super.readJson(rel);
+  }
+
+  /** A parsed document is handed over as it is (there is no text to hold). */
+  override async readJsonLater(rel: string): Promise<Collected<LaterJson>> {
+    const entry = this.entries.get(rel);
+    if (entry && 'content' in entry && entry.content instanceof JsonDocument) {
+      const { value } = entry.content;
+      return collected(() => value);
+    }
+    return super.readJsonLater(rel);
   }
 
   async readLogTail(rel: string): Promise<Collected<LogTail>> {

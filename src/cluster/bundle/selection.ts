@@ -9,10 +9,10 @@
  */
 
 import { endpointsOf } from '../../checks/lib/endpoints.js';
-import { clientNodes, deriveNodeNames } from '../../checks/lib/facts.js';
+import { clientNodes } from '../../checks/lib/facts.js';
 import { endpointNodes, type NodeScope, nodeScope, unhealthyKubeProxyNodes } from '../../checks/lib/scope.js';
 import type { ClientView } from '../client.js';
-import { type Collected, collected, missing } from '../collected.js';
+import { type Collected, collected } from '../collected.js';
 import { type DaemonSet, type EndpointSlice, type Pod, podSchema } from '../kube-types.js';
 import { coreDnsLabel, isCniAgentName, kubeProxyLabel } from '../selectors.js';
 import type { Target } from '../view.js';
@@ -90,7 +90,11 @@ export interface SystemPodSelection {
 
 export interface ScopeParts {
   readonly target: Target;
-  readonly nodeNames: Collected<readonly string[]>;
+  /**
+   * Whether the bundle lists its nodes. Their names are not needed here (the cluster basis
+   * examines every node whatever they are called), so the list is parsed after this selection.
+   */
+  readonly hasNodeList: boolean;
   readonly slices: Collected<readonly EndpointSlice[]>;
   readonly client: Collected<ClientView> | undefined;
   readonly kubeProxyDaemonSet: DaemonSet | undefined;
@@ -114,7 +118,7 @@ export function selectSystemPods(rel: string, items: readonly Raw[], parts: Scop
   const every =
     parts.everyKubeProxy ||
     !parts.kubeProxyDaemonSet ||
-    parts.nodeNames.state === 'missing' ||
+    !parts.hasNodeList ||
     (!target.node && !target.service);
   const anywhere = (item: Raw) =>
     isRawCoreDnsPod(item) ||
@@ -127,10 +131,11 @@ export function selectSystemPods(rel: string, items: readonly Raw[], parts: Scop
   const kubeProxyPods = [...first.values()].filter(
     (p) => p.metadata.labels?.[kubeProxyLabel.key] === kubeProxyLabel.value,
   );
-  // The same inputs the facts derive from the view this selection builds.
+  // The same inputs the facts derive from the view this selection builds, but the node
+  // names: in the cluster basis every node is in scope (and `scope.nodes` is left empty).
   const scope = nodeScope({
     target,
-    allNodes: deriveNodeNames(parts.nodeNames, missing('no node list'), collected(kubeProxyPods), target),
+    allNodes: [],
     clientNodes: clientNodes({ client: parts.client }),
     endpointNodes: endpointNodes(endpointsOf(parts.slices)),
     unhealthyKubeProxyNodes: unhealthyKubeProxyNodes(collected(kubeProxyPods)),
