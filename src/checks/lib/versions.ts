@@ -1,5 +1,6 @@
 /** Kubernetes version strings: `v1.29.3-eksbuild.2`, `v1.25.16-minimal-eksbuild.1`, `1.30`. */
-import semver from 'semver';
+// Only semver's parse (7 modules, not the package's 47: the CLI's start-up loads what it uses).
+import parseSemver from 'semver/functions/parse.js';
 
 export interface MinorVersion {
   readonly major: number;
@@ -10,9 +11,9 @@ export interface MinorVersion {
 export function parseMinorVersion(text: string | undefined | null): MinorVersion | undefined {
   if (!text) return undefined;
   // Image tags, gitVersion and add-on versions are full semantic versions; EKS's cluster
-  // version has no patch (`1.30`). Nothing else counts: not `semver.coerce`, which would read
+  // version has no patch (`1.30`). Nothing else counts: not semver's `coerce`, which would read
   // a tag such as `2024-01-build` as version 2024 and report a skew that is not there.
-  const v = semver.parse(text.trim(), { loose: true }) ?? semver.parse(`${text.trim()}.0`, { loose: true });
+  const v = parseSemver(text.trim(), { loose: true }) ?? parseSemver(`${text.trim()}.0`, { loose: true });
   return v ? { major: v.major, minor: v.minor, text } : undefined;
 }
 

@@ -3,10 +3,9 @@
  * and let go as soon as they are selected. At 5,000 nodes kube-system's pods.json is
  * 61 MiB and nodes.json 24 MiB: held parsed together they are ~100 MiB of objects that
  * every later major garbage collection marks, for a diagnosis that keeps a few dozen of
- * them. So every file is read first, the big ones kept as text (one flat string each,
- * which the collector does not trace), and each is parsed only when its selection can
- * run: the target namespace's pods once the Service's selector is known, kube-system's
- * pods once the node scope's inputs are, and the nodes once the scope is.
+ * them. So the small files are read first; kube-system's pods are read, parsed, selected
+ * and let go next, while the heap is still small; nodes.json waits as text (one flat
+ * string, which the collector does not trace) and is parsed once the node scope is known.
  */
 import type { ZodType, z } from 'zod';
 import { type ClientView, readClient } from '../client.js';
@@ -90,14 +89,13 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
     ns
       ? list(ns, resource, kind, schema, keep)
       : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
-  const [version, nodeList, services, slices, policies, nsPodList, sysPodList, withLogs] = await Promise.all([
+  const [version, nodeList, services, slices, policies, nsPodList, withLogs] = await Promise.all([
     dir.readObject('version.json', versionInfoSchema, 'a Kubernetes version object'),
     dir.readJsonLater('nodes.json'),
     inTarget('services', 'Service', serviceSchema, named(target.service)),
     inTarget('endpointslices', 'EndpointSlice', endpointSliceSchema, ofService(target.service)),
     inTarget('networkpolicies', 'NetworkPolicy', networkPolicySchema),
     ns ? dir.readJsonLater(`namespaces/${ns}/pods.json`) : Promise.resolve(missing('no target namespace')),
-    dir.readJsonLater(systemPodsFile),
     // One directory listing instead of probing every pod: a 5,000-node bundle has logs for a few.
     dir.listDirs(`logs/${kubeSystem}`),
   ]);
@@ -125,6 +123,7 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
       ? daemonSets.value.find((d) => d.metadata.name === 'kube-proxy')
       : undefined;
   const podsWithLogs = new Set(withLogs);
+  const sysPodList = await dir.readJsonLater(systemPodsFile);
   const selection = mapCollected(sysPodList, (parse) =>
     selectSystemPods(systemPodsFile, listItems(systemPodsFile, 'Pod', parse()), {
       target,
