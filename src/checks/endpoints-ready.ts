@@ -1,5 +1,5 @@
 import { matchesServiceSelector } from '../cluster/selectors.js';
-import { podProblems, podRef } from './lib/pods.js';
+import { nearMissesNamed, podProblems, podRef } from './lib/pods.js';
 import { serviceRef, serviceUnavailable, targetService } from './lib/service.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
@@ -124,7 +124,7 @@ function nearMisses(view: Parameters<Check['run']>[0], selector: Record<string, 
         `Pod ${podRef(pod)} has ${k}=${labels[k] ?? '(unset)'} where the selector wants ${k}=${selector[k]}`,
       );
     }
-    if (out.length >= 3) break;
+    if (out.length >= nearMissesNamed) break;
   }
   return out;
 }

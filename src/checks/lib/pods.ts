@@ -1,6 +1,12 @@
 /** Pod and node status helpers shared by checks. Pure. */
 import type { Node, Pod } from '../../cluster/kube-types.js';
 
+/**
+ * Most pods a finding names as near misses of a Service's selector (one label off): the
+ * bundle source validates no more of a namespace's other pods than this (selection.ts).
+ */
+export const nearMissesNamed = 3;
+
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }

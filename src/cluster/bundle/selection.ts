@@ -10,7 +10,9 @@
 
 import { endpointsOf } from '../../checks/lib/endpoints.js';
 import { clientNodes } from '../../checks/lib/facts.js';
+import { nearMissesNamed } from '../../checks/lib/pods.js';
 import { endpointNodes, type NodeScope, nodeScope, unhealthyKubeProxyNodes } from '../../checks/lib/scope.js';
+import { targetHealthPrefix } from '../../checks/lib/target-health.js';
 import type { ClientView } from '../client.js';
 import { type Collected, collected } from '../collected.js';
 import { type DaemonSet, type EndpointSlice, type Pod, podSchema } from '../kube-types.js';
@@ -74,13 +76,44 @@ function runsOtherImage(item: Raw, image: string | null | undefined): boolean {
   );
 }
 
-/** Labels match the Service selector in all but at most one key (selected, or a near miss). */
-export function nearlySelected(item: Raw, selector: Readonly<Record<string, string>> | undefined): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  const labels = meta(item).labels ?? {};
-  let mismatches = 0;
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v && ++mismatches > 1) return false;
-  return true;
+/**
+ * The target namespace's pods a diagnosis reads, as a predicate over the list in file order:
+ * those the Service selects; the first `nearMissesNamed` that miss its selector by exactly
+ * one label (endpoints-ready names them when none is selected); and any other near miss
+ * with an AWS target-health readiness gate or condition (target-groups reads those of the
+ * nearly selected pods). A namespace of 2,000 pods under a one-label selector would
+ * otherwise have every pod validated: each misses that selector by one label at most.
+ */
+export function namespacePodsRead(
+  selector: Readonly<Record<string, string>> | undefined,
+): (item: Raw) => boolean {
+  if (!selector || Object.keys(selector).length === 0) return () => false;
+  const keys = Object.entries(selector);
+  let nearMisses = 0;
+  return (item) => {
+    const labels = meta(item).labels ?? {};
+    let mismatches = 0;
+    for (const [k, v] of keys) if (labels[k] !== v && ++mismatches > 1) return false;
+    if (mismatches === 0) return true;
+    if (nearMisses < nearMissesNamed) {
+      nearMisses++;
+      return true;
+    }
+    return hasTargetHealthGate(item);
+  };
+}
+
+/** A readiness gate or condition of the AWS Load Balancer Controller's target health. */
+function hasTargetHealthGate(item: Raw): boolean {
+  const prefix = `${targetHealthPrefix}/`;
+  const gates = (item.spec as { readinessGates?: unknown } | undefined)?.readinessGates;
+  const conditions = (item.status as { conditions?: unknown } | undefined)?.conditions;
+  return (
+    (Array.isArray(gates) &&
+      gates.some((g: { conditionType?: unknown }) => String(g?.conditionType).startsWith(prefix))) ||
+    (Array.isArray(conditions) &&
+      conditions.some((c: { type?: unknown }) => String(c?.type).startsWith(prefix)))
+  );
 }
 
 export interface SystemPodSelection {

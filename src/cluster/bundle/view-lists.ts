@@ -34,7 +34,7 @@ import { needsEveryKubeProxyPod } from '../live/blast-radius.js';
 import { serviceNameLabel } from '../selectors.js';
 import type { Target } from '../view.js';
 import { type BundleFiles, itemNames, type LaterJson, listItems, validateItems } from './files.js';
-import { nearlySelected, type ScopeParts, selectSystemPods } from './selection.js';
+import { namespacePodsRead, type ScopeParts, selectSystemPods } from './selection.js';
 
 const kubeSystem = 'kube-system';
 const systemPodsFile = `namespaces/${kubeSystem}/pods.json`;
@@ -113,9 +113,7 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
   const endpointSlices: Collected<EndpointSlice[]> = target.service ? slices : missing('no target Service');
   const selector = (service.state === 'collected' ? service.value?.spec.selector : undefined) ?? undefined;
   const namespacePods = mapCollected(nsPodList, (parse) =>
-    selectItems(`namespaces/${ns}/pods.json`, 'Pod', podSchema, parse, (item) =>
-      nearlySelected(item, selector),
-    ),
+    selectItems(`namespaces/${ns}/pods.json`, 'Pod', podSchema, parse, namespacePodsRead(selector)),
   );
   const client = target.from ? await readClient(dir, target.from, ns) : undefined;
   const ds =
