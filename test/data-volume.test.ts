@@ -48,6 +48,83 @@ describe('offline: select before validating', () => {
     );
   });
 
+  it("of the target namespace's pods, those the checks read are validated: selected, first near misses, target-health gated", async () => {
+    type PodDoc = {
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: unknown;
+      status?: unknown;
+    };
+    // web-api selects app=web-api: every other pod of the namespace misses it by one label.
+    const withOthers = (edit: (others: PodDoc[], selected: PodDoc[]) => void) =>
+      copies.edit('healthy', (b) =>
+        b.json<{ items: PodDoc[] }>('namespaces/app/pods.json', (doc) => {
+          const others = [1, 2, 3, 4, 5].map((i) => {
+            const pod = structuredClone(doc.items[0]) as PodDoc;
+            pod.metadata.name = `other-${i}`;
+            pod.metadata.labels = { app: `other-${i}` };
+            return pod;
+          });
+          edit(others, doc.items);
+          doc.items.push(...others);
+        }),
+      );
+    const malformed = (pod: PodDoc) => {
+      pod.spec = { containers: 'not a list' };
+    };
+    // The 4th and 5th near misses are never read (endpoints-ready names the first 3).
+    const unread = await withOthers((others) => {
+      malformed(others[3] as PodDoc);
+      malformed(others[4] as PodDoc);
+    });
+    expect((await diagnoseDir(unread)).rootCause.category).toBe('none');
+    const view = await new BundleSource(unread).load();
+    expect(
+      view.namespacePods.state === 'collected' && view.namespacePods.value.map((p) => p.metadata.name),
+    ).toEqual([
+      'web-api-7c9d8b6f5d-4xkqp',
+      'web-api-7c9d8b6f5d-8mzt2',
+      'web-api-7c9d8b6f5d-q7rjn',
+      'other-1',
+      'other-2',
+      'other-3',
+    ]);
+    // A near miss that is named, or that carries a target-health gate, is read: refused by name.
+    const named = await withOthers((others) => malformed(others[2] as PodDoc));
+    await expect(new BundleSource(named).load()).rejects.toThrow(
+      /^namespaces\/app\/pods\.json: items\[5\] is not a valid Pod: spec\.containers/,
+    );
+    const gated = await withOthers((others) => {
+      const pod = others[4] as PodDoc;
+      malformed(pod);
+      pod.status = { conditions: [{ type: 'target-health.elbv2.k8s.aws/k8s-app-webapi', status: 'True' }] };
+    });
+    await expect(new BundleSource(gated).load()).rejects.toThrow(
+      /^namespaces\/app\/pods\.json: items\[7\] is not a valid Pod: spec\.containers/,
+    );
+    const selected = await withOthers((_, pods) => malformed(pods[1] as PodDoc));
+    await expect(new BundleSource(selected).load()).rejects.toThrow(
+      /^namespaces\/app\/pods\.json: items\[1\] is not a valid Pod: spec\.containers/,
+    );
+  });
+
+  it('the big lists, parsed one at a time after the small ones, are still refused by name', async () => {
+    const truncated = await copies.edit('healthy', async (b) => {
+      const text = await b.read('namespaces/kube-system/pods.json');
+      await b.write('namespaces/kube-system/pods.json', text.slice(0, text.length / 2));
+    });
+    await expect(new BundleSource(truncated).load()).rejects.toThrow(
+      /^namespaces\/kube-system\/pods\.json: is not valid JSON/,
+    );
+    const wrongKind = await copies.edit('healthy', (b) =>
+      b.json<{ items: { kind?: string }[] }>('nodes.json', (doc) => {
+        (doc.items[2] as { kind?: string }).kind = 'Pod';
+      }),
+    );
+    await expect(new BundleSource(wrongKind).load()).rejects.toThrow(
+      /^nodes\.json: items\[2\] is a Pod, expected Node$/,
+    );
+  });
+
   it('a nameless item is refused wherever it is in the list', async () => {
     const dir = await copies.edit('healthy', (b) =>
       b.json<{ items: { metadata: { name?: string } }[] }>('nodes.json', (doc) => {
