@@ -113,6 +113,39 @@ describe('iptables-save', () => {
     expect(ipt.hasChain('nat', 'KUBE-SVC-NPX46M4PTMTKRN6Y')).toBe(true);
     expect(ipt.ruleCount).toBe(2);
   });
+  it("finds a chain's rules holding a text by the text, as reading the whole chain would", () => {
+    const vip = '-d 10.96.0.10/';
+    const lines = [
+      '*filter',
+      '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "app/a has no endpoints" -j REJECT',
+      'COMMIT',
+      '*nat',
+      ':KUBE-SERVICES - [0:0]',
+      '-A KUBE-SERVICES-EXTRA -d 10.96.0.10/32 -j KUBE-MARK-MASQ',
+      '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y',
+      '-A KUBE-SVC-A -d 10.96.0.10/32 -j KUBE-MARK-MASQ',
+      '-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-A',
+      '-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "-d 10.96.0.10/ twice" -j KUBE-SVC-B',
+      '-A KUBE-SERVICES',
+      'COMMIT',
+    ];
+    for (const text of [vip, '-A KUBE-SERVICES', 'KUBE-SVC', 'absent', '10.96.0.1']) {
+      const byText = parseIptablesSave(lines.join('\n')).rulesContaining('nat', 'KUBE-SERVICES', text);
+      const read = parseIptablesSave(lines.join('\n'));
+      read.rules('nat', 'KUBE-SERVICES');
+      expect(byText).toEqual(read.rulesContaining('nat', 'KUBE-SERVICES', text));
+    }
+    const ipt = parseIptablesSave(lines.join('\n'));
+    expect(ipt.rulesContaining('nat', 'KUBE-SERVICES', vip).map((r) => r.jump)).toEqual([
+      'KUBE-SVC-A',
+      'KUBE-SVC-B',
+    ]);
+    expect(ipt.rulesContaining('filter', 'KUBE-SERVICES', 'has no endpoints')).toHaveLength(1);
+    expect(ipt.hasRules('nat', 'KUBE-SERVICES')).toBe(true);
+    expect(ipt.hasRules('nat', 'KUBE-SVC-B')).toBe(false);
+    expect(ipt.hasChain('nat', 'KUBE-SVC-A')).toBe(true);
+    expect(ipt.hasChain('nat', 'KUBE-SVC')).toBe(false);
+  });
   it('computes kube-proxy chain hashes as kube-proxy does (check values from kube-proxy-facts.md)', () => {
     expect(servicePortHash('default/kubernetes:https', 'tcp')).toBe('NPX46M4PTMTKRN6Y');
     expect(servicePortHash('kube-system/kube-dns:dns', 'udp')).toBe('TCOU7JCQXEZGVUNU');

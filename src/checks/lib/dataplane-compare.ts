@@ -51,7 +51,7 @@ function compareSets(ctx: PortCheck, actual: Map<string, string>): void {
 export function comparePortIptables(ctx: PortCheck, ipt: IptablesSave): void {
   const { node, name, vip, port, expected, result } = ctx;
   const tool = ctx.family === 'IPv6' ? 'ip6tables-save' : 'iptables-save';
-  if (ipt.chainLength('nat', 'KUBE-SERVICES') === 0) {
+  if (!ipt.hasRules('nat', 'KUBE-SERVICES')) {
     result.empty = true;
     result.evidence.push(
       `${node} ${tool}: nat chain KUBE-SERVICES ${ipt.hasChain('nat', 'KUBE-SERVICES') ? 'is empty' : 'does not exist'}`,

@@ -70,25 +70,31 @@ export class IptablesSave {
     return this.count;
   }
 
+  /** Declared (`:CHAIN`) or holding a rule; stops at the first line found. */
   hasChain(table: string, chain: string): boolean {
-    return this.find(table, `\n:${chain}`).length > 0 || this.chainLines(table, chain).length > 0;
+    return this.first(table, `\n:${chain}`) || this.hasRules(table, chain);
   }
 
-  /** Rules in a chain, without tokenizing them. */
-  chainLength(table: string, chain: string): number {
-    return this.chainLines(table, chain).length;
+  /** Whether a chain holds a rule; stops at the first. */
+  hasRules(table: string, chain: string): boolean {
+    const lines = this.lines.get(`${table}/${chain}`);
+    return lines ? lines.length > 0 : this.first(table, `\n-A ${chain}`);
   }
 
   /**
    * The rules of a chain whose line contains `text`: a Service's own rules among the
-   * 10,000 of a large cluster's KUBE-SERVICES, without tokenizing the others.
+   * 10,000 of a large cluster's KUBE-SERVICES, without tokenizing the others. Unless the
+   * chain was read already, `text` is what is searched for: the few lines holding it are
+   * kept if they are the chain's, instead of cutting out the chain's 10,000 lines.
    */
   rulesContaining(table: string, chain: string, text: string): readonly IptablesRule[] {
-    const cached = this.parsed.get(`${table}/${chain}`);
+    const key = `${table}/${chain}`;
+    const cached = this.parsed.get(key);
     if (cached) return cached.filter((r) => r.raw.includes(text));
-    return this.chainLines(table, chain)
-      .filter((l) => l.includes(text))
-      .map((line) => parseRule(table, chain, line));
+    const lines =
+      this.lines.get(key) ?? (text === '' || text.includes('\n') ? this.chainLines(table, chain) : undefined);
+    const found = lines ? lines.filter((l) => l.includes(text)) : this.linesHolding(table, chain, text);
+    return found.map((line) => parseRule(table, chain, line));
   }
 
   rules(table: string, chain: string): readonly IptablesRule[] {
@@ -110,8 +116,33 @@ export class IptablesSave {
     return found;
   }
 
+  /** Lines of the table's chain that contain `text` (one line's worth, not empty), in order. */
+  private linesHolding(table: string, chain: string, text: string): string[] {
+    const out: string[] = [];
+    const start = `-A ${chain}`;
+    const { text: all } = this;
+    for (const s of this.sections) {
+      if (s.table !== table) continue;
+      for (let at = all.indexOf(text, s.from); at >= 0 && at < s.to; ) {
+        const from = all.lastIndexOf('\n', at) + 1;
+        let end = all.indexOf('\n', at);
+        if (end < 0) end = all.length;
+        const after = all[from + start.length];
+        if (all.startsWith(start, from) && (after === ' ' || from + start.length === end))
+          out.push(all.slice(from, end));
+        at = all.indexOf(text, end);
+      }
+    }
+    return out;
+  }
+
+  /** Whether a line of the table starts as `find` requires; stops at the first. */
+  private first(table: string, prefix: string): boolean {
+    return this.find(table, prefix, 1).length > 0;
+  }
+
   /** Lines of the table that start with `prefix` (after its `\n`) and then end or go on after a space. */
-  private find(table: string, prefix: string): string[] {
+  private find(table: string, prefix: string, most = Number.POSITIVE_INFINITY): string[] {
     const out: string[] = [];
     const { text } = this;
     for (const s of this.sections) {
@@ -122,6 +153,7 @@ export class IptablesSave {
         let end = text.indexOf('\n', after);
         if (end < 0) end = text.length;
         out.push(text.slice(at + 1, end));
+        if (out.length >= most) return out;
       }
     }
     return out;
