@@ -174,10 +174,11 @@ export function selectSystemPods(rel: string, items: readonly Raw[], parts: Scop
     unhealthyKubeProxyNodes: unhealthyKubeProxyNodes(collected(kubeProxyPods)),
   });
   const inScope = new Set(scope.nodes);
+  // The node first: it rules out nearly all of 50,000 pods with one lookup.
   const onScopeNode = (item: Raw, index: number) =>
+    (scope.basis === 'cluster' || inScope.has(String(nodeOf(item)))) &&
     !first.has(index) &&
-    (isRawKubeProxyPod(item) || isRawCniAgentPod(item)) &&
-    (scope.basis === 'cluster' || inScope.has(String(nodeOf(item))));
+    (isRawKubeProxyPod(item) || isRawCniAgentPod(item));
   const second = validateByIndex(rel, items, onScopeNode);
   const pods = [...first, ...second].sort((a, b) => a[0] - b[0]).map(([, pod]) => pod);
   return { pods, scope };
