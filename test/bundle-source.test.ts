@@ -114,6 +114,27 @@ describe('BundleSource: malformed input', () => {
   });
 });
 
+describe('BundleSource: text', () => {
+  it('reads UTF-8 files and logs byte for byte, whether ASCII or not', async () => {
+    const dir = await example();
+    const services = path.join(dir, 'namespaces/app/services.json');
+    const doc = JSON.parse(await readFile(services, 'utf8')) as {
+      items: { metadata: { annotations?: Record<string, string> } }[];
+    };
+    const note = 'équipe paiements — 支払い 🚀';
+    (doc.items[0] as { metadata: { annotations?: Record<string, string> } }).metadata.annotations = { note };
+    await writeFile(services, JSON.stringify(doc));
+    const log = path.join(dir, 'logs/kube-system/kube-proxy-k2v9d/kube-proxy.log');
+    await writeFile(log, `${await readFile(log, 'utf8')}I1122 09:59:00.000000       1 proxier.go:1] "é ü"\n`);
+    const view = await new BundleSource(dir).load();
+    expect(view.service.state === 'collected' && view.service.value?.metadata.annotations?.note).toBe(note);
+    const lines = view.kubeProxy.logs.get('kube-proxy-k2v9d')?.current;
+    expect(lines?.state === 'collected' && lines.value.lines.at(-1)).toBe(
+      'I1122 09:59:00.000000       1 proxier.go:1] "é ü"',
+    );
+  });
+});
+
 describe('BundleSource: tarballs', () => {
   it('diagnoses a .tar.gz exactly like the directory, in both archive layouts', async () => {
     const dir = await example('stale-endpoints');
