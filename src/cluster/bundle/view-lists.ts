@@ -78,16 +78,9 @@ const ofService =
 
 export async function readViewLists(dir: BundleFiles, target: Target): Promise<ViewLists> {
   const ns = target.namespace;
-  const list = <S extends ZodType>(
-    namespace: string,
-    resource: string,
-    kind: string,
-    schema: S,
-    keep?: Keep,
-  ) => dir.readList(`namespaces/${namespace}/${resource}.json`, kind, schema, keep);
   const inTarget = <S extends ZodType>(resource: string, kind: string, schema: S, keep?: Keep) =>
     ns
-      ? list(ns, resource, kind, schema, keep)
+      ? dir.readList(`namespaces/${ns}/${resource}.json`, kind, schema, keep)
       : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
   const [version, nodeList, services, slices, policies, nsPodList, withLogs] = await Promise.all([
     dir.readObject('version.json', versionInfoSchema, 'a Kubernetes version object'),
@@ -99,13 +92,7 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
     // One directory listing instead of probing every pod: a 5,000-node bundle has logs for a few.
     dir.listDirs(`logs/${kubeSystem}`),
   ]);
-  const [daemonSets, configMaps, sysServices, sysSlices, deployments] = await Promise.all([
-    list(kubeSystem, 'daemonsets', 'DaemonSet', daemonSetSchema),
-    list(kubeSystem, 'configmaps', 'ConfigMap', configMapSchema),
-    list(kubeSystem, 'services', 'Service', serviceSchema, named('kube-dns')),
-    list(kubeSystem, 'endpointslices', 'EndpointSlice', endpointSliceSchema, ofService('kube-dns')),
-    list(kubeSystem, 'deployments', 'Deployment', deploymentSchema),
-  ]);
+  const system = await readSystemLists(dir);
 
   const service = target.service
     ? mapCollected(services, (list) => list.find((s) => s.metadata.name === target.service))
@@ -117,12 +104,11 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
   );
   const client = target.from ? await readClient(dir, target.from, ns) : undefined;
   const ds =
-    daemonSets.state === 'collected'
-      ? daemonSets.value.find((d) => d.metadata.name === 'kube-proxy')
+    system.daemonSets.state === 'collected'
+      ? system.daemonSets.value.find((d) => d.metadata.name === 'kube-proxy')
       : undefined;
   const podsWithLogs = new Set(withLogs);
-  const sysPodList = await dir.readJsonLater(systemPodsFile);
-  const selection = mapCollected(sysPodList, (parse) =>
+  const selection = mapCollected(await dir.readJsonLater(systemPodsFile), (parse) =>
     selectSystemPods(systemPodsFile, listItems(systemPodsFile, 'Pod', parse()), {
       target,
       hasNodeList: nodeList.state === 'collected',
@@ -138,26 +124,33 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
   );
   const scope = selection.state === 'collected' ? selection.value.scope : undefined;
   const inScope = (name: string) => !scope || scope.basis === 'cluster' || scope.nodes.includes(name);
-  const nodes = selectNodes(nodeList, inScope);
   return {
     version,
-    ...nodes,
+    ...selectNodes(nodeList, inScope),
     service,
     endpointSlices,
     namespacePods,
     client,
     networkPolicies: policies,
-    system: {
-      daemonSets,
-      configMaps,
-      services: sysServices,
-      endpointSlices: sysSlices,
-      deployments,
-      pods: mapCollected(selection, (s) => s.pods),
-      podsWithLogs,
-    },
+    system: { ...system, pods: mapCollected(selection, (s) => s.pods), podsWithLogs },
     inScope,
   };
+}
+
+/** kube-system's small lists (the selection needs the kube-proxy DaemonSet). */
+async function readSystemLists(
+  dir: BundleFiles,
+): Promise<Omit<ViewLists['system'], 'pods' | 'podsWithLogs'>> {
+  const list = <S extends ZodType>(resource: string, kind: string, schema: S, keep?: Keep) =>
+    dir.readList(`namespaces/${kubeSystem}/${resource}.json`, kind, schema, keep);
+  const [daemonSets, configMaps, services, endpointSlices, deployments] = await Promise.all([
+    list('daemonsets', 'DaemonSet', daemonSetSchema),
+    list('configmaps', 'ConfigMap', configMapSchema),
+    list('services', 'Service', serviceSchema, named('kube-dns')),
+    list('endpointslices', 'EndpointSlice', endpointSliceSchema, ofService('kube-dns')),
+    list('deployments', 'Deployment', deploymentSchema),
+  ]);
+  return { daemonSets, configMaps, services, endpointSlices, deployments };
 }
 
 /** The items of a list that `keep` selects, validated; the parsed list is let go on return. */
