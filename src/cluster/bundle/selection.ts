@@ -18,7 +18,7 @@ import { type Collected, collected } from '../collected.js';
 import { type DaemonSet, type EndpointSlice, type Pod, podSchema } from '../kube-types.js';
 import { coreDnsLabel, isCniAgentName, kubeProxyLabel } from '../selectors.js';
 import type { Target } from '../view.js';
-import { jitThreshold, validateItem } from './files.js';
+import { jitThreshold, validateItem } from './list-items.js';
 
 type Raw = Record<string, unknown>;
 

@@ -33,7 +33,8 @@ import {
 import { needsEveryKubeProxyPod } from '../live/blast-radius.js';
 import { serviceNameLabel } from '../selectors.js';
 import type { Target } from '../view.js';
-import { type BundleFiles, itemNames, type LaterJson, listItems, validateItems } from './files.js';
+import type { BundleFiles, LaterJson } from './files.js';
+import { itemNames, listItems, validateItems } from './list-items.js';
 import { namespacePodsRead, type ScopeParts, selectSystemPods } from './selection.js';
 
 const kubeSystem = 'kube-system';
