@@ -6,7 +6,8 @@
  * configurable.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -64,8 +65,16 @@ describe('the Slack listener', () => {
   });
 
   it('does not serve probes or metrics; its bind address is configurable', async () => {
-    const { url, running } = await startBot({ BIND_ADDRESS: '127.0.0.2' });
-    await expect(fetch(url)).rejects.toThrow();
+    // Another listener holds the same port on 127.0.0.1 (as any process on the machine may:
+    // ports are per address): the bot bound to 127.0.0.2 starts beside it, and a request to
+    // 127.0.0.1 reaches that listener, not the bot.
+    const other = createServer((_req, res) => res.end('not the bot'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => other.close(resolve)));
+    const port = (other.address() as AddressInfo).port;
+    const { running } = await startBot({ BIND_ADDRESS: '127.0.0.2', PORT: String(port) });
+    expect(running.port).toBe(port);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('not the bot');
     const bound = `http://127.0.0.2:${running.port}`;
     for (const route of ['/healthz', '/readyz', '/metrics'])
       expect((await fetch(`${bound}${route}`)).status, route).toBe(404);
