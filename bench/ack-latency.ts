@@ -1,19 +1,23 @@
 /**
- * Slash-command ack latency, kproxy beside its floor in the same run (issue 16). kproxy
- * (`src/start.ts`: bot + workers in one process, the diagnosis in worker threads) and a
- * bare Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts) each run
- * in their own process; one private redis-server, the test API server as the cluster, a
- * fake Slack. This process sends signed `/kproxy diagnose` requests, c at a time (c = 1,
- * 50, 200), each for a new target (kproxy's heaviest ack path: authorization, the one
- * admission script call, then the start after the ack), to both apps in interleaved rounds
- * (the order alternating), and times each HTTP answer. Slack gives an app 3 s.
- * Prints a table and records bench/results.json `ackLatency`.
+ * Slash-command ack latency, kproxy beside its floor in the same run (issue 16), in two
+ * deployments: `all` (`src/start.ts`: bot + workers in one process, the diagnoses in worker
+ * threads) and `split` (the bot process beside a worker process ten steps lower in OS
+ * priority). The floor is a bare Bolt app on the same receiver whose handler only acks
+ * (bench/bare-bolt.ts); each runs in its own process; one private redis-server, the test
+ * API server as the cluster, a fake Slack. This process sends signed `/kproxy diagnose`
+ * requests, c at a time (c = 1, 50, 200), each for a new target (kproxy's heaviest ack
+ * path: authorization, the one admission script call, then the start after the ack), to
+ * the apps in interleaved rounds (the order rotating), and times each HTTP answer. Slack
+ * gives an app 3 s. Prints a table per deployment and records bench/results.json
+ * `ackLatency` (`levels`: all, `split`). BENCH_DEPLOYMENTS=all|split picks one;
+ * BENCH_BASELINE=<checkout> adds that checkout's kproxy to the same rounds (not recorded).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
+import { flushRedis } from '../test/helpers/redis-server.js';
 import { postCommand } from '../test/helpers/slack-requests.js';
 import { machineLoad, type Running, serveBundle, startBareBolt, startKproxy } from './processes.js';
 import { percentile, recordResult, startRedis } from './support.js';
@@ -47,11 +51,11 @@ await writeFile(
   ].join('\n'),
 );
 const loadBefore = machineLoad();
-const apps = {
-  kproxy: await startKproxy({ redisUrl: redis.url, slackApiUrl: slack.apiUrl, config }),
-  bareBolt: await startBareBolt(slack.apiUrl),
-};
-type Name = keyof typeof apps;
+// BENCH_BASELINE=<checkout>: the same deployment from another checkout as a third app in the
+// same interleaved rounds (before/after a change, beside the same floor).
+const baseline = process.env.BENCH_BASELINE;
+const deployments = (process.env.BENCH_DEPLOYMENTS ?? 'all,split').split(',') as ('all' | 'split')[];
+const bareBolt = await startBareBolt(slack.apiUrl);
 
 let n = 0;
 /** A few answers other than an empty 200, to say what they were. */
@@ -87,60 +91,87 @@ const stats = (sorted: number[]) => ({
 });
 const ratio = (a: number, b: number) => Math.round((a / Math.max(1, b)) * 100) / 100;
 
-// Warm-up (modules, JIT, connections, the diagnosis threads), not counted.
-for (const name of ['kproxy', 'bareBolt'] as Name[]) await round(apps[name], 50);
+/** Every level, the apps' rounds interleaved (the order rotating); kproxy's rows beside the floor. */
+async function measure(apps: Record<string, Running>): Promise<Record<string, unknown>[]> {
+  const names = Object.keys(apps);
+  // Warm-up (modules, JIT, connections, the diagnosis threads), not counted.
+  for (const name of names) await round(apps[name] as Running, 50);
+  const rows: Record<string, unknown>[] = [];
+  for (const { concurrency, rounds } of levels) {
+    const samples: Record<string, number[]> = Object.fromEntries(names.map((x) => [x, []]));
+    const bad: Record<string, number> = Object.fromEntries(names.map((x) => [x, 0]));
+    for (let r = 0; r < rounds; r++) {
+      const order = names.map((_, i) => names[(i + r) % names.length] as string);
+      for (const name of order) {
+        const out = await round(apps[name] as Running, concurrency);
+        samples[name]?.push(...out.ms);
+        bad[name] = (bad[name] ?? 0) + out.bad;
+      }
+    }
+    const all = Object.fromEntries(names.map((x) => [x, stats((samples[x] ?? []).sort((a, b) => a - b))]));
+    const floor = all.bareBolt as ReturnType<typeof stats>;
+    const row: Record<string, unknown> = { concurrency, ...all };
+    for (const x of names.filter((x) => x !== 'bareBolt')) {
+      const s = all[x] as ReturnType<typeof stats>;
+      row[x === 'kproxy' ? 'ratioP50' : `${x}RatioP50`] = ratio(s.p50Ms, floor.p50Ms);
+      row[x === 'kproxy' ? 'ratioP99' : `${x}RatioP99`] = ratio(s.p99Ms, floor.p99Ms);
+    }
+    row.notAccepted = names.filter((x) => x !== 'bareBolt').reduce((t, x) => t + (bad[x] ?? 0), 0);
+    rows.push(row);
+  }
+  return rows;
+}
 
-const rows: Record<string, unknown>[] = [];
-for (const { concurrency, rounds } of levels) {
-  const samples: Record<Name, number[]> = { kproxy: [], bareBolt: [] };
-  let notAccepted = 0;
-  for (let r = 0; r < rounds; r++) {
-    const order: Name[] = r % 2 === 0 ? ['kproxy', 'bareBolt'] : ['bareBolt', 'kproxy'];
-    for (const name of order) {
-      const { ms, bad } = await round(apps[name], concurrency);
-      samples[name].push(...ms);
-      if (name === 'kproxy') notAccepted += bad;
+const byDeployment: Record<string, unknown> = {};
+for (const deployment of deployments) {
+  const common = { redisUrl: redis.url, slackApiUrl: slack.apiUrl, config, deployment };
+  const apps: Record<string, Running> = {
+    kproxy: await startKproxy(common),
+    ...(baseline ? { baseline: await startKproxy({ ...common, root: baseline }) } : {}),
+    bareBolt,
+  };
+  const rows = await measure(apps);
+  byDeployment[deployment] = rows;
+  await apps.kproxy?.stop();
+  await apps.baseline?.stop();
+  // The next deployment starts on an empty Redis (no backlog of the previous one's jobs).
+  await flushRedis(redis.url);
+  printTable(deployment, rows);
+}
+await bareBolt.stop();
+
+function printTable(deployment: string, rows: Record<string, unknown>[]): void {
+  type Stats = ReturnType<typeof stats>;
+  console.log(
+    `\n${deployment === 'all' ? 'npm start (bot + workers, one process)' : 'bot process + worker process (nice +10)'}`,
+  );
+  console.log('| concurrent | app | p50 / p99 | bare Bolt p50 / p99 | ratio p50 / p99 | ≥ 3 s |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const floor = r.bareBolt as Stats;
+    for (const x of ['kproxy', 'baseline'].filter((x) => r[x])) {
+      const s = r[x] as Stats;
+      console.log(
+        `| ${r.concurrency} | ${x} | ${s.p50Ms} / ${s.p99Ms} ms | ${floor.p50Ms} / ${floor.p99Ms} ms | ${ratio(s.p50Ms, floor.p50Ms)}× / ${ratio(s.p99Ms, floor.p99Ms)}× | ${s.over3s} |`,
+      );
     }
   }
-  const kproxy = stats(samples.kproxy.sort((a, b) => a - b));
-  const bareBolt = stats(samples.bareBolt.sort((a, b) => a - b));
-  rows.push({
-    concurrency,
-    kproxy,
-    bareBolt,
-    ratioP50: ratio(kproxy.p50Ms, bareBolt.p50Ms),
-    ratioP99: ratio(kproxy.p99Ms, bareBolt.p99Ms),
-    notAccepted,
-  });
 }
+
 const result = {
-  levels: rows,
+  // `levels`: npm start (one process), as before; `split`: the bot beside a worker process.
+  levels: byDeployment.all,
+  ...(byDeployment.split ? { split: byDeployment.split } : {}),
+  ...(baseline ? { baseline } : {}),
   diagnosesQueued: n,
   reportsPostedMeanwhile: slack.reports().length,
   notAcceptedAnswers: refusals,
   load: { before: loadBefore, after: machineLoad() },
 };
 console.log(
-  '| concurrent | kproxy p50 / p99 | bare Bolt p50 / p99 | ratio p50 / p99 | ≥ 3 s | not accepted |',
-);
-console.log('|---|---|---|---|---|---|');
-for (const r of rows as {
-  concurrency: number;
-  kproxy: ReturnType<typeof stats>;
-  bareBolt: ReturnType<typeof stats>;
-  ratioP50: number;
-  ratioP99: number;
-  notAccepted: number;
-}[])
-  console.log(
-    `| ${r.concurrency} | ${r.kproxy.p50Ms} / ${r.kproxy.p99Ms} ms | ${r.bareBolt.p50Ms} / ${r.bareBolt.p99Ms} ms | ${r.ratioP50}× / ${r.ratioP99}× | ${r.kproxy.over3s} | ${r.notAccepted} |`,
-  );
-console.log(
   `\nload average (1 min) ${loadBefore.loadAverage1m} → ${result.load.after.loadAverage1m} on ${loadBefore.cpus} CPUs`,
 );
-if (!smoke) await recordResult('ackLatency', result);
-await apps.kproxy.stop();
-await apps.bareBolt.stop();
+if (!smoke && !baseline) await recordResult('ackLatency', result);
 api.stop();
 await slack.stop();
 await redis.stop();

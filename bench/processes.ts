@@ -29,35 +29,62 @@ async function until(ok: () => Promise<boolean>, what: string): Promise<void> {
   }
 }
 
-/** kproxy's `npm start` (bot + workers in one process) on a private Redis and a fake Slack. */
+/**
+ * kproxy on a private Redis and a fake Slack. `deployment`: `all` is `npm start` (bot and
+ * workers in one process); `split` is the bot alone (`src/bot/main.ts`) beside a worker
+ * process (`src/workers/main.ts`) started at a lower OS priority (os.setPriority, ten steps
+ * down), as when both run on one machine. `root`: another checkout to run (before/after).
+ */
 export async function startKproxy(o: {
   redisUrl: string;
   slackApiUrl: string;
   config: string;
   env?: Record<string, string>;
+  deployment?: 'all' | 'split';
+  root?: string;
 }): Promise<Running> {
+  const dir = o.root ?? root;
   const [port, healthPort] = [await freePort(), await freePort()];
   // BENCH_PROFILE=<dir>: kproxy writes a CPU profile there when it stops (where the time goes).
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src', 'start.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: o.slackApiUrl,
-      REDIS_URL: o.redisUrl,
-      KPROXY_CONFIG: o.config,
-      PORT: String(port),
-      HEALTH_PORT: String(healthPort),
-      BIND_ADDRESS: '127.0.0.1',
-      HEALTH_BIND_ADDRESS: '127.0.0.1',
-      ...o.env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const env = {
+    ...process.env,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: o.slackApiUrl,
+    REDIS_URL: o.redisUrl,
+    KPROXY_CONFIG: o.config,
+    PORT: String(port),
+    HEALTH_PORT: String(healthPort),
+    BIND_ADDRESS: '127.0.0.1',
+    HEALTH_BIND_ADDRESS: '127.0.0.1',
+    ...o.env,
+  };
+  const run = (entry: string, extraEnv: Record<string, string> = {}) =>
+    spawn(process.execPath, [...profile, '--import', 'tsx', path.join(dir, 'src', ...entry.split('/'))], {
+      cwd: dir,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  const children: ChildProcess[] = [];
+  if (o.deployment === 'split') {
+    const workerPort = await freePort();
+    const worker = run('workers/main.ts', { PORT: String(workerPort) });
+    children.push(worker);
+    // Below the bot: on a shared machine the acks get the CPU before a diagnosis or a report.
+    if (worker.pid) os.setPriority(worker.pid, Math.min(19, os.getPriority(worker.pid) + 10));
+    await until(
+      () =>
+        fetch(`http://127.0.0.1:${workerPort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      'the kproxy worker',
+    );
+    children.push(run('bot/main.ts'));
+  } else children.push(run('start.ts'));
   await until(
     () =>
       fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
@@ -66,7 +93,14 @@ export async function startKproxy(o: {
       ),
     'kproxy',
   );
-  return { url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  const stops = children.map(stopper);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    // The bot first (it may still be starting acknowledged commands), then the worker.
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
 }
 
 /** The floor: a Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts). */
