@@ -19,13 +19,14 @@ import { pagerDutyQueueName, pagerDutyStatusQueueName } from './pagerduty/payloa
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
 import { guardProcess, stopOnSignals } from './process-guards.js';
-import { diagnoseQueueName, executeQueueName } from './queue/jobs.js';
+import { diagnoseQueueName, executeQueueName, startQueueName } from './queue/jobs.js';
 import { RedisConnections, withinBound } from './redis-connections.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
 import { startExecuteWorker } from './workers/execute-worker.js';
 import { startHealthServer, startWorkerHealth } from './workers/health-server.js';
 import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
+import { startStartWorker } from './workers/start-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
 
@@ -38,6 +39,19 @@ export const shutdownBoundMs = shutdownGraceMs + 3 * shutdownStepMs;
 const startupReadyMs = 5000;
 /** How long shutdown waits for acknowledged commands to be queued. */
 const pendingCommandsMs = 10_000;
+
+/**
+ * The bot's own connection: fails fast (no offline queue, 1 s per command) so a Redis
+ * outage cannot delay the ack past Slack's 3 seconds; commands issued in one turn of the
+ * event loop go out in one write (auto-pipelining: a burst of commands' admission calls,
+ * or their starts, cost a few writes and wake-ups of Redis, not one each).
+ */
+export const botRedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  commandTimeout: 1000,
+  enableAutoPipelining: true,
+} as const;
 
 export interface Running {
   readonly port: number | undefined;
@@ -87,7 +101,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const shared: Shared = { env, config, logger, metrics, connections, redis, poster, closers: [] };
   let port: number | undefined;
   if (mode !== 'bot') port = await startWorkers(shared, mode);
-  if (mode !== 'worker') port = await startBotSide(shared);
+  if (mode !== 'worker') port = await startBotSide(shared, mode);
   logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
   return { port, healthPort: shared.healthPort ?? port, stop: () => stopAll(shared) };
 }
@@ -145,6 +159,9 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
     }),
     'queue error (diagnose)',
   );
+  // The starts a bot process (`bot` mode) hands over; in `npm start` the bot starts its own.
+  if (serves.has('diagnose') && mode === 'worker')
+    workers.push(startStartWorker({ ...workerDeps('start worker'), queue: diagnoseQueue, metrics }));
   if (serves.has('execute'))
     workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
   if (serves.has('pagerduty') && config.pagerduty)
@@ -168,7 +185,7 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
   return health.port;
 }
 
-async function startBotSide(shared: Shared): Promise<number> {
+async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
   const { env, config, logger, metrics, connections, poster, closers } = shared;
   const readiness: Promise<unknown>[] = [];
   // The bot's connections fail fast (no offline queue, 1 s per command) so a Redis outage
@@ -186,14 +203,12 @@ async function startBotSide(shared: Shared): Promise<number> {
   };
   const queue = queueOn(diagnoseQueueName, 'diagnose queue');
   const executeQueue = queueOn(executeQueueName, 'execute queue');
+  // A bot process of its own hands each acknowledged command's start to the worker process.
+  const startQueue = mode === 'bot' ? queueOn(startQueueName, 'start queue') : undefined;
   metrics.gauge('kproxy_jobs', () =>
     queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
   );
-  const botRedis = connections.open('bot', {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    commandTimeout: 1000,
-  });
+  const botRedis = connections.open('bot', botRedisOptions);
   readiness.push(redisReady(botRedis));
   const routes = pagerDutyRoutes(shared, queueOn);
   // The fail-fast connections refuse commands until they are up: give them a moment before
@@ -206,6 +221,7 @@ async function startBotSide(shared: Shared): Promise<number> {
     redis: botRedis,
     queue,
     executeQueue,
+    ...(startQueue ? { startQueue } : {}),
     poster,
     logger,
     metrics,

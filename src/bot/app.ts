@@ -35,6 +35,11 @@ export interface BotDeps {
   readonly metrics: Metrics;
   /** Extra HTTP routes on the Slack listener (the PagerDuty webhook); never probes or metrics. */
   readonly routes?: CustomRoute[];
+  /**
+   * The split deployment: acknowledged diagnose commands are handed to the worker process
+   * through this queue (start-worker.ts); without it the bot starts them itself.
+   */
+  readonly startQueue?: Queue;
   /** Where approved actions are queued; without it, report buttons are not handled. */
   readonly executeQueue?: Queue;
   /** Acknowledged commands still being started (shutdown waits for them). */

@@ -7,16 +7,18 @@
  * or a stated failure: the thread (or, without a thread, the user) is told when the start
  * fails, and shutdown waits for the starts in flight (PendingStarts).
  */
+import { randomUUID } from 'node:crypto';
 import type { RespondFn } from '@slack/bolt';
+import type { Queue } from 'bullmq';
 import { errorMessage } from '../errors.js';
-import { keys } from '../queue/jobs.js';
+import { enqueueStart, keys } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { AckFirst } from './ack-first.js';
 import { admit } from './admission.js';
 import type { BotDeps } from './app.js';
 import { authorize } from './authorize.js';
 import type { Command } from './command.js';
-import { StartFailed, startOrJoin } from './start-diagnosis.js';
+import { retried, StartFailed, type StartRequest, startOrJoin } from './start-diagnosis.js';
 
 const deliveryTtlSeconds = 10 * 60;
 
@@ -26,9 +28,13 @@ export interface SlashCommand {
   readonly user_id: string;
   readonly channel_id: string;
   readonly trigger_id: string;
+  readonly response_url?: string;
 }
 
-type Deps = Pick<BotDeps, 'config' | 'redis' | 'queue' | 'poster' | 'logger' | 'metrics' | 'pending'> & {
+type Deps = Pick<
+  BotDeps,
+  'config' | 'redis' | 'queue' | 'startQueue' | 'poster' | 'logger' | 'metrics' | 'pending'
+> & {
   readonly ackFirst: AckFirst;
 };
 
@@ -92,9 +98,13 @@ function startAfterAck(
       deps.logger.warn('could not tell the user', { error: errorMessage(error) }),
     );
   const request = { cluster: cmd.cluster, target, channel: command.channel_id, user: command.user_id };
+  const handOff = deps.startQueue;
   const started = deps.ackFirst
     .turn()
-    .then(() => startOrJoin(deps, request))
+    .then(async () => {
+      if (handOff) await handOver(handOff, request, command.response_url);
+      else await startOrJoin(deps, request);
+    })
     .then(
       () => undefined,
       async (error: unknown) => {
@@ -106,4 +116,13 @@ function startAfterAck(
       },
     );
   deps.pending?.track(started, tell);
+}
+
+/**
+ * The split deployment: the start (the parent, the keys, the diagnosis job) is the worker
+ * process' (start-worker.ts); the bot only queues it, retried like the start's own steps.
+ */
+function handOver(queue: Queue, request: StartRequest, responseUrl: string | undefined): Promise<void> {
+  const job = { requestId: randomUUID(), ...request, ...(responseUrl ? { responseUrl } : {}) };
+  return retried(() => enqueueStart(queue, job));
 }

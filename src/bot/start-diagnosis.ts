@@ -17,7 +17,7 @@ import {
   targetLabel,
 } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
-import { rememberParent, requestedHeadline } from '../slack/messages.js';
+import { queueParentLines, requestedHeadline } from '../slack/messages.js';
 import type { BotDeps } from './app.js';
 
 /** How long a target stays "being diagnosed" if its worker never reports (crash safety). */
@@ -36,36 +36,39 @@ type Request = StartRequest;
 
 type StartDeps = Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'>;
 
-export async function startOrJoin(deps: StartDeps, request: Request): Promise<'started' | 'joined'> {
+/**
+ * `requestId` names the diagnosis: a start run again with the same id (the worker process
+ * that ran it stopped half-way) finds its own claim on the target and carries on from it.
+ */
+export async function startOrJoin(
+  deps: StartDeps,
+  request: Request,
+  requestId: string = randomUUID(),
+): Promise<'started' | 'joined'> {
   const runningKey = keys.running(request.cluster, request.target);
   const label = targetLabel(request.cluster, request.target);
-  const requestId = randomUUID();
   const jobId = `diag__${requestId}`;
-  const claimed = await deps.redis.set(
-    runningKey,
-    JSON.stringify({ jobId, channel: request.channel, threadTs: '' }),
-    'EX',
-    runningTtlSeconds,
-    'NX',
-  );
-  if (claimed !== 'OK') {
-    await join(deps, request, runningKey, label);
+  const running = await claim(deps, runningKey, jobId, request.channel);
+  if (running && running.jobId !== jobId) {
+    await join(deps, request, running, label);
     return 'joined';
   }
-  let parent: { channel: string; ts: string } | undefined;
+  let parent: { channel: string; ts: string } | undefined =
+    running?.channel && running.threadTs ? { channel: running.channel, ts: running.threadTs } : undefined;
   try {
-    parent = await deps.poster.post(request.channel, { text: requestedHeadline(label, request.user) });
+    parent ??= await deps.poster.post(request.channel, { text: requestedHeadline(label, request.user) });
     const thread = parent;
     await retried(async () => {
-      await rememberParent(deps.redis, thread.channel, thread.ts, {
+      // The parent's lines and the target's thread in one transaction (one round trip).
+      const tx = queueParentLines(deps.redis.multi(), thread.channel, thread.ts, {
         head: requestedHeadline(label, request.user),
-      });
-      await deps.redis.set(
+      }).set(
         runningKey,
         JSON.stringify({ jobId, channel: thread.channel, threadTs: thread.ts } satisfies RunningDiagnosis),
         'EX',
         runningTtlSeconds,
       );
+      failIfAny(await tx.exec());
       await enqueueDiagnosis(deps.queue, {
         requestId,
         cluster: request.cluster,
@@ -91,6 +94,24 @@ export async function startOrJoin(deps: StartDeps, request: Request): Promise<'s
   }
 }
 
+/** Claims the target for this diagnosis; when it is taken already, what holds it. */
+async function claim(
+  deps: Pick<StartDeps, 'redis'>,
+  runningKey: string,
+  jobId: string,
+  channel: string,
+): Promise<Partial<RunningDiagnosis> | undefined> {
+  const claimed = await deps.redis.set(
+    runningKey,
+    JSON.stringify({ jobId, channel, threadTs: '' }),
+    'EX',
+    runningTtlSeconds,
+    'NX',
+  );
+  if (claimed === 'OK') return undefined;
+  return JSON.parse((await deps.redis.get(runningKey)) ?? '{}') as Partial<RunningDiagnosis>;
+}
+
 /** A start that failed; `told`: its thread already says so. */
 export class StartFailed extends Error {
   constructor(
@@ -101,7 +122,14 @@ export class StartFailed extends Error {
   }
 }
 
-async function retried(step: () => Promise<void>): Promise<void> {
+/** A transaction's replies: the first error among them is thrown (the step is retried). */
+function failIfAny(replies: [Error | null, unknown][] | null): void {
+  if (!replies) throw new Error('the Redis transaction was aborted');
+  for (const [error] of replies) if (error) throw error;
+}
+
+/** A step retried (the start's Redis steps are idempotent: same keys, same job ids). */
+export async function retried(step: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
@@ -147,10 +175,9 @@ export class PendingStarts {
 async function join(
   deps: Pick<StartDeps, 'redis' | 'poster'>,
   request: Request,
-  runningKey: string,
+  running: Partial<RunningDiagnosis>,
   label: string,
 ): Promise<void> {
-  const running = JSON.parse((await deps.redis.get(runningKey)) ?? '{}') as Partial<RunningDiagnosis>;
   if (running.channel && running.threadTs) {
     const link = await deps.poster.permalink(running.channel, running.threadTs);
     if (running.channel === request.channel) {

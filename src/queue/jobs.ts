@@ -69,6 +69,39 @@ export async function enqueueDiagnosis(queue: Queue, job: DiagnoseJob): Promise<
   return jobId;
 }
 
+/**
+ * The start queue: in the split deployment the bot hands each acknowledged diagnose command
+ * to the worker process, which posts the thread's parent and queues the diagnosis (or
+ * joins the thread already diagnosing the target), so the bot's event loop only acks.
+ */
+export const startQueueName = 'kproxy-start';
+
+export const startJobSchema = z.strictObject({
+  /** Also the diagnosis' request id: a start that is run again resumes its own claim. */
+  requestId: z.uuid(),
+  cluster: z.string().min(1),
+  target: diagnoseJobSchema.shape.target,
+  channel: z.string().min(1),
+  user: z.string().min(1),
+  /** Slack's response_url of the command: where its user hears if the start fails before a thread exists. */
+  responseUrl: z.url().optional(),
+});
+
+export type StartJob = z.infer<typeof startJobSchema>;
+
+/**
+ * Queues a start under its request id (adding it again is a no-op). Not retried by BullMQ:
+ * a failed start is told to the user instead (the parent post is not repeated blindly).
+ */
+export async function enqueueStart(queue: Queue, job: StartJob): Promise<void> {
+  await queue.add('start', job, {
+    jobId: `start__${job.requestId}`,
+    attempts: 1,
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 24 * 3600 },
+  });
+}
+
 export const keys = {
   /** The diagnosis running for a cluster and target: `{jobId, channel, threadTs}`. */
   running: (cluster: string, target: DiagnoseJob['target']) =>

@@ -3,7 +3,7 @@
  * asked, or which PagerDuty incident), the diagnosis line (progress, then the result)
  * and the incident status — so the workers that edit it never overwrite each other.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Diagnosis } from '../engine/diagnosis.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { SlackPoster } from './poster.js';
@@ -36,6 +36,20 @@ export function failedLine(reason: string): string {
 }
 
 /** Records the parent's lines when it is first posted. */
+/**
+ * The same, queued on the caller's transaction or pipeline: the start of a diagnosis sends
+ * it with its other keys in one round trip.
+ */
+export function queueParentLines(
+  tx: ChainableCommander,
+  channel: string,
+  ts: string,
+  lines: Partial<Record<ParentLine, string>>,
+): ChainableCommander {
+  const key = parentKey(channel, ts);
+  return tx.hset(key, lines).expire(key, ttlSeconds);
+}
+
 export async function rememberParent(
   redis: Redis,
   channel: string,
