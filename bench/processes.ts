@@ -106,18 +106,26 @@ export async function startKproxy(o: {
 /** The floor: a Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts). */
 export async function startBareBolt(slackApiUrl: string): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'bare-bolt.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slackApiUrl,
-      PORT: String(port),
-      BIND_ADDRESS: '127.0.0.1',
+  // BENCH_PROFILE: the floor's profile beside kproxy's (the same work per request, or not).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', path.join(root, 'bench', 'bare-bolt.ts')],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: 'xoxb-bench',
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_API_URL: slackApiUrl,
+        PORT: String(port),
+        BIND_ADDRESS: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   let listening = false;
   child.stdout?.on('data', (chunk: Buffer) => {
     if (String(chunk).includes('listening')) listening = true;
