@@ -19,7 +19,14 @@ import { performance } from 'node:perf_hooks';
 import { FakeSlack } from '../test/helpers/fake-slack.js';
 import { flushRedis } from '../test/helpers/redis-server.js';
 import { postCommand } from '../test/helpers/slack-requests.js';
-import { machineLoad, type Running, serveBundle, startBareBolt, startKproxy } from './processes.js';
+import {
+  machineLoad,
+  mainThreadCpuMs,
+  type Running,
+  serveBundle,
+  startBareBolt,
+  startKproxy,
+} from './processes.js';
 import { percentile, recordResult, startRedis } from './support.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -92,12 +99,17 @@ const stats = (sorted: number[]) => ({
 const ratio = (a: number, b: number) => Math.round((a / Math.max(1, b)) * 100) / 100;
 
 /** Every level, the apps' rounds interleaved (the order rotating); kproxy's rows beside the floor. */
-async function measure(apps: Record<string, Running>): Promise<Record<string, unknown>[]> {
+async function measure(
+  apps: Record<string, Running>,
+): Promise<{ rows: Record<string, unknown>[]; mainThreadCpuMsPerCommand: Record<string, number | null> }> {
   const names = Object.keys(apps);
   // Warm-up (modules, JIT, connections, the diagnosis threads), not counted.
   for (const name of names) await round(apps[name] as Running, 50);
   const rows: Record<string, unknown>[] = [];
+  const cpuBefore = Object.fromEntries(names.map((x) => [x, mainThreadCpuMs(apps[x]?.pid)]));
+  let requests = 0;
   for (const { concurrency, rounds } of levels) {
+    requests += concurrency * rounds;
     const samples: Record<string, number[]> = Object.fromEntries(names.map((x) => [x, []]));
     const bad: Record<string, number> = Object.fromEntries(names.map((x) => [x, 0]));
     for (let r = 0; r < rounds; r++) {
@@ -119,10 +131,19 @@ async function measure(apps: Record<string, Running>): Promise<Record<string, un
     row.notAccepted = names.filter((x) => x !== 'bareBolt').reduce((t, x) => t + (bad[x] ?? 0), 0);
     rows.push(row);
   }
-  return rows;
+  // The event loop's CPU per command over all levels, the work after the acks included
+  // (robust to the machine's load, unlike the latencies).
+  const cpu = Object.fromEntries(
+    names.map((x) => {
+      const [a, b] = [cpuBefore[x], mainThreadCpuMs(apps[x]?.pid)];
+      return [x, a === undefined || b === undefined ? null : Math.round(((b - a) / requests) * 100) / 100];
+    }),
+  );
+  return { rows, mainThreadCpuMsPerCommand: cpu };
 }
 
 const byDeployment: Record<string, unknown> = {};
+const cpuPerCommand: Record<string, unknown> = {};
 for (const deployment of deployments) {
   const common = { redisUrl: redis.url, slackApiUrl: slack.apiUrl, config, deployment };
   const apps: Record<string, Running> = {
@@ -130,13 +151,15 @@ for (const deployment of deployments) {
     ...(baseline ? { baseline: await startKproxy({ ...common, root: baseline }) } : {}),
     bareBolt,
   };
-  const rows = await measure(apps);
+  const { rows, mainThreadCpuMsPerCommand } = await measure(apps);
   byDeployment[deployment] = rows;
+  cpuPerCommand[deployment] = mainThreadCpuMsPerCommand;
   await apps.kproxy?.stop();
   await apps.baseline?.stop();
   // The next deployment starts on an empty Redis (no backlog of the previous one's jobs).
   await flushRedis(redis.url);
   printTable(deployment, rows);
+  console.log(`main-thread CPU ms per command: ${JSON.stringify(mainThreadCpuMsPerCommand)}`);
 }
 await bareBolt.stop();
 
@@ -162,6 +185,7 @@ const result = {
   // `levels`: npm start (one process), as before; `split`: the bot beside a worker process.
   levels: byDeployment.all,
   ...(byDeployment.split ? { split: byDeployment.split } : {}),
+  mainThreadCpuMsPerCommand: cpuPerCommand,
   ...(baseline ? { baseline } : {}),
   diagnosesQueued: n,
   reportsPostedMeanwhile: slack.reports().length,

@@ -1,5 +1,6 @@
 /** The Slack-side benchmarks' processes: kproxy (`src/start.ts`) and the bare Bolt floor, each on its own. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signingSecret } from '../test/helpers/slack-requests.js';
@@ -9,7 +10,25 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export interface Running {
   readonly url: string;
+  /** The process that answers Slack (its main thread runs the event loop that acks). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * CPU time (user + system, ms) of a process' main thread so far: the event loop's own work,
+ * apart from its worker threads (Linux: /proc/<pid>/task/<pid>/stat, in clock ticks of 10 ms).
+ */
+export function mainThreadCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {
@@ -96,6 +115,7 @@ export async function startKproxy(o: {
   const stops = children.map(stopper);
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: children.at(-1)?.pid,
     // The bot first (it may still be starting acknowledged commands), then the worker.
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
@@ -131,7 +151,7 @@ export async function startBareBolt(slackApiUrl: string): Promise<Running> {
     if (String(chunk).includes('listening')) listening = true;
   });
   await until(async () => listening, 'the bare Bolt app');
-  return { url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
 }
 
 /** A bundle served by the test API server in a process of its own (`kproxy serve-bundle`). */
