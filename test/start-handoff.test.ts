@@ -8,15 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startOrJoin } from '../src/bot/start-diagnosis.js';
 import { createLogger } from '../src/log.js';
 import { type Running, start } from '../src/main.js';
 import { Metrics, metricHelp } from '../src/metrics.js';
-import { diagnoseQueueName, startQueueName } from '../src/queue/jobs.js';
+import { diagnoseQueueName, enqueueStart, keys, startQueueName } from '../src/queue/jobs.js';
 import { SlackPoster } from '../src/slack/poster.js';
+import { startStartWorker } from '../src/workers/start-worker.js';
 import { bundlesDir } from './helpers/bundles.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
@@ -137,4 +138,76 @@ describe('a start run again', () => {
     expect(await startOrJoin(deps, request)).toBe('joined');
     expect((await queue.getJobCounts()).waiting).toBe(1);
   });
+});
+
+describe('a start whose worker stopped half-way', () => {
+  async function stalledStart(slack: FakeSlack, maxStalledCount: number) {
+    const redis = new Redis(redisUrl);
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const prefix = `test-${randomUUID()}`;
+    const queue = new Queue(diagnoseQueueName, { connection: new Redis(redisUrl), prefix });
+    const starts = new Queue(startQueueName, { connection, prefix });
+    cleanups.push(async () => {
+      await starts.close();
+      await queue.close();
+      connection.disconnect();
+      redis.disconnect();
+    });
+    const requestId = randomUUID();
+    const request = {
+      cluster: 'prod-east',
+      target: { namespace: 'app', service: 'web-api' },
+      channel: 'C0INCIDENT1',
+      user,
+    };
+    await enqueueStart(starts, { requestId, ...request, responseUrl: `${slack.url}/response/${user}` });
+    // The first worker took the job, claimed the target, and stopped before posting the parent
+    // (its lock lapses; nothing completes the job).
+    const gone = new Worker(startQueueName, null, { connection, prefix, lockDuration: 500 });
+    cleanups.push(() => gone.close(true));
+    expect((await gone.getNextJob(randomUUID()))?.id).toBe(`start__${requestId}`);
+    await redis.set(
+      keys.running(request.cluster, request.target),
+      JSON.stringify({ jobId: `diag__${requestId}`, channel: request.channel, threadTs: '' }),
+    );
+    const worker = startStartWorker({
+      redis,
+      queue,
+      connection,
+      poster: new SlackPoster(redis, { token: 'xoxb-test-token', slackApiUrl: slack.apiUrl }),
+      logger: createLogger('test', () => undefined),
+      metrics: new Metrics(metricHelp),
+      workerOptions: { prefix, stalledInterval: 300, maxStalledCount },
+    });
+    cleanups.push(() => worker.close(true));
+    return { queue };
+  }
+
+  it('is run again and resumes its own claim on the target: the parent, then the diagnosis job', async () => {
+    const slack = new FakeSlack();
+    await slack.start();
+    cleanups.push(() => slack.stop());
+    const { queue } = await stalledStart(slack, 1);
+    const parent = await waitFor('the parent', () => slack.messages.find((m) => !m.thread_ts), 30_000);
+    expect(parent.text).toContain('app/web-api on prod-east');
+    await waitFor('the diagnosis job', async () => (await queue.getJobCounts()).waiting === 1);
+    expect(slack.messages.filter((m) => m.text?.includes('already being diagnosed'))).toEqual([]);
+  }, 60_000);
+
+  it('stopped more often than BullMQ runs it again: its user is told it was not started', async () => {
+    const slack = new FakeSlack();
+    await slack.start();
+    cleanups.push(() => slack.stop());
+    await stalledStart(slack, 0);
+    const told = await waitFor(
+      'the user to hear',
+      () => slack.responses.find((r) => r.path === `/response/${user}`),
+      30_000,
+    );
+    expect(told.body).toEqual({
+      response_type: 'ephemeral',
+      text: ':warning: kproxy was restarting and could not start this diagnosis; run the command again.',
+    });
+    expect(slack.messages).toEqual([]);
+  }, 60_000);
 });

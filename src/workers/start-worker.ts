@@ -11,7 +11,7 @@
  * BullMQ (a stalled job) and resumes its own claim on the target (same request id); one
  * that cannot be run again is told to its user as well.
  */
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bullmq';
 import type { BotDeps } from '../bot/app.js';
 import { StartFailed, startOrJoin } from '../bot/start-diagnosis.js';
 import { errorMessage } from '../errors.js';
@@ -25,12 +25,15 @@ const tellTimeoutMs = 10_000;
 
 export type StartWorkerDeps = Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'> & {
   readonly connection: ConnectionOptions;
+  /** Tests: BullMQ's stalled-job settings. */
+  readonly workerOptions?: Partial<WorkerOptions>;
 };
 
 export function startStartWorker(deps: StartWorkerDeps): Worker {
   const worker = new Worker(startQueueName, (job) => runStart(deps, job), {
     connection: deps.connection,
     concurrency: startConcurrency,
+    ...deps.workerOptions,
   });
   // Only a start that could not run to its end lands here (runStart tells its own failures):
   // its worker stopped more often than BullMQ runs a stalled job again, or its data is not
