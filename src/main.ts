@@ -42,15 +42,15 @@ const pendingCommandsMs = 10_000;
 
 /**
  * The bot's own connection: fails fast (no offline queue, 1 s per command) so a Redis
- * outage cannot delay the ack past Slack's 3 seconds; commands issued in one turn of the
- * event loop go out in one write (auto-pipelining: a burst of commands' admission calls,
- * or their starts, cost a few writes and wake-ups of Redis, not one each).
+ * outage cannot delay the ack past Slack's 3 seconds. Not auto-pipelined: ioredis'
+ * auto-pipelining can throw outside any caller when a command of a batch fails
+ * (redis/ioredis#1931: `results[i] is not iterable`), and a bot that timed out a command
+ * under load must answer, not exit.
  */
-export const botRedisOptions = {
+const botRedisOptions = {
   maxRetriesPerRequest: 1,
   enableOfflineQueue: false,
   commandTimeout: 1000,
-  enableAutoPipelining: true,
 } as const;
 
 export interface Running {
