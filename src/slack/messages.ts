@@ -35,10 +35,9 @@ export function failedLine(reason: string): string {
   return `:x: the diagnosis failed: ${escapeMrkdwn(reason)}`;
 }
 
-/** Records the parent's lines when it is first posted. */
 /**
- * The same, queued on the caller's transaction or pipeline: the start of a diagnosis sends
- * it with its other keys in one round trip.
+ * Records the parent's lines when it is first posted, queued on the caller's transaction or
+ * pipeline: the start of a diagnosis sends them with its other keys in one round trip.
  */
 export function queueParentLines(
   tx: ChainableCommander,
@@ -50,6 +49,7 @@ export function queueParentLines(
   return tx.hset(key, lines).expire(key, ttlSeconds);
 }
 
+/** Records the parent's lines when it is first posted. */
 export async function rememberParent(
   redis: Redis,
   channel: string,
