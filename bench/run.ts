@@ -167,7 +167,7 @@ console.log('| scenario | runs | median ms | max ms | load ms | diagnose ms | pe
 console.log('|---|---|---|---|---|---|---|---|');
 console.log(rows.join('\n'));
 const w = results.offline.wholeProcess;
-console.log('\nWhole process, kproxy diagnose --bundle (dist/) vs the parse-only floor, interleaved:\n');
+console.log('\nWhole process, kproxy diagnose --bundle (built) vs the parse-only floor, interleaved:\n');
 console.log('| | median wall ms | max wall ms | median CPU ms |');
 console.log('|---|---|---|---|');
 console.log(`| kproxy | ${w.kproxy.medianWallMs} | ${w.kproxy.maxWallMs} | ${w.kproxy.medianCpuMs} |`);

@@ -1,6 +1,6 @@
 /**
  * Issue 16's data-volume rows, each beside its floor in the same run:
- * - offline: `kproxy diagnose --bundle` (compiled dist/) on the 5,000-node bundle as a whole
+ * - offline: `kproxy diagnose --bundle` (the built CLI bundle) on the 5,000-node bundle as a whole
  *   process, interleaved with the parse-only floor (bench/offline-floor.ts);
  * - live API cost: requests and bytes of a Service diagnosis on 100 and 5,000 nodes, with
  *   and without `--node` (node captures off: the API alone);
@@ -34,19 +34,28 @@ async function timed(args: string[]): Promise<ProcessSample & { stdout: string }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-/** kproxy and the floor alternately, `runs` times each (after one warm-up of each). */
-export async function offlineVersusFloor(bundleDir: string, runs: number) {
-  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
-  const kproxy = () =>
-    timed([path.join(root, 'bin', 'kproxy.js'), 'diagnose', '--bundle', bundleDir, '--format', 'json']);
+/**
+ * kproxy and the floor alternately, `runs` times each (after one warm-up of each); with
+ * `baselineBin` (another build's bin/kproxy.js, e.g. main's), that build too, in the same
+ * rotation, so a change is measured against its base under the same load.
+ */
+export async function offlineVersusFloor(bundleDir: string, runs: number, baselineBin?: string) {
+  // tsc's dist/ and the CLI bundle (dist/bundle/), which bin/kproxy.js runs when present.
+  await exec('npm', ['run', 'build'], { cwd: root });
+  const diagnose = (bin: string) => () => timed([bin, 'diagnose', '--bundle', bundleDir, '--format', 'json']);
+  const kproxy = diagnose(path.join(root, 'bin', 'kproxy.js'));
+  const baseline = baselineBin === undefined ? undefined : diagnose(baselineBin);
   const floor = () => timed(['--no-warnings', path.join(root, 'bench', 'offline-floor.ts'), bundleDir]);
   const first = await kproxy();
   const read = JSON.parse((await floor()).stdout) as { files: number; bytes: number };
+  await baseline?.();
   const k: ProcessSample[] = [];
   const f: ProcessSample[] = [];
+  const b: ProcessSample[] = [];
   for (let i = 0; i < runs; i++) {
     k.push(await kproxy());
     f.push(await floor());
+    if (baseline) b.push(await baseline());
   }
   const kWall = median(k.map((s) => s.wallMs));
   const fWall = median(f.map((s) => s.wallMs));
@@ -58,6 +67,14 @@ export async function offlineVersusFloor(bundleDir: string, runs: number) {
     floorReads: { files: read.files, mebibytes: Math.round(read.bytes / 2 ** 20) },
     kproxy: { medianWallMs: kWall, maxWallMs: Math.max(...k.map((s) => s.wallMs)), medianCpuMs: kCpu },
     floor: { medianWallMs: fWall, maxWallMs: Math.max(...f.map((s) => s.wallMs)), medianCpuMs: fCpu },
+    ...(baseline && {
+      baseline: {
+        bin: baselineBin,
+        medianWallMs: median(b.map((s) => s.wallMs)),
+        maxWallMs: Math.max(...b.map((s) => s.wallMs)),
+        medianCpuMs: median(b.map((s) => s.cpuMs)),
+      },
+    }),
     ratioWall: Math.round((kWall / fWall) * 100) / 100,
     ratioCpu: Math.round((kCpu / fCpu) * 100) / 100,
   };

@@ -1,0 +1,51 @@
+/**
+ * Bundles the CLI (src/cli/main.ts) with esbuild into dist/bundle/: one ESM file for what
+ * every run loads, plus chunks for the dynamic imports (the live cluster client, the AWS
+ * SDKs, tar, the collect/config/serve-bundle commands), which stay lazy. Node then reads
+ * and compiles a few files instead of ~330 modules. bin/kproxy.js runs it when present.
+ * The bot, the workers and the Docker image keep using tsc's dist/ (npm run build runs both).
+ *
+ * usage: node scripts/bundle-cli.mjs [outdir]   (default dist/bundle)
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const root = path.resolve(import.meta.dirname, '..');
+const outdir = path.resolve(process.argv[2] ?? path.join(root, 'dist', 'bundle'));
+
+/**
+ * zod's entry exports every locale as `z.locales` (64 modules, a third of zod's code), and
+ * `import { z } from 'zod'` keeps the whole namespace, so no bundler can drop them. kproxy
+ * never calls `z.config(z.locales.xx())`; English, the default zod registers itself
+ * (v4/classic/schemas.js imports locales/en.js directly), is all it uses.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      loader: 'js',
+      resolveDir: path.join(root, 'node_modules', 'zod', 'v4', 'locales'),
+    }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  // The CommonJS packages bundled (yaml, commander's dependencies, the live client's)
+  // call require() for Node's built-ins; an ES module has none, so one is made.
+  banner: {
+    js: "import { createRequire as __kproxyCreateRequire } from 'node:module'; const require = __kproxyCreateRequire(import.meta.url);",
+  },
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [zodEnglishOnly],
+  logLevel: 'warning',
+});
