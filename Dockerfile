@@ -5,6 +5,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# npm run build also bundles the CLI (dist/bundle/) with this script.
+COPY scripts/bundle-cli.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
