@@ -6,7 +6,7 @@
  * diagnoses (the bundle's lazy chunks too: a .tar.gz, `config check`), help and bad input.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
 let work = '';
 let tarball = '';
+let badNodes = '';
 
 interface Run {
   readonly code: number;
@@ -57,6 +58,13 @@ beforeAll(async () => {
   );
   tarball = path.join(work, 'stale-endpoints.tar.gz');
   tarGz(tarball, path.join(bundlesDir, 'stale-endpoints'), ['.']);
+  // A Node whose name is a number: zod's issue, in words, names the file and the item.
+  badNodes = path.join(work, 'bad-nodes');
+  await cp(path.join(bundlesDir, 'healthy'), badNodes, { recursive: true });
+  await writeFile(
+    path.join(badNodes, 'nodes.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ metadata: { name: 5 } }] }),
+  );
 });
 
 afterAll(async () => {
@@ -96,6 +104,7 @@ describe('the bundled CLI (dist/bundle) against tsc output (dist/cli)', () => {
     'diagnose a .tar.gz (lazy chunk)': () => ['diagnose', '--bundle', tarball, '--format', 'json'],
     'config check (lazy chunk)': () => ['config', 'check', path.join(root, 'kproxy.example.yaml')],
     'no such bundle': () => ['diagnose', '--bundle', '/no/such'],
+    'an invalid node list (zod)': () => ['diagnose', '--bundle', badNodes, '--format', 'json'],
     'bad --format': () => ['diagnose', '--bundle', path.join(bundlesDir, 'healthy'), '--format', 'nope'],
     '--help': () => ['--help'],
     'diagnose --help': () => ['diagnose', '--help'],
