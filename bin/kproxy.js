@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the built CLI (`npm run build` writes dist/ and dist/bundle/).
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import module from 'node:module';
 
 // V8's compiled code of the CLI is kept on disk, so a run after the first skips most of
@@ -9,6 +9,12 @@ import module from 'node:module';
 // cannot be written, Node runs without it and says nothing.
 module.enableCompileCache?.();
 // The esbuild bundle (scripts/bundle-cli.mjs) when built: a few files instead of ~330
-// modules, ~70 ms less CPU per run. Else tsc's output, the same program module by module.
+// modules, ~70 ms less CPU per run. Else tsc's output, the same program module by module;
+// also when tsc ran alone after the bundle was made (a stale bundle must not run).
 const bundle = new URL('../dist/bundle/main.js', import.meta.url);
-await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
+const modules = new URL('../dist/cli/main.js', import.meta.url);
+const builtAt = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+const bundledAt = builtAt(bundle);
+const compiledAt = builtAt(modules);
+const useBundle = bundledAt !== undefined && (compiledAt === undefined || bundledAt >= compiledAt);
+await import(useBundle ? bundle.href : modules.href);

@@ -6,7 +6,18 @@
  * diagnoses (the bundle's lazy chunks too: a .tar.gz, `config check`), help and bad input.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -144,6 +155,22 @@ describe('the bundled CLI (dist/bundle) against tsc output (dist/cli)', () => {
       expect(await viaBin(...argv)).toEqual(expected);
     } finally {
       await rename(path.join(dist, 'bundle-away'), path.join(dist, 'bundle'));
+    }
+  });
+
+  it('bin/kproxy.js does not run a bundle older than tsc output (tsc run alone after a build)', async () => {
+    const argv = ['diagnose', '--bundle', path.join(bundlesDir, 'stale-endpoints'), '--format', 'json'];
+    const expected = await viaModules(...argv);
+    const main = path.join(work, 'dist', 'bundle', 'main.js');
+    const original = await readFile(main);
+    // A stale bundle that would say so if it ran, older than the modules.
+    await writeFile(main, 'process.stderr.write("stale bundle ran\\n"); process.exit(99);\n');
+    const old = new Date(Date.now() - 3600_000);
+    await utimes(main, old, old);
+    try {
+      expect(await viaBin(...argv)).toEqual(expected);
+    } finally {
+      await writeFile(main, original);
     }
   });
 
