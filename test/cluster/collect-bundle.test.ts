@@ -77,7 +77,10 @@ const essence = (d: Diagnosis) => ({
   said: d.findings
     .filter((f) => f.check !== 'timeline.events')
     .map((f) => `${f.check}: ${f.summary} | ${f.evidence.join(' | ')} | ${JSON.stringify(f.nodes ?? {})}`)
-    .map((line) => (line.startsWith('kube-proxy.sync:') ? syncClocksOut(line) : line)),
+    .map((line) => (line.startsWith('kube-proxy.sync:') ? syncClocksOut(line) : line))
+    // Ages relative to each read's own moment (node churn's "joined 5 min before the
+    // observation" is 6 min a minute later).
+    .map((line) => line.replace(/\d+ (min|h) before the observation/g, 'N $1 before the observation')),
   missing: d.missing,
   actions: d.mitigation.actions,
 });
