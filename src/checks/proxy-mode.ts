@@ -1,4 +1,3 @@
-import { configuredMode } from './lib/facts.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
 
@@ -13,7 +12,7 @@ export const proxyMode: Check = {
   run(view, facts) {
     const mode = facts.mode;
     const evidence = [...mode.evidence];
-    const configured = configuredMode(view);
+    const configured = mode.configuration;
     if (configured.error) {
       return finding(this, 'fail', `kube-proxy ConfigMap does not parse: ${configured.error}`, {
         evidence,

@@ -48,6 +48,8 @@ export interface ModeFacts {
   readonly mode: ProxyMode;
   /** What the configuration asks for (`''` → default iptables on Linux). */
   readonly configured: ProxyMode | undefined;
+  /** The KubeProxyConfiguration's `mode` as written, or why it does not parse. */
+  readonly configuration: ConfiguredMode;
   readonly perNode: ReadonlyMap<string, { mode: ProxyMode; source: string }>;
   readonly evidence: readonly string[];
 }
@@ -218,24 +220,13 @@ function asMode(text: string | undefined | null): ProxyMode | undefined {
   return undefined;
 }
 
-type ConfiguredMode = { mode: ProxyMode | undefined; raw: string | undefined; error?: string };
+export type ConfiguredMode = { mode: ProxyMode | undefined; raw: string | undefined; error?: string };
 
-/**
- * The last configuration read and its mode: the facts and the mode check each ask, and a
- * worker diagnoses the same cluster's ConfigMap job after job (a YAML parse each time).
- */
-let lastConfigured: { text: string; mode: ConfiguredMode } | undefined;
-
-/** The `mode` of the KubeProxyConfiguration; blank means iptables on Linux. */
-export function configuredMode(view: ClusterView): ConfiguredMode {
+/** The `mode` of the KubeProxyConfiguration (parsed once per diagnosis, in the facts); blank means iptables on Linux. */
+function configuredMode(view: ClusterView): ConfiguredMode {
   const cm = view.kubeProxy.configMap;
   if (cm.state === 'missing' || !cm.value?.key) return { mode: undefined, raw: undefined };
   const text = cm.value.configMap.data?.[cm.value.key] ?? '';
-  if (lastConfigured?.text !== text) lastConfigured = { text, mode: modeOf(text) };
-  return { ...lastConfigured.mode };
-}
-
-function modeOf(text: string): ConfiguredMode {
   try {
     const doc = parseYaml(text) as { mode?: unknown } | null;
     const raw = typeof doc?.mode === 'string' ? doc.mode : '';
@@ -288,6 +279,7 @@ function deriveMode(
   return {
     mode: observed ?? configured.mode ?? 'unknown',
     configured: configured.mode,
+    configuration: configured,
     perNode,
     evidence,
   };
