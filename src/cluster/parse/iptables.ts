@@ -3,6 +3,8 @@
  * holds 100,000+ rules; a chain's lines are found and tokenized only when a check reads
  * that chain.
  */
+import { type Section, sectionsOf, TableRules } from './iptables-index.js';
+
 export interface IptablesRule {
   readonly table: string;
   readonly chain: string;
@@ -16,76 +18,46 @@ export interface IptablesRule {
   readonly raw: string;
 }
 
-/** Where a table's lines are: after its `*name` line, up to the next table's. */
-interface Section {
-  readonly table: string;
-  /** The `\n` ending the `*name` line: every line of the section follows a `\n`. */
-  readonly from: number;
-  readonly to: number;
-}
-
 /**
- * Nothing is split or tokenized up front: a chain's lines are found by searching the text
- * when a check first reads that chain (an `iptables-save` of 10,000 Services is 19 MiB and
- * 180,000 lines; a diagnosis reads a few chains of it).
+ * Nothing is split or tokenized up front: the first question about a table indexes where
+ * its chains' rules are (one pass over its rule lines, iptables-index.ts), and a chain's
+ * lines are cut out and tokenized when a check first reads that chain (an `iptables-save`
+ * of 10,000 Services is 19 MiB and 180,000 lines; a diagnosis reads a few chains of it).
  */
 export class IptablesSave {
   private readonly parsed = new Map<string, readonly IptablesRule[]>();
   private readonly lines = new Map<string, readonly string[]>();
+  private readonly tables = new Map<string, TableRules>();
   private readonly sections: readonly Section[];
-  private count: number | undefined;
 
   /** @param text with `\n` line ends and no `[packets:bytes]` counters (parseIptablesSave). */
   constructor(private readonly text: string) {
-    const sections: Section[] = [];
-    let at = text.startsWith('*') ? 0 : text.indexOf('\n*');
-    while (at >= 0) {
-      const start = text[at] === '\n' ? at + 1 : at;
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      const next = text.indexOf('\n*', end);
-      sections.push({
-        table: text.slice(start + 1, end).trim(),
-        from: end,
-        to: next < 0 ? text.length : next,
-      });
-      at = next;
-    }
-    this.sections = sections;
+    this.sections = sectionsOf(text);
   }
 
   /** Rules (`-A` lines) in every table. */
   get ruleCount(): number {
-    if (this.count === undefined) {
-      let n = 0;
-      for (const s of this.sections)
-        for (
-          let at = this.text.indexOf('\n-A ', s.from);
-          at >= 0 && at < s.to;
-          at = this.text.indexOf('\n-A ', at + 4)
-        )
-          n++;
-      this.count = n;
-    }
-    return this.count;
+    let n = 0;
+    for (const table of new Set(this.sections.map((s) => s.table))) n += this.table(table).count;
+    return n;
   }
 
   /** Declared (`:CHAIN`) or holding a rule; stops at the first line found. */
   hasChain(table: string, chain: string): boolean {
-    return this.first(table, `\n:${chain}`) || this.hasRules(table, chain);
+    return this.hasRules(table, chain) || this.table(table).declares(chain);
   }
 
   /** Whether a chain holds a rule; stops at the first. */
   hasRules(table: string, chain: string): boolean {
     const lines = this.lines.get(`${table}/${chain}`);
-    return lines ? lines.length > 0 : this.first(table, `\n-A ${chain}`);
+    return lines ? lines.length > 0 : this.table(table).lines(chain, 1).length > 0;
   }
 
   /**
    * The rules of a chain whose line contains `text`: a Service's own rules among the
    * 10,000 of a large cluster's KUBE-SERVICES, without tokenizing the others. Unless the
-   * chain was read already, `text` is what is searched for: the few lines holding it are
-   * kept if they are the chain's, instead of cutting out the chain's 10,000 lines.
+   * chain was read already, `text` is what is searched for (in the chain's lines only): the
+   * few lines holding it are kept, instead of cutting out the chain's 10,000 lines.
    */
   rulesContaining(table: string, chain: string, text: string): readonly IptablesRule[] {
     const key = `${table}/${chain}`;
@@ -93,7 +65,7 @@ export class IptablesSave {
     if (cached) return cached.filter((r) => r.raw.includes(text));
     const lines =
       this.lines.get(key) ?? (text === '' || text.includes('\n') ? this.chainLines(table, chain) : undefined);
-    const found = lines ? lines.filter((l) => l.includes(text)) : this.linesHolding(table, chain, text);
+    const found = lines ? lines.filter((l) => l.includes(text)) : this.table(table).linesHolding(chain, text);
     return found.map((line) => parseRule(table, chain, line));
   }
 
@@ -110,53 +82,23 @@ export class IptablesSave {
     const key = `${table}/${chain}`;
     let found = this.lines.get(key);
     if (!found) {
-      found = this.find(table, `\n-A ${chain}`);
+      found = this.table(table).lines(chain);
       this.lines.set(key, found);
     }
     return found;
   }
 
-  /** Lines of the table's chain that contain `text` (one line's worth, not empty), in order. */
-  private linesHolding(table: string, chain: string, text: string): string[] {
-    const out: string[] = [];
-    const start = `-A ${chain}`;
-    const { text: all } = this;
-    for (const s of this.sections) {
-      if (s.table !== table) continue;
-      for (let at = all.indexOf(text, s.from); at >= 0 && at < s.to; ) {
-        const from = all.lastIndexOf('\n', at) + 1;
-        let end = all.indexOf('\n', at);
-        if (end < 0) end = all.length;
-        const after = all[from + start.length];
-        if (all.startsWith(start, from) && (after === ' ' || from + start.length === end))
-          out.push(all.slice(from, end));
-        at = all.indexOf(text, end);
-      }
+  /** The table's rules, indexed on the first question about it. */
+  private table(name: string): TableRules {
+    let rules = this.tables.get(name);
+    if (!rules) {
+      rules = new TableRules(
+        this.text,
+        this.sections.filter((s) => s.table === name),
+      );
+      this.tables.set(name, rules);
     }
-    return out;
-  }
-
-  /** Whether a line of the table starts as `find` requires; stops at the first. */
-  private first(table: string, prefix: string): boolean {
-    return this.find(table, prefix, 1).length > 0;
-  }
-
-  /** Lines of the table that start with `prefix` (after its `\n`) and then end or go on after a space. */
-  private find(table: string, prefix: string, most = Number.POSITIVE_INFINITY): string[] {
-    const out: string[] = [];
-    const { text } = this;
-    for (const s of this.sections) {
-      if (s.table !== table) continue;
-      for (let at = text.indexOf(prefix, s.from); at >= 0 && at < s.to; at = text.indexOf(prefix, at + 1)) {
-        const after = at + prefix.length;
-        if (after < text.length && text[after] !== ' ' && text[after] !== '\n') continue;
-        let end = text.indexOf('\n', after);
-        if (end < 0) end = text.length;
-        out.push(text.slice(at + 1, end));
-        if (out.length >= most) return out;
-      }
-    }
-    return out;
+    return rules;
   }
 }
 
