@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitLines } from '../src/cluster/bundle/files.js';
-import { tableLines } from '../src/cluster/parse/iptables.js';
+import { parseIptablesSave, tableLines } from '../src/cluster/parse/iptables.js';
 import { bundlesDir } from './helpers/bundles.js';
 
 describe('log lines: splitLines is split(/\\r?\\n/)', () => {
@@ -63,5 +63,113 @@ describe('iptables-save: tableLines counts what the multi-line regexes count', (
       const text = await readFile(file, 'utf8');
       expect(tableLines(text), file).toEqual(byRegex(text));
     }
+  });
+});
+
+/**
+ * A dump read the plain way: split into lines, counters and CRs taken off, and each `-A`
+ * line filed under its table and chain (the first word after `-A`).
+ */
+function readPlainly(dump: string) {
+  const rules = new Map<string, string[]>();
+  const declared = new Set<string>();
+  let count = 0;
+  let table: string | undefined;
+  for (const raw of dump.split('\n')) {
+    const line = raw.replace(/\r$/, '').replace(/^\[\d+:\d+\]\s+/, '');
+    if (line.startsWith('*')) table = line.slice(1).trim();
+    else if (table !== undefined && line.startsWith(':'))
+      declared.add(`${table}/${line.slice(1).split(' ')[0]}`);
+    else if (table !== undefined && line.startsWith('-A ')) {
+      count++;
+      const key = `${table}/${line.slice(3).split(' ')[0]}`;
+      rules.set(key, [...(rules.get(key) ?? []), line]);
+    }
+  }
+  return { rules, declared, count };
+}
+
+/** A dump's rule lines dealt into three piles per table: each chain's lines end up in several runs, interleaved with others'. */
+function interleaved(dump: string): string {
+  const out: string[] = [];
+  let piles: string[][] = [[], [], []];
+  let dealt = 0;
+  const flush = () => {
+    out.push(...piles.flat());
+    piles = [[], [], []];
+  };
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('-A ')) piles[dealt++ % 3]?.push(line);
+    else {
+      flush();
+      out.push(line);
+    }
+  }
+  flush();
+  return out.join('\n');
+}
+
+describe("iptables-save: a chain's rules found through the index are the lines a plain read files under it", () => {
+  it('on every iptables-save of the examples and real captures, kube-proxy test dumps, interleaved, with counters and CRLF', async () => {
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (/^ip6?tables-save\.txt$|\.ip6?tables-restore$/.test(e.name)) files.push(full);
+      }
+    };
+    await walk(bundlesDir);
+    await walk(path.resolve(import.meta.dirname, '..', 'scripts', 'real-captures'));
+    const dumps = new Map<string, string>();
+    for (const file of files) dumps.set(await readFile(file, 'utf8'), file);
+    expect(dumps.size).toBeGreaterThan(10);
+    let chainsSeen = 0;
+    for (const [original, file] of dumps) {
+      let n = 0;
+      const variants = {
+        original,
+        interleaved: interleaved(original),
+        // `iptables-save -c` prints each rule's [packets:bytes] before it.
+        counters: original.replace(/^-A /gm, () => `[${++n}:${n * 60}] -A `),
+        crlf: original.replaceAll('\n', '\r\n'),
+      };
+      for (const [variant, dump] of Object.entries(variants)) {
+        const where = `${file} (${variant})`;
+        const plain = readPlainly(dump);
+        const keys = new Set([...plain.rules.keys(), ...plain.declared]);
+        for (const absent of ['nat/KUBE-SVC-ABSENTABSENTABS', 'nat/KUBE-SERVICE', 'filter/KUBE-SERVICES-X'])
+          keys.add(absent);
+        const byText = parseIptablesSave(dump);
+        const read = parseIptablesSave(dump);
+        expect(read.ruleCount, where).toBe(plain.count);
+        for (const key of keys) {
+          const [table = '', chain = ''] = key.split('/');
+          const lines = plain.rules.get(key) ?? [];
+          for (const text of [
+            '-d ',
+            'has no endpoints',
+            '-j KUBE-SEP-',
+            ' --dport 80 ',
+            `-A ${chain}`,
+            'absent',
+          ])
+            expect(
+              byText.rulesContaining(table, chain, text).map((r) => r.raw),
+              `${where} ${key} "${text}"`,
+            ).toEqual(lines.filter((l) => l.includes(text)));
+          expect(read.hasRules(table, chain), `${where} ${key}`).toBe(lines.length > 0);
+          expect(read.hasChain(table, chain), `${where} ${key}`).toBe(
+            lines.length > 0 || plain.declared.has(key),
+          );
+          expect(
+            read.rules(table, chain).map((r) => r.raw),
+            `${where} ${key}`,
+          ).toEqual(lines);
+          chainsSeen++;
+        }
+      }
+    }
+    expect(chainsSeen).toBeGreaterThan(1000);
   });
 });

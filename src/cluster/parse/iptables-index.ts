@@ -14,19 +14,25 @@ export interface Section {
   readonly to: number;
 }
 
-/** The `*table` lines of a dump and the lines each one heads. */
+/**
+ * The `*table` lines of a dump (lines starting with `*`) and the lines each one heads. `*`
+ * is searched for alone, as a rare character (one memchr over 19 MiB) rather than `\n*`
+ * (a stop at every line).
+ */
 export function sectionsOf(text: string): Section[] {
-  const sections: Section[] = [];
-  let at = text.startsWith('*') ? 0 : text.indexOf('\n*');
-  while (at >= 0) {
-    const start = text[at] === '\n' ? at + 1 : at;
+  const starts: number[] = [];
+  for (let at = text.indexOf('*'); at >= 0; at = text.indexOf('*', at + 1))
+    if (at === 0 || text.charCodeAt(at - 1) === 10) starts.push(at);
+  return starts.map((start, i) => {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const next = text.indexOf('\n*', end);
-    sections.push({ table: text.slice(start + 1, end).trim(), from: end, to: next < 0 ? text.length : next });
-    at = next;
-  }
-  return sections;
+    const next = starts[i + 1];
+    return {
+      table: text.slice(start + 1, end).trim(),
+      from: end,
+      to: next === undefined ? text.length : next - 1,
+    };
+  });
 }
 
 /**
