@@ -51,7 +51,11 @@ const keys = 128;
 export class TableRules {
   /** Number of rule lines. */
   readonly count: number;
-  /** Run i at 3i: the `\n` before its first line, the `\n` before its last line, and the previous run of its key (or -1). */
+  /**
+   * Run i at 3i: the `\n` before its first line; where it ends (the `\n` before the next
+   * run's first line, or the section's end: lines that are not rules may lie in between);
+   * and the previous run of its key (or -1).
+   */
   private readonly runs: number[] = [];
   /** The last run of each key, or -1. */
   private readonly latest = new Int32Array(keys).fill(-1);
@@ -95,7 +99,7 @@ export class TableRules {
     return this.search(`\n:${chain}`, this.sections.map(bounds), 1).length > 0;
   }
 
-  /** Counts the section's rule lines and adds their runs. */
+  /** Counts the section's rule lines and adds their runs (one write per run, none per line). */
   private index(s: Section): number {
     const { text, runs, latest } = this;
     const to = s.to;
@@ -105,11 +109,9 @@ export class TableRules {
     for (let at = text.indexOf('\n-A ', s.from); at >= 0 && at < to; at = text.indexOf('\n-A ', at + 4)) {
       count++;
       const k = text.charCodeAt(at + 4 + keyAt) & (keys - 1);
-      if (k === key) {
-        runs[n - 2] = at;
-        continue;
-      }
-      runs.push(at, at, latest[k] as number);
+      if (k === key) continue;
+      if (key >= 0) runs[n - 2] = at;
+      runs.push(at, to, latest[k] as number);
       latest[k] = n;
       n += 3;
       key = k;
@@ -120,15 +122,14 @@ export class TableRules {
   /** Where the chain's lines may be, in order: its key's runs, or the whole table. */
   private piecesOf(chain: string): (readonly [number, number])[] {
     if (chain.length <= keyAt || chain.includes('\n')) return this.sections.map(bounds);
-    const { text, runs } = this;
+    const { runs } = this;
     const pieces: [number, number][] = [];
     for (
       let r = this.latest[chain.charCodeAt(keyAt) & (keys - 1)] as number;
       r >= 0;
       r = runs[r + 2] as number
     ) {
-      const end = text.indexOf('\n', (runs[r + 1] as number) + 1);
-      pieces.push([runs[r] as number, end < 0 ? text.length : end]);
+      pieces.push([runs[r] as number, runs[r + 1] as number]);
     }
     return pieces.reverse();
   }
