@@ -48,6 +48,12 @@ export function sectionsOf(text: string): Section[] {
  */
 const keyAt = 9;
 const keys = 128;
+/**
+ * A table whose runs are this many and shorter than two lines on average (chains printed
+ * in no order) is not indexed: looking through thousands of one-line runs costs more than
+ * one search of the table, and each run a write while indexing.
+ */
+const manyRuns = 1024;
 
 /** The rule lines (`-A CHAIN …`) of one table, as runs of consecutive rule lines of one key. */
 export class TableRules {
@@ -61,14 +67,17 @@ export class TableRules {
   private readonly runs: number[] = [];
   /** The last run of each key, or -1. */
   private readonly latest = new Int32Array(keys).fill(-1);
+  /** Whether the runs are kept (else every chain is looked for in the whole table). */
+  private indexed = true;
 
   constructor(
     private readonly text: string,
     private readonly sections: readonly Section[],
   ) {
     let count = 0;
-    for (const s of sections) count += this.index(s);
+    for (const s of sections) count = this.index(s, count);
     this.count = count;
+    if (!this.indexed) this.runs.length = 0;
   }
 
   /** The chain's lines in order (each from `-A` to its end), or only the first `most`. */
@@ -101,29 +110,36 @@ export class TableRules {
     return this.search(`\n:${chain}`, this.sections.map(bounds), 1).length > 0;
   }
 
-  /** Counts the section's rule lines and adds their runs (one write per run, none per line). */
-  private index(s: Section): number {
+  /**
+   * Counts the section's rule lines on from the table's `before` and adds their runs (a
+   * write per run, none per line), unless there are too many runs to keep.
+   */
+  private index(s: Section, before: number): number {
     const { text, runs, latest } = this;
     const to = s.to;
-    let count = 0;
+    let count = before;
+    let indexed = this.indexed;
     let key = -1;
     let n = runs.length;
     for (let at = text.indexOf('\n-A ', s.from); at >= 0 && at < to; at = text.indexOf('\n-A ', at + 4)) {
       count++;
+      if (!indexed) continue;
       const k = text.charCodeAt(at + 4 + keyAt) & (keys - 1);
       if (k === key) continue;
+      if (n >= 3 * manyRuns && 2 * n > 3 * count) indexed = false;
       if (key >= 0) runs[n - 2] = at;
       runs.push(at, to, latest[k] as number);
       latest[k] = n;
       n += 3;
       key = k;
     }
+    this.indexed = indexed;
     return count;
   }
 
   /** Where the chain's lines may be, in order: its key's runs, or the whole table. */
   private piecesOf(chain: string): (readonly [number, number])[] {
-    if (chain.length <= keyAt || chain.includes('\n')) return this.sections.map(bounds);
+    if (!this.indexed || chain.length <= keyAt || chain.includes('\n')) return this.sections.map(bounds);
     const { runs } = this;
     const pieces: [number, number][] = [];
     for (
