@@ -42,9 +42,10 @@ export function sectionsOf(text: string): Section[] {
  * string or a map entry per chain, ~50,000 of them, cost three times as much). iptables-save
  * prints each chain's rules together, chains in name order (libiptc keeps them sorted,
  * `iptc_insert_chain`; the nf_tables capture in scripts/real-captures is sorted too), so a
- * run of one key holds ~1/32 of the KUBE-SEP- chains. Any order stays right, only slower:
- * a chain is looked for in every run of its key, each line matched against the whole
- * `-A CHAIN` asked for. A name too short to have a key is looked for in the whole table.
+ * run of one key holds ~1/32 of the KUBE-SEP- chains. Any order gives the same answers: a
+ * chain is looked for in every run of its key, each line matched against the whole
+ * `-A CHAIN` asked for (and a table in no order at all is searched whole, `manyRuns`). A
+ * name too short to have a key is looked for in the whole table.
  */
 const keyAt = 9;
 const keys = 128;
