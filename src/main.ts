@@ -6,10 +6,10 @@
  */
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { acksFirst } from './bot/ack-first.js';
 import { createBot, listenBot } from './bot/app.js';
 import { boltLogger } from './bot/bolt-logger.js';
 import { botReadiness } from './bot/readiness.js';
-import { PendingStarts } from './bot/start-diagnosis.js';
 import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -19,13 +19,14 @@ import { pagerDutyQueueName, pagerDutyStatusQueueName } from './pagerduty/payloa
 import { PagerDutyRest } from './pagerduty/rest.js';
 import { pagerDutyWebhookRoute } from './pagerduty/webhook.js';
 import { guardProcess, stopOnSignals } from './process-guards.js';
-import { diagnoseQueueName, executeQueueName, startQueueName } from './queue/jobs.js';
+import { diagnoseQueueName, executeQueueName, startListKeys, startQueueName } from './queue/jobs.js';
 import { RedisConnections, withinBound } from './redis-connections.js';
 import { SlackPoster } from './slack/poster.js';
 import { startDiagnoseWorker } from './workers/diagnose-worker.js';
 import { startExecuteWorker } from './workers/execute-worker.js';
 import { startHealthServer, startWorkerHealth } from './workers/health-server.js';
 import { notePagerDuty, startPagerDutyWorkers } from './workers/pagerduty-worker.js';
+import { type StartMover, startStartMover } from './workers/start-mover.js';
 import { startStartWorker } from './workers/start-worker.js';
 
 export type Mode = 'bot' | 'worker' | 'all';
@@ -37,8 +38,6 @@ const shutdownStepMs = 5_000;
 /** SIGTERM ends the process within this, whatever happens (Kubernetes' default is 30 s). */
 export const shutdownBoundMs = shutdownGraceMs + 3 * shutdownStepMs;
 const startupReadyMs = 5000;
-/** How long shutdown waits for acknowledged commands to be queued. */
-const pendingCommandsMs = 10_000;
 
 /**
  * The bot's own connection: fails fast (no offline queue, 1 s per command) so a Redis
@@ -101,7 +100,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const shared: Shared = { env, config, logger, metrics, connections, redis, poster, closers: [] };
   let port: number | undefined;
   if (mode !== 'bot') port = await startWorkers(shared, mode);
-  if (mode !== 'worker') port = await startBotSide(shared, mode);
+  if (mode !== 'worker') port = await startBotSide(shared);
   logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
   return { port, healthPort: shared.healthPort ?? port, stop: () => stopAll(shared) };
 }
@@ -159,9 +158,10 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
     }),
     'queue error (diagnose)',
   );
-  // The starts a bot process (`bot` mode) hands over; in `npm start` the bot starts its own.
-  if (serves.has('diagnose') && mode === 'worker')
-    workers.push(startStartWorker({ ...workerDeps('start worker'), queue: diagnoseQueue, metrics }));
+  // The starts the bot queued before its acks (admission.ts), in both deployments: the mover
+  // hands them to the start queue, the start worker posts the parents and queues the diagnoses.
+  const starts = serves.has('diagnose') || mode === 'all' ? startStarts(shared, diagnoseQueue) : undefined;
+  if (starts) workers.push(starts.worker);
   if (serves.has('execute'))
     workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
   if (serves.has('pagerduty') && config.pagerduty)
@@ -177,6 +177,11 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
       await Promise.all(workers.map((w) => w.close(true)));
     },
   });
+  // The mover first: it finishes the start in hand while the start queue and Redis are up.
+  if (starts) {
+    closers.unshift({ name: 'start mover', close: () => starts.mover.stop() });
+    closers.push({ name: 'start queue', close: () => starts.queue.close() });
+  }
   closers.push({ name: 'diagnose queue', close: () => diagnoseQueue.close() });
   if (mode !== 'worker') return undefined;
   const health = await startWorkerHealth(env.PORT, redis, workers, () => metrics.text(), env.BIND_ADDRESS);
@@ -185,7 +190,37 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
   return health.port;
 }
 
-async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
+/** The worker side of the starts: the mover (start list → start queue) and the start worker. */
+function startStarts(
+  { connections, redis, poster, logger, metrics }: Shared,
+  diagnoseQueue: Queue,
+): { worker: Worker; mover: StartMover; queue: Queue } {
+  const queue = connections.watch(
+    new Queue(startQueueName, { connection: connections.open('start queue', { maxRetriesPerRequest: 3 }) }),
+    'queue error (start)',
+  );
+  // In `npm start` the acks in flight go first (acksFirst); in a worker process nothing waits.
+  const turn = () => acksFirst.turn();
+  const mover = startStartMover({
+    blocking: connections.open('start mover', { maxRetriesPerRequest: null }),
+    redis,
+    startQueue: queue,
+    logger,
+    turn,
+  });
+  const worker = startStartWorker({
+    redis,
+    queue: diagnoseQueue,
+    connection: connections.open('start worker', { maxRetriesPerRequest: null }),
+    poster,
+    logger,
+    metrics,
+    turn,
+  });
+  return { worker, mover, queue };
+}
+
+async function startBotSide(shared: Shared): Promise<number> {
   const { env, config, logger, metrics, connections, poster, closers } = shared;
   const readiness: Promise<unknown>[] = [];
   // The bot's connections fail fast (no offline queue, 1 s per command) so a Redis outage
@@ -203,8 +238,6 @@ async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
   };
   const queue = queueOn(diagnoseQueueName, 'diagnose queue');
   const executeQueue = queueOn(executeQueueName, 'execute queue');
-  // A bot process of its own hands each acknowledged command's start to the worker process.
-  const startQueue = mode === 'bot' ? queueOn(startQueueName, 'start queue') : undefined;
   metrics.gauge('kproxy_jobs', () =>
     queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
   );
@@ -214,19 +247,19 @@ async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
   // The fail-fast connections refuse commands until they are up: give them a moment before
   // taking requests (a Redis outage at start-up must not keep the bot from answering).
   await withinBound(Promise.allSettled(readiness), startupReadyMs);
-  const pending = new PendingStarts();
+  // Each admitted command's start is queued in Redis before its ack (admission.ts): the bot
+  // has no start of its own to finish on shutdown.
   const app = createBot({
     config,
     env,
     redis: botRedis,
     queue,
     executeQueue,
-    ...(startQueue ? { startQueue } : {}),
+    startList: startListKeys.queued,
     poster,
     logger,
     metrics,
     routes,
-    pending,
   });
   const port = await listenBot(app, env);
   logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
@@ -239,12 +272,6 @@ async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
   shared.healthPort = health.port;
   logger.info('bot probes listening', { port: health.port });
   closers.push({ name: 'health server', close: () => health.close() });
-  // No new requests first; then the acknowledged ones get a moment to be queued (or told).
-  closers.unshift({
-    name: 'pending commands',
-    boundMs: pendingCommandsMs + shutdownStepMs,
-    close: () => pending.drain(pendingCommandsMs),
-  });
   closers.unshift({ name: 'slack receiver', close: () => app.stop() });
   return port;
 }

@@ -10,6 +10,10 @@
  * leaves the channel's budget alone). That library runs one script call per limiter and
  * cannot share a call with the dedupe, so the ack waited for three round trips in a row;
  * here the same steps run inside one script.
+ *
+ * The same call queues the admitted command's start (`start`: appended to the start list,
+ * which the worker side's mover hands to BullMQ, start-mover.ts): the command is durably
+ * queued before it is acknowledged, and the bot has nothing left to do after its ack.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
@@ -26,7 +30,7 @@ local function consume(key, max, window)
   if consumed > tonumber(max) then return ttl end
   return -1
 end
-if #KEYS == 3 then
+if ARGV[7] == '1' then
   if not redis.call('SET', KEYS[3], '1', 'EX', ARGV[6], 'NX') then return {0, 0} end
 end
 if ARGV[1] == '1' then
@@ -35,6 +39,7 @@ if ARGV[1] == '1' then
   wait = consume(KEYS[2], ARGV[4], ARGV[5])
   if wait >= 0 then return {2, wait} end
 end
+if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[#KEYS], ARGV[8]) end
 return {1, 0}
 `;
 
@@ -53,7 +58,9 @@ export const rateKeys = {
 /**
  * One script call (plain EVAL: one round trip even right after a Redis restart, when an
  * EVALSHA would first be answered NOSCRIPT). `delivery`: the dedupe key and its TTL, if
- * this request is to be deduplicated. Throws when Redis cannot be asked.
+ * this request is to be deduplicated. `start`: appended to the list `start.key` only when
+ * the command is admitted (a duplicate or a limited command queues nothing). Throws when
+ * Redis cannot be asked.
  */
 export async function admit(
   redis: Redis,
@@ -61,9 +68,15 @@ export async function admit(
   user: string,
   channel: string,
   delivery?: { readonly key: string; readonly ttlSeconds: number },
+  start?: { readonly key: string; readonly payload: string },
 ): Promise<Admission> {
   const { enabled, perUser, perChannel } = config.rateLimits;
-  const keys = [rateKeys.user(user), rateKeys.channel(channel), ...(delivery ? [delivery.key] : [])];
+  const keys = [
+    rateKeys.user(user),
+    rateKeys.channel(channel),
+    ...(delivery ? [delivery.key] : []),
+    ...(start ? [start.key] : []),
+  ];
   const [outcome, waitMs] = (await redis.eval(
     admissionScript,
     keys.length,
@@ -74,6 +87,8 @@ export async function admit(
     perChannel.max,
     perChannel.windowSeconds,
     delivery?.ttlSeconds ?? 0,
+    delivery ? '1' : '0',
+    start?.payload ?? '',
   )) as [number, number];
   if (outcome === 0) return { kind: 'duplicate' };
   if (outcome === 2) return { kind: 'limited', waitSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };

@@ -36,10 +36,11 @@ export interface BotDeps {
   /** Extra HTTP routes on the Slack listener (the PagerDuty webhook); never probes or metrics. */
   readonly routes?: CustomRoute[];
   /**
-   * The split deployment: acknowledged diagnose commands are handed to the worker process
-   * through this queue (start-worker.ts); without it the bot starts them itself.
+   * The start list (jobs.ts `startListKeys.queued`): the admission script queues each
+   * admitted diagnose command's start there before the ack, for the worker side's mover
+   * (start-mover.ts). Without it (a bot embedded alone) the bot starts them itself.
    */
-  readonly startQueue?: Queue;
+  readonly startList?: string;
   /** Where approved actions are queued; without it, report buttons are not handled. */
   readonly executeQueue?: Queue;
   /** Acknowledged commands still being started (shutdown waits for them). */

@@ -1,24 +1,28 @@
 /**
- * `/kproxy diagnose`: decided and acknowledged after one Redis round trip (admission.ts:
- * the delivery dedupe and both rate limits in one script call), then started off the
- * request path. The handler returns right after the ack; the start (the thread's parent
- * post, the Redis keys, `queue.add`) waits its turn (ack-first.ts): a burst of commands is
- * acked first and started afterwards. Every acknowledged command still ends in a report
- * or a stated failure: the thread (or, without a thread, the user) is told when the start
- * fails, and shutdown waits for the starts in flight (PendingStarts).
+ * `/kproxy diagnose`: decided, queued and acknowledged after one Redis round trip
+ * (admission.ts: the delivery dedupe, both rate limits and, when admitted, the start
+ * appended to the start list, in one script call). The bot has nothing left to do after
+ * the ack: the worker side's mover hands the start to the start queue (start-mover.ts) and
+ * the start worker posts the thread's parent and queues the diagnosis (start-worker.ts).
+ * The command is durably queued before it is acknowledged, so a bot that stops right after
+ * its ack loses nothing.
+ *
+ * A bot without a worker side (`startList` unset: tests that embed the bot alone) starts
+ * the command itself after the ack, off the request path (ack-first.ts), and shutdown
+ * waits for those starts (PendingStarts).
  */
 import { randomUUID } from 'node:crypto';
 import type { RespondFn } from '@slack/bolt';
-import type { Queue } from 'bullmq';
 import { errorMessage } from '../errors.js';
-import { enqueueStart, keys } from '../queue/jobs.js';
+import type { DiagnoseJob, StartJob } from '../queue/jobs.js';
+import { keys } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 import type { AckFirst } from './ack-first.js';
 import { admit } from './admission.js';
 import type { BotDeps } from './app.js';
 import { authorize } from './authorize.js';
 import type { Command } from './command.js';
-import { retried, StartFailed, type StartRequest, startOrJoin } from './start-diagnosis.js';
+import { StartFailed, startOrJoin } from './start-diagnosis.js';
 
 const deliveryTtlSeconds = 10 * 60;
 
@@ -33,7 +37,7 @@ export interface SlashCommand {
 
 type Deps = Pick<
   BotDeps,
-  'config' | 'redis' | 'queue' | 'startQueue' | 'poster' | 'logger' | 'metrics' | 'pending'
+  'config' | 'redis' | 'queue' | 'startList' | 'poster' | 'logger' | 'metrics' | 'pending'
 > & {
   readonly ackFirst: AckFirst;
 };
@@ -53,11 +57,18 @@ export async function handleDiagnose(
   }
   // Redis answers within a second or the user hears so now: the ack must beat Slack's 3 s.
   let admission: Awaited<ReturnType<typeof admit>>;
+  const start = deps.startList
+    ? { key: deps.startList, payload: JSON.stringify(startOf(cmd, command)) }
+    : undefined;
   try {
-    admission = await admit(deps.redis, deps.config, command.user_id, command.channel_id, {
-      key: keys.delivery(command.trigger_id),
-      ttlSeconds: deliveryTtlSeconds,
-    });
+    admission = await admit(
+      deps.redis,
+      deps.config,
+      command.user_id,
+      command.channel_id,
+      { key: keys.delivery(command.trigger_id), ttlSeconds: deliveryTtlSeconds },
+      start,
+    );
   } catch (error) {
     deps.logger.error('queue unavailable', { error: errorMessage(error) });
     await ack({
@@ -76,35 +87,51 @@ export async function handleDiagnose(
     });
   }
   await ack();
-  startAfterAck(deps, cmd, command, respond);
+  if (!start) startAfterAck(deps, cmd, command, respond);
 }
 
-/** Acknowledged: from here the diagnosis is queued, or the thread (or the user) hears why not. */
-function startAfterAck(
-  deps: Deps,
-  cmd: Extract<Command, { kind: 'diagnose' }>,
-  command: SlashCommand,
-  respond: RespondFn,
-): void {
-  const target = {
+/** The start the admission script queues (the start worker's job). */
+function startOf(cmd: Extract<Command, { kind: 'diagnose' }>, command: SlashCommand): StartJob {
+  return {
+    requestId: randomUUID(),
+    cluster: cmd.cluster,
+    target: targetOf(cmd),
+    channel: command.channel_id,
+    user: command.user_id,
+    ...(command.response_url ? { responseUrl: command.response_url } : {}),
+    queuedAt: Date.now(),
+  };
+}
+
+function targetOf(cmd: Extract<Command, { kind: 'diagnose' }>): DiagnoseJob['target'] {
+  return {
     ...(cmd.namespace ? { namespace: cmd.namespace } : {}),
     ...(cmd.service ? { service: cmd.service } : {}),
     ...(cmd.node ? { node: cmd.node } : {}),
     ...(cmd.from ? { from: cmd.from } : {}),
     ...(cmd.route ? { route: `${cmd.route.kind}/${cmd.route.namespace}/${cmd.route.name}` } : {}),
   };
+}
+
+/**
+ * A bot without a worker side, acknowledged: from here the diagnosis is queued, or the
+ * thread (or the user) hears why not.
+ */
+function startAfterAck(
+  deps: Deps,
+  cmd: Extract<Command, { kind: 'diagnose' }>,
+  command: SlashCommand,
+  respond: RespondFn,
+): void {
+  const target = targetOf(cmd);
   const tell = (text: string) =>
     respond({ response_type: 'ephemeral', text }).catch((error) =>
       deps.logger.warn('could not tell the user', { error: errorMessage(error) }),
     );
   const request = { cluster: cmd.cluster, target, channel: command.channel_id, user: command.user_id };
-  const handOff = deps.startQueue;
   const started = deps.ackFirst
     .turn()
-    .then(async () => {
-      if (handOff) await handOver(handOff, request, command.response_url);
-      else await startOrJoin(deps, request);
-    })
+    .then(() => startOrJoin(deps, request))
     .then(
       () => undefined,
       async (error: unknown) => {
@@ -116,13 +143,4 @@ function startAfterAck(
       },
     );
   deps.pending?.track(started, tell);
-}
-
-/**
- * The split deployment: the start (the parent, the keys, the diagnosis job) is the worker
- * process' (start-worker.ts); the bot only queues it, retried like the start's own steps.
- */
-function handOver(queue: Queue, request: StartRequest, responseUrl: string | undefined): Promise<void> {
-  const job = { requestId: randomUUID(), ...request, ...(responseUrl ? { responseUrl } : {}) };
-  return retried(() => enqueueStart(queue, job));
 }

@@ -85,9 +85,22 @@ export const startJobSchema = z.strictObject({
   user: z.string().min(1),
   /** Slack's response_url of the command: where its user hears if the start fails before a thread exists. */
   responseUrl: z.url().optional(),
+  /** When the bot queued it (ms since the epoch): a mover's leftovers are recovered after a grace time. */
+  queuedAt: z.number().int().nonnegative().optional(),
 });
 
 export type StartJob = z.infer<typeof startJobSchema>;
+
+/**
+ * The durable handoff of the starts (issue 16): the bot's admission script appends each
+ * admitted command's start (a StartJob as JSON) to `queued` in the same call that admits
+ * it, before the ack; a mover on the worker side (start-mover.ts) takes it into `moving`
+ * (BLMOVE), adds it to the start queue and removes it from `moving`.
+ */
+export const startListKeys = {
+  queued: 'kproxy:starts',
+  moving: 'kproxy:starts:moving',
+} as const;
 
 /**
  * Queues a start under its request id (adding it again is a no-op). Not retried by BullMQ:
@@ -110,7 +123,11 @@ export const keys = {
   report: (jobId: string) => `kproxy:report:${jobId}`,
   /** A slash-command delivery already handled (Slack retries carry the same trigger id). */
   delivery: (id: string) => `kproxy:delivery:${id}`,
-  /** Rate-limit windows. */
+  /**
+   * A start that ran to its end (started, joined, or its failure told): one re-added after
+   * BullMQ removed its finished job (a mover recovering its leftovers late) is not run again.
+   */
+  startDone: (requestId: string) => `kproxy:start-done:${requestId}`,
   /** Opaque action reference behind a report button. */
   actionRef: (ref: string) => `kproxy:action:${ref}`,
   /** Per-channel token bucket of chat.postMessage (a hash; about one per second per channel). */

@@ -1,9 +1,10 @@
 /**
- * The split deployment's starts (issue 16): the bot process acks a diagnose command and
- * queues its start; this worker, in the worker process, posts the thread's parent and
+ * The starts (issue 16): the bot acks a diagnose command whose start its admission script
+ * queued (admission.ts; start-mover.ts hands it to this queue); this worker, on the worker
+ * side (the worker process, or the same process in `npm start`), posts the thread's parent and
  * queues the diagnosis, or joins the thread already diagnosing the target (startOrJoin,
- * the same steps the bot runs itself in `npm start`). The bot's event loop then does
- * nothing for a command after its ack but one queue write.
+ * the same steps a bot without a worker side runs itself). The bot's event loop does
+ * nothing for a command after its ack.
  *
  * Every acknowledged command still ends in a report or a stated failure: a start that
  * fails is told in its thread, or (before a thread exists) to the user through the
@@ -15,7 +16,7 @@ import { type ConnectionOptions, type Job, Worker, type WorkerOptions } from 'bu
 import type { BotDeps } from '../bot/app.js';
 import { StartFailed, startOrJoin } from '../bot/start-diagnosis.js';
 import { errorMessage } from '../errors.js';
-import { type StartJob, startJobSchema, startQueueName } from '../queue/jobs.js';
+import { keys, type StartJob, startJobSchema, startQueueName } from '../queue/jobs.js';
 import { escapeMrkdwn } from '../report/blocks.js';
 
 /** Starts mostly wait (for a channel's post slot, for Slack): many run at once. */
@@ -23,8 +24,13 @@ const startConcurrency = 50;
 /** How long telling the user through Slack's response_url may take. */
 const tellTimeoutMs = 10_000;
 
+/** A start's done key outlives BullMQ's finished start jobs (jobs.ts: 1 h, failed 24 h). */
+const doneTtlSeconds = 7 * 24 * 3600;
+
 export type StartWorkerDeps = Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'> & {
   readonly connection: ConnectionOptions;
+  /** Waited for before each start (npm start: the acks in flight go first). */
+  readonly turn?: () => Promise<void>;
   /** Tests: BullMQ's stalled-job settings. */
   readonly workerOptions?: Partial<WorkerOptions>;
 };
@@ -54,6 +60,10 @@ export function startStartWorker(deps: StartWorkerDeps): Worker {
 
 async function runStart(deps: StartWorkerDeps, job: Job): Promise<void> {
   const data = startJobSchema.parse(job.data);
+  const done = keys.startDone(data.requestId);
+  // Re-added by a mover after BullMQ removed the finished job (start-mover.ts): it ran already.
+  if (await deps.redis.exists(done)) return;
+  await deps.turn?.();
   const request = { cluster: data.cluster, target: data.target, channel: data.channel, user: data.user };
   try {
     await startOrJoin(deps, request, data.requestId);
@@ -66,6 +76,10 @@ async function runStart(deps: StartWorkerDeps, job: Job): Promise<void> {
         `:x: kproxy could not start the diagnosis: ${escapeMrkdwn(errorMessage(error))}. Nothing is running; run the command again.`,
       );
   }
+  // Not fatal: without it, only a re-add after BullMQ forgot the job could run it again.
+  await deps.redis
+    .set(done, '1', 'EX', doneTtlSeconds)
+    .catch((error) => deps.logger.warn('could not mark a start done', { error: errorMessage(error) }));
 }
 
 /** To the user who ran the command, as Bolt's respond() does (an ephemeral message). */
