@@ -15,7 +15,7 @@ import { startOrJoin } from '../src/bot/start-diagnosis.js';
 import { createLogger } from '../src/log.js';
 import { type Running, start } from '../src/main.js';
 import { Metrics, metricHelp } from '../src/metrics.js';
-import { diagnoseQueueName, enqueueStart, keys, startQueueName } from '../src/queue/jobs.js';
+import { diagnoseQueueName, enqueueStart, keys, startListKeys, startQueueName } from '../src/queue/jobs.js';
 import { SlackPoster } from '../src/slack/poster.js';
 import { startStartWorker } from '../src/workers/start-worker.js';
 import { bundlesDir } from './helpers/bundles.js';
@@ -74,8 +74,11 @@ describe('the split deployment: the worker process starts what the bot acked', (
     const { slack, run, starts } = await setUp();
     const bot = await run('bot');
     expect(await command(`http://127.0.0.1:${bot.port}`, slack)).toMatchObject({ status: 200, body: '' });
-    // No worker yet: the start waits in its queue, and the bot posts nothing itself.
-    await waitFor('the queued start', async () => (await starts.getJobCounts()).waiting === 1);
+    // No worker yet: the start waits in Redis (queued before the ack: the start list), and
+    // the bot posts nothing itself.
+    const probe = new Redis(redisUrl);
+    cleanups.push(() => probe.quit());
+    expect(await probe.llen(startListKeys.queued)).toBe(1);
     expect(slack.messages).toEqual([]);
     await run('worker');
     const parent = await waitFor('the parent', () => slack.messages.find((m) => !m.thread_ts));
