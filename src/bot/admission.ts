@@ -17,6 +17,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
+import { evalBatched } from './eval-batch.js';
 
 const admissionScript = `
 local function consume(key, max, window)
@@ -57,7 +58,8 @@ export const rateKeys = {
 
 /**
  * One script call (plain EVAL: one round trip even right after a Redis restart, when an
- * EVALSHA would first be answered NOSCRIPT). `delivery`: the dedupe key and its TTL, if
+ * EVALSHA would first be answered NOSCRIPT; the calls of one event-loop turn share one
+ * write, eval-batch.ts). `delivery`: the dedupe key and its TTL, if
  * this request is to be deduplicated. `start`: appended to the list `start.key` only when
  * the command is admitted (a duplicate or a limited command queues nothing). Throws when
  * Redis cannot be asked.
@@ -77,8 +79,7 @@ export async function admit(
     ...(delivery ? [delivery.key] : []),
     ...(start ? [start.key] : []),
   ];
-  const [outcome, waitMs] = (await redis.eval(
-    admissionScript,
+  const [outcome, waitMs] = (await evalBatched(redis, admissionScript, [
     keys.length,
     ...keys,
     enabled ? '1' : '0',
@@ -89,7 +90,7 @@ export async function admit(
     delivery?.ttlSeconds ?? 0,
     delivery ? '1' : '0',
     start?.payload ?? '',
-  )) as [number, number];
+  ])) as [number, number];
   if (outcome === 0) return { kind: 'duplicate' };
   if (outcome === 2) return { kind: 'limited', waitSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   return { kind: 'admitted' };
