@@ -6,10 +6,10 @@
  */
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { acksFirst } from './bot/ack-first.js';
 import { createBot, listenBot } from './bot/app.js';
 import { boltLogger } from './bot/bolt-logger.js';
 import { botReadiness } from './bot/readiness.js';
+import { PendingStarts } from './bot/start-diagnosis.js';
 import { type Config, type Env, loadConfig, parseEnv } from './config/config.js';
 import { describeError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -38,6 +38,8 @@ const shutdownStepMs = 5_000;
 /** SIGTERM ends the process within this, whatever happens (Kubernetes' default is 30 s). */
 export const shutdownBoundMs = shutdownGraceMs + 3 * shutdownStepMs;
 const startupReadyMs = 5000;
+/** How long shutdown waits for acknowledged commands to be queued (`npm start`). */
+const pendingCommandsMs = 10_000;
 
 /**
  * The bot's own connection: fails fast (no offline queue, 1 s per command) so a Redis
@@ -100,7 +102,7 @@ export async function start(mode: Mode, processEnv: NodeJS.ProcessEnv = process.
   const shared: Shared = { env, config, logger, metrics, connections, redis, poster, closers: [] };
   let port: number | undefined;
   if (mode !== 'bot') port = await startWorkers(shared, mode);
-  if (mode !== 'worker') port = await startBotSide(shared);
+  if (mode !== 'worker') port = await startBotSide(shared, mode);
   logger.info('kproxy started', { mode, clusters: config.clusters.map((c) => c.name) });
   return { port, healthPort: shared.healthPort ?? port, stop: () => stopAll(shared) };
 }
@@ -158,9 +160,11 @@ async function startWorkers(shared: Shared, mode: Mode): Promise<number | undefi
     }),
     'queue error (diagnose)',
   );
-  // The starts the bot queued before its acks (admission.ts), in both deployments: the mover
-  // hands them to the start queue, the start worker posts the parents and queues the diagnoses.
-  const starts = serves.has('diagnose') || mode === 'all' ? startStarts(shared, diagnoseQueue) : undefined;
+  // The starts a bot process (`bot` mode) queued before its acks (admission.ts): the mover
+  // hands them to the start queue, the start worker posts the parents and queues the
+  // diagnoses. In `npm start` the bot starts its own (the start queue's hop cost its one
+  // event loop more than it saved: bench/ack-latency.ts, README).
+  const starts = serves.has('diagnose') && mode === 'worker' ? startStarts(shared, diagnoseQueue) : undefined;
   if (starts) workers.push(starts.worker);
   if (serves.has('execute'))
     workers.push(startExecuteWorker({ ...workerDeps('execute worker'), diagnoseQueue }));
@@ -199,14 +203,11 @@ function startStarts(
     new Queue(startQueueName, { connection: connections.open('start queue', { maxRetriesPerRequest: 3 }) }),
     'queue error (start)',
   );
-  // In `npm start` the acks in flight go first (acksFirst); in a worker process nothing waits.
-  const turn = () => acksFirst.turn();
   const mover = startStartMover({
     blocking: connections.open('start mover', { maxRetriesPerRequest: null }),
     redis,
     startQueue: queue,
     logger,
-    turn,
   });
   const worker = startStartWorker({
     redis,
@@ -215,12 +216,11 @@ function startStarts(
     poster,
     logger,
     metrics,
-    turn,
   });
   return { worker, mover, queue };
 }
 
-async function startBotSide(shared: Shared): Promise<number> {
+async function startBotSide(shared: Shared, mode: Mode): Promise<number> {
   const { env, config, logger, metrics, connections, poster, closers } = shared;
   const readiness: Promise<unknown>[] = [];
   // The bot's connections fail fast (no offline queue, 1 s per command) so a Redis outage
@@ -247,19 +247,22 @@ async function startBotSide(shared: Shared): Promise<number> {
   // The fail-fast connections refuse commands until they are up: give them a moment before
   // taking requests (a Redis outage at start-up must not keep the bot from answering).
   await withinBound(Promise.allSettled(readiness), startupReadyMs);
-  // Each admitted command's start is queued in Redis before its ack (admission.ts): the bot
-  // has no start of its own to finish on shutdown.
+  // A bot process of its own queues each admitted command's start in Redis before its ack
+  // (admission.ts) for the worker processes; in `npm start` the bot starts its own after the
+  // acks, and shutdown waits for those.
+  const pending = new PendingStarts();
   const app = createBot({
     config,
     env,
     redis: botRedis,
     queue,
     executeQueue,
-    startList: startListKeys.queued,
+    ...(mode === 'bot' ? { startList: startListKeys.queued } : {}),
     poster,
     logger,
     metrics,
     routes,
+    pending,
   });
   const port = await listenBot(app, env);
   logger.info('bot listening', { port, mode: env.SLACK_SIGNING_SECRET ? 'http' : 'socket' });
@@ -272,6 +275,12 @@ async function startBotSide(shared: Shared): Promise<number> {
   shared.healthPort = health.port;
   logger.info('bot probes listening', { port: health.port });
   closers.push({ name: 'health server', close: () => health.close() });
+  // No new requests first; then the acknowledged ones get a moment to be queued (or told).
+  closers.unshift({
+    name: 'pending commands',
+    boundMs: pendingCommandsMs + shutdownStepMs,
+    close: () => pending.drain(pendingCommandsMs),
+  });
   closers.unshift({ name: 'slack receiver', close: () => app.stop() });
   return port;
 }

@@ -38,7 +38,8 @@ export interface BotDeps {
   /**
    * The start list (jobs.ts `startListKeys.queued`): the admission script queues each
    * admitted diagnose command's start there before the ack, for the worker side's mover
-   * (start-mover.ts). Without it (a bot embedded alone) the bot starts them itself.
+   * (start-mover.ts): the split deployment. Without it (`npm start`) the bot starts them
+   * itself after the acks.
    */
   readonly startList?: string;
   /** Where approved actions are queued; without it, report buttons are not handled. */

@@ -7,9 +7,10 @@
  * The command is durably queued before it is acknowledged, so a bot that stops right after
  * its ack loses nothing.
  *
- * A bot without a worker side (`startList` unset: tests that embed the bot alone) starts
- * the command itself after the ack, off the request path (ack-first.ts), and shutdown
- * waits for those starts (PendingStarts).
+ * That is the split deployment (`startList` set: a bot process beside worker processes).
+ * In `npm start` (one process, `startList` unset) the bot starts the command itself after
+ * the ack, off the request path (ack-first.ts), and shutdown waits for those starts
+ * (PendingStarts): the start queue's hop would cost its one event loop more than it saves.
  */
 import { randomUUID } from 'node:crypto';
 import type { RespondFn } from '@slack/bolt';
@@ -114,8 +115,8 @@ function targetOf(cmd: Extract<Command, { kind: 'diagnose' }>): DiagnoseJob['tar
 }
 
 /**
- * A bot without a worker side, acknowledged: from here the diagnosis is queued, or the
- * thread (or the user) hears why not.
+ * `npm start`, acknowledged: from here the diagnosis is queued, or the thread (or the user)
+ * hears why not.
  */
 function startAfterAck(
   deps: Deps,

@@ -34,8 +34,6 @@ export interface StartMoverDeps {
   /** The `kproxy-start` queue. */
   readonly startQueue: Queue;
   readonly logger: Logger;
-  /** Waited for before each hand-over (npm start: the acks in flight go first). */
-  readonly turn?: () => Promise<void>;
   /** Tests: the grace time and the sweep's interval. */
   readonly graceMs?: number;
   readonly sweepMs?: number;
@@ -59,7 +57,6 @@ export function startStartMover(deps: StartMoverDeps): StartMover {
           blockSeconds,
         );
         if (item === null) continue;
-        await deps.turn?.();
         await handOver(deps, item);
       } catch (error) {
         if (stopped) break;

@@ -1,9 +1,9 @@
 /**
  * The starts (issue 16): the bot acks a diagnose command whose start its admission script
  * queued (admission.ts; start-mover.ts hands it to this queue); this worker, on the worker
- * side (the worker process, or the same process in `npm start`), posts the thread's parent and
+ * process, posts the thread's parent and
  * queues the diagnosis, or joins the thread already diagnosing the target (startOrJoin,
- * the same steps a bot without a worker side runs itself). The bot's event loop does
+ * the same steps the bot runs itself in `npm start`). The bot's event loop does
  * nothing for a command after its ack.
  *
  * Every acknowledged command still ends in a report or a stated failure: a start that
@@ -29,8 +29,6 @@ const doneTtlSeconds = 7 * 24 * 3600;
 
 export type StartWorkerDeps = Pick<BotDeps, 'redis' | 'queue' | 'poster' | 'logger' | 'metrics'> & {
   readonly connection: ConnectionOptions;
-  /** Waited for before each start (npm start: the acks in flight go first). */
-  readonly turn?: () => Promise<void>;
   /** Tests: BullMQ's stalled-job settings. */
   readonly workerOptions?: Partial<WorkerOptions>;
 };
@@ -63,7 +61,6 @@ async function runStart(deps: StartWorkerDeps, job: Job): Promise<void> {
   const done = keys.startDone(data.requestId);
   // Re-added by a mover after BullMQ removed the finished job (start-mover.ts): it ran already.
   if (await deps.redis.exists(done)) return;
-  await deps.turn?.();
   const request = { cluster: data.cluster, target: data.target, channel: data.channel, user: data.user };
   try {
     await startOrJoin(deps, request, data.requestId);
