@@ -6,10 +6,12 @@
  * (bench/bare-bolt.ts); each runs in its own process; one private redis-server, the test
  * API server as the cluster, a fake Slack. This process sends signed `/kproxy diagnose`
  * requests, c at a time (c = 1, 50, 200), each for a new target (kproxy's heaviest ack
- * path: authorization, the one admission script call, then the start after the ack), to
- * the apps in interleaved rounds (the order rotating), and times each HTTP answer. Slack
- * gives an app 3 s. Prints a table per deployment and records bench/results.json
- * `ackLatency` (`levels`: all, `split`). BENCH_DEPLOYMENTS=all|split picks one;
+ * path: authorization and the one admission script call, which in `split` also queues the
+ * start; in `all` the bot starts the command after the ack), to the apps in interleaved
+ * rounds (the order rotating), and times each HTTP answer. Slack gives an app 3 s. Prints
+ * a table per deployment and records bench/results.json `ackLatency` (`levels`: all,
+ * `split`; latencies to 0.1 ms, ratios of the unrounded percentiles); BENCH_SMOKE=1 runs
+ * one short round per level, not recorded. BENCH_DEPLOYMENTS=all|split picks one;
  * BENCH_BASELINE=<checkout> adds that checkout's kproxy to the same rounds (not recorded).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -99,7 +99,10 @@ function startOf(cmd: Extract<Command, { kind: 'diagnose' }>, command: SlashComm
     target: targetOf(cmd),
     channel: command.channel_id,
     user: command.user_id,
-    ...(command.response_url ? { responseUrl: command.response_url } : {}),
+    // Only a URL the start's schema takes: a start the mover cannot read would be dropped.
+    ...(command.response_url && URL.canParse(command.response_url)
+      ? { responseUrl: command.response_url }
+      : {}),
     queuedAt: Date.now(),
   };
 }
