@@ -12,7 +12,9 @@
  * a table per deployment and records bench/results.json `ackLatency` (`levels`: all,
  * `split`; latencies to 0.1 ms, ratios of the unrounded percentiles); BENCH_SMOKE=1 runs
  * one short round per level, not recorded. BENCH_DEPLOYMENTS=all|split picks one;
- * BENCH_BASELINE=<checkout> adds that checkout's kproxy to the same rounds (not recorded).
+ * BENCH_BASELINE=<checkout> adds that checkout's kproxy to the same rounds (not recorded);
+ * BENCH_ROUND_TRIP=1 adds the bare Bolt app with one Redis round trip before its ack
+ * (`boltRedis`: the floor of an ack that must ask Redis first; not recorded).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -65,6 +67,8 @@ const loadBefore = machineLoad();
 const baseline = process.env.BENCH_BASELINE;
 const deployments = (process.env.BENCH_DEPLOYMENTS ?? 'all,split').split(',') as ('all' | 'split')[];
 const bareBolt = await startBareBolt(slack.apiUrl);
+const boltRedis =
+  process.env.BENCH_ROUND_TRIP === '1' ? await startBareBolt(slack.apiUrl, redis.url) : undefined;
 
 let n = 0;
 /** A few answers other than an empty 200, to say what they were. */
@@ -158,6 +162,7 @@ for (const deployment of deployments) {
   const apps: Record<string, Running> = {
     kproxy: await startKproxy(common),
     ...(baseline ? { baseline: await startKproxy({ ...common, root: baseline }) } : {}),
+    ...(boltRedis ? { boltRedis } : {}),
     bareBolt,
   };
   const { rows, mainThreadCpuMsPerCommand } = await measure(apps);
@@ -171,6 +176,7 @@ for (const deployment of deployments) {
   console.log(`main-thread CPU ms per command: ${JSON.stringify(mainThreadCpuMsPerCommand)}`);
 }
 await bareBolt.stop();
+await boltRedis?.stop();
 
 function printTable(deployment: string, rows: Record<string, unknown>[]): void {
   type Stats = ReturnType<typeof stats>;
@@ -181,7 +187,7 @@ function printTable(deployment: string, rows: Record<string, unknown>[]): void {
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     const floor = r.bareBolt as Stats;
-    for (const x of ['kproxy', 'baseline'].filter((x) => r[x])) {
+    for (const x of ['kproxy', 'baseline', 'boltRedis'].filter((x) => r[x])) {
       const s = r[x] as Stats;
       const [p50, p99] = x === 'kproxy' ? ['ratioP50', 'ratioP99'] : [`${x}RatioP50`, `${x}RatioP99`];
       console.log(
@@ -205,7 +211,7 @@ const result = {
 console.log(
   `\nload average (1 min) ${loadBefore.loadAverage1m} → ${result.load.after.loadAverage1m} on ${loadBefore.cpus} CPUs`,
 );
-if (!smoke && !baseline) await recordResult('ackLatency', result);
+if (!smoke && !baseline && !boltRedis) await recordResult('ackLatency', result);
 api.stop();
 await slack.stop();
 await redis.stop();

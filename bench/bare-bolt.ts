@@ -2,9 +2,12 @@
  * The ack bench's floor: a bare Bolt app on the same receiver kproxy uses (HTTPReceiver,
  * the same signing secret, body limit, server timeouts and bot-token authorization),
  * whose `/kproxy` handler only acknowledges. Run as its own process (like kproxy's);
- * prints `listening <port>` once it answers.
+ * prints `listening <port>` once it answers. With BARE_BOLT_REDIS_URL the handler first
+ * makes one Redis round trip (`EVAL "return 1" 0`): the floor of any ack that must ask
+ * Redis first, as kproxy's one admission call does (BENCH_ROUND_TRIP=1 in ack-latency.ts).
  */
 import { App, HTTPReceiver } from '@slack/bolt';
+import { Redis } from 'ioredis';
 import { listenBot, slackBodyLimitBytes } from '../src/bot/app.js';
 import { boltLogger } from '../src/bot/bolt-logger.js';
 import { botTokenAuthorize } from '../src/bot/bot-token-authorize.js';
@@ -25,7 +28,11 @@ const app = new App({
   clientOptions,
   logger,
 });
+const redisUrl = process.env.BARE_BOLT_REDIS_URL;
+const redis = redisUrl ? new Redis(redisUrl, { enableOfflineQueue: false }) : undefined;
+if (redis) await new Promise((resolve) => redis.once('ready', resolve));
 app.command('/kproxy', async ({ ack }) => {
+  await redis?.eval('return 1', 0);
   await ack();
 });
 const port = await listenBot(app, env);

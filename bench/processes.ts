@@ -123,8 +123,11 @@ export async function startKproxy(o: {
   };
 }
 
-/** The floor: a Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts). */
-export async function startBareBolt(slackApiUrl: string): Promise<Running> {
+/**
+ * The floor: a Bolt app on the same receiver whose handler only acks (bench/bare-bolt.ts);
+ * with `redisUrl`, one Redis round trip before its ack.
+ */
+export async function startBareBolt(slackApiUrl: string, redisUrl?: string): Promise<Running> {
   const port = await freePort();
   // BENCH_PROFILE: the floor's profile beside kproxy's (the same work per request, or not).
   const profile = process.env.BENCH_PROFILE
@@ -142,6 +145,7 @@ export async function startBareBolt(slackApiUrl: string): Promise<Running> {
         SLACK_API_URL: slackApiUrl,
         PORT: String(port),
         BIND_ADDRESS: '127.0.0.1',
+        ...(redisUrl ? { BARE_BOLT_REDIS_URL: redisUrl } : {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
