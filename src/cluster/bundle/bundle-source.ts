@@ -15,12 +15,18 @@ import { type BundleManifest, bundleManifestSchema } from './manifest.js';
 import { readNorthSouth, wantsNorthSouth, withRouteBackend } from './north-south.js';
 import { readProbes } from './probe-files.js';
 import type { UnpackedBundle } from './tarball.js';
+import { readAheadInScope, readAheadOfLists } from './view-ahead.js';
 import { readViewLists } from './view-lists.js';
-import { combineConfigMap, readEks, readEvents, readKubeProxyLogs, readNodeCaptures } from './view-reads.js';
+import {
+  combineConfigMap,
+  eventNamespaces,
+  readEks,
+  readEvents,
+  readKubeProxyLogs,
+  readNodeCaptures,
+} from './view-reads.js';
 
 export { eksAddonNames, nodeCaptureFiles } from './view-reads.js';
-
-const kubeSystem = 'kube-system';
 
 export class BundleSource implements ClusterSource {
   readonly description: string;
@@ -121,7 +127,9 @@ export async function buildView(
 ): Promise<ClusterView> {
   const target = await withRouteBackend(dir, routeTarget);
   const ns = target.namespace;
-  const lists = await readViewLists(dir, target);
+  // The disk reads what later steps take while the main thread parses (view-ahead.ts).
+  const nodeDirs = readAheadOfLists(dir, target);
+  const lists = await readViewLists(dir, target, (scope) => readAheadInScope(dir, nodeDirs, scope));
   const { system, service } = lists;
   const kubeProxyDaemonSet = mapCollected(system.daemonSets, (list) =>
     list.find((ds) => ds.metadata.name === 'kube-proxy'),
@@ -140,7 +148,7 @@ export async function buildView(
     namespacePods: lists.namespacePods,
     client: lists.client,
     networkPolicies: lists.networkPolicies,
-    events: await readEvents(dir, [...new Set([ns, kubeSystem, 'default'].filter((n): n is string => !!n))]),
+    events: await readEvents(dir, eventNamespaces(ns)),
     kubeProxy: {
       daemonSet: kubeProxyDaemonSet,
       pods: kubeProxyPods,

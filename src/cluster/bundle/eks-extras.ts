@@ -22,6 +22,7 @@ import {
   subnetSchema,
 } from '../eks/ec2-types.js';
 import type { BundleFiles } from './files.js';
+import { allInOrder } from './read-ahead.js';
 
 export const auditLogFile = 'eks/audit.jsonl';
 
@@ -30,7 +31,7 @@ export function ec2File(doc: keyof typeof ec2Documents): string {
 }
 
 export async function readEksNetwork(dir: BundleFiles): Promise<EksNetwork> {
-  const [reservations, securityGroups, subnets, networkAcls, routeTables, natGateways] = await Promise.all([
+  const [reservations, securityGroups, subnets, networkAcls, routeTables, natGateways] = await allInOrder([
     readEc2(dir, 'instances', reservationSchema),
     readEc2(dir, 'securityGroups', securityGroupSchema),
     readEc2(dir, 'subnets', subnetSchema),

@@ -3,7 +3,7 @@
  * are bounded, logs are streamed so only their tail is kept in memory.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -13,6 +13,8 @@ import { type Collected, collected, missing } from '../collected.js';
 import type { LogTail } from '../view.js';
 import { bundleLimits } from './limits.js';
 import { firstIssue, listItems, validateItems } from './list-items.js';
+import { type AheadRead, StartedReads } from './read-ahead.js';
+import { readWhole } from './whole-file.js';
 
 /**
  * A bundle's files, wherever they are: shared parsing (JSON, kinds, schemas) over three
@@ -25,6 +27,13 @@ export abstract class BundleFiles {
   abstract readLogTail(rel: string): Promise<Collected<LogTail>>;
   /** Sub-directory names, or [] when the directory is absent. */
   abstract listDirs(rel: string): Promise<string[]>;
+
+  /**
+   * Start reading files a later step reads (read-ahead.ts): that step's readJson, readText
+   * or readLogTail of the file takes the read, with its outcome. A store whose reads cost
+   * nothing (memory.ts) ignores this.
+   */
+  readAhead(_reads: readonly AheadRead[]): void {}
 
   async readJson(rel: string): Promise<Collected<unknown>> {
     const text = await this.readText(rel, bundleLimits.maxJsonBytes);
@@ -159,20 +168,44 @@ export class BundleDir extends BundleFiles {
     return [...dirs].sort();
   }
 
-  async readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
+  private readonly started = new StartedReads();
+
+  override readAhead(reads: readonly AheadRead[]): void {
+    const { maxJsonBytes, maxCaptureBytes } = bundleLimits;
+    for (const read of reads) {
+      if ('log' in read) this.started.startLog(read.log, () => this.readLogTailNow(read.log));
+      else if ('json' in read)
+        this.started.startText(read.json, maxJsonBytes, () => this.readTextNow(read.json, maxJsonBytes));
+      else
+        this.started.startText(read.text, maxCaptureBytes, () =>
+          this.readTextNow(read.text, maxCaptureBytes),
+        );
+    }
+  }
+
+  readText(rel: string, maxBytes: number = bundleLimits.maxCaptureBytes): Promise<Collected<string>> {
+    return this.started.takeText(rel, maxBytes) ?? this.readTextNow(rel, maxBytes);
+  }
+
+  readLogTail(rel: string): Promise<Collected<LogTail>> {
+    return this.started.takeLog(rel) ?? this.readLogTailNow(rel);
+  }
+
+  private async readTextNow(rel: string, maxBytes: number): Promise<Collected<string>> {
     const size = await this.fileSize(rel);
     if (size === undefined) return this.absent(rel);
     if (size > maxBytes) throw new BundleError(rel, `is ${size} bytes, more than the limit of ${maxBytes}`);
     // One buffer decode is much faster than readFile's streaming decoder on 50+ MiB files.
-    return collected((await readFile(this.resolve(rel))).toString('utf8'));
+    return collected((await readWhole(this.resolve(rel), size)).toString('utf8'));
   }
 
   /** The last `logTailLines` lines of a log, streamed: memory stays bounded for any file size. */
-  async readLogTail(rel: string): Promise<Collected<LogTail>> {
+  private async readLogTailNow(rel: string): Promise<Collected<LogTail>> {
     const size = await this.fileSize(rel);
     if (size === undefined) return this.absent(rel);
     // A log of ordinary size is read at once (a stream costs more per line); a huge one is streamed.
-    if (size <= wholeLogBytes) return collected(tailOf((await readFile(this.resolve(rel))).toString('utf8')));
+    if (size <= wholeLogBytes)
+      return collected(tailOf((await readWhole(this.resolve(rel), size)).toString('utf8')));
     const max = bundleLimits.logTailLines;
     const ring: string[] = new Array(max);
     let count = 0;

@@ -20,6 +20,7 @@ import {
 import type { NorthSouthView, Route } from '../north-south/view.js';
 import type { PodLogs, Target } from '../view.js';
 import type { BundleFiles } from './files.js';
+import { allInOrder } from './read-ahead.js';
 
 export const routeFiles = { Ingress: 'ingresses', HTTPRoute: 'httproutes' } as const;
 export const controllerPodsFile = 'controller-pods.json';
@@ -82,7 +83,7 @@ export async function readNorthSouth(dir: BundleFiles, target: Target): Promise<
   const meta = (item: Record<string, unknown>) =>
     (item.metadata ?? {}) as { name?: string; labels?: Record<string, string> };
   const [ingressClasses, services, endpointSlices, controllerPods, targetGroupBindings, controllerServices] =
-    await Promise.all([
+    await allInOrder([
       dir.readList('ingressclasses.json', 'IngressClass', ingressClassSchema),
       ns
         ? dir.readList(inNs('services'), 'Service', serviceSchema, (i) => names.has(meta(i).name ?? ''))
@@ -125,7 +126,7 @@ async function readControllerLogs(
     const ns = pod.metadata.namespace ?? 'default';
     if (!controller) continue;
     const base = `logs/${ns}/${pod.metadata.name}/${controller.container}`;
-    const [current, previous] = await Promise.all([
+    const [current, previous] = await allInOrder([
       dir.readLogTail(`${base}.log`),
       dir.readLogTail(`${base}.previous.log`),
     ]);

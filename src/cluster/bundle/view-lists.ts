@@ -35,7 +35,9 @@ import { serviceNameLabel } from '../selectors.js';
 import type { Target } from '../view.js';
 import type { BundleFiles, LaterJson } from './files.js';
 import { itemNames, listItems, validateItems } from './list-items.js';
+import { allInOrder } from './read-ahead.js';
 import { namespacePodsRead, type ScopeParts, selectSystemPods } from './selection.js';
+import type { ScopeKnown } from './view-ahead.js';
 
 const kubeSystem = 'kube-system';
 const systemPodsFile = `namespaces/${kubeSystem}/pods.json`;
@@ -77,13 +79,21 @@ const ofService =
   (item) =>
     (item.metadata as { labels?: Record<string, unknown> } | undefined)?.labels?.[serviceNameLabel] === name;
 
-export async function readViewLists(dir: BundleFiles, target: Target): Promise<ViewLists> {
+/**
+ * @param scopeKnown called once the node scope and the kube-system pods are known, before
+ * nodes.json is parsed (buildView starts the captures' and logs' reads there).
+ */
+export async function readViewLists(
+  dir: BundleFiles,
+  target: Target,
+  scopeKnown?: (scope: ScopeKnown) => Promise<void>,
+): Promise<ViewLists> {
   const ns = target.namespace;
   const inTarget = <S extends ZodType>(resource: string, kind: string, schema: S, keep?: Keep) =>
     ns
       ? dir.readList(`namespaces/${ns}/${resource}.json`, kind, schema, keep)
       : Promise.resolve(missing<z.infer<S>[]>('no target namespace'));
-  const [version, nodeList, services, slices, policies, nsPodList, withLogs] = await Promise.all([
+  const [version, nodeList, services, slices, policies, nsPodList, withLogs] = await allInOrder([
     dir.readObject('version.json', versionInfoSchema, 'a Kubernetes version object'),
     dir.readJsonLater('nodes.json'),
     inTarget('services', 'Service', serviceSchema, named(target.service)),
@@ -125,6 +135,8 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
   );
   const scope = selection.state === 'collected' ? selection.value.scope : undefined;
   const inScope = (name: string) => !scope || scope.basis === 'cluster' || scope.nodes.includes(name);
+  const systemPods = mapCollected(selection, (s) => s.pods);
+  await scopeKnown?.({ inScope, systemPods, podsWithLogs });
   return {
     version,
     ...selectNodes(nodeList, inScope),
@@ -133,7 +145,7 @@ export async function readViewLists(dir: BundleFiles, target: Target): Promise<V
     namespacePods,
     client,
     networkPolicies: policies,
-    system: { ...system, pods: mapCollected(selection, (s) => s.pods), podsWithLogs },
+    system: { ...system, pods: systemPods, podsWithLogs },
     inScope,
   };
 }
@@ -144,7 +156,7 @@ async function readSystemLists(
 ): Promise<Omit<ViewLists['system'], 'pods' | 'podsWithLogs'>> {
   const list = <S extends ZodType>(resource: string, kind: string, schema: S, keep?: Keep) =>
     dir.readList(`namespaces/${kubeSystem}/${resource}.json`, kind, schema, keep);
-  const [daemonSets, configMaps, services, endpointSlices, deployments] = await Promise.all([
+  const [daemonSets, configMaps, services, endpointSlices, deployments] = await allInOrder([
     list('daemonsets', 'DaemonSet', daemonSetSchema),
     list('configmaps', 'ConfigMap', configMapSchema),
     list('services', 'Service', serviceSchema, named('kube-dns')),

@@ -16,6 +16,7 @@ import { pickKubeProxyConfigMap } from '../selectors.js';
 import type { ClusterView, NodeCaptures, PodLogs } from '../view.js';
 import { readEksAudit, readEksNetwork } from './eks-extras.js';
 import type { BundleFiles } from './files.js';
+import { allInOrder } from './read-ahead.js';
 
 const kubeSystem = 'kube-system';
 
@@ -36,6 +37,8 @@ export const nodeCaptureFiles = {
 } as const satisfies Record<Exclude<keyof NodeCaptures, 'node'>, string>;
 
 export const eksAddonNames = ['kube-proxy', 'vpc-cni', 'coredns'] as const;
+export const eksAddonFile = (name: string) => `eks/addons/${name}.json`;
+export const eksClusterFile = 'eks/cluster.json';
 
 export function combineConfigMap(
   daemonSet: Collected<DaemonSet | undefined>,
@@ -47,13 +50,18 @@ export function combineConfigMap(
   );
 }
 
+/** The namespaces whose events a view reads: the target's, kube-system, default. */
+export function eventNamespaces(targetNamespace: string | undefined): string[] {
+  return [...new Set([targetNamespace, kubeSystem, 'default'].filter((n): n is string => !!n))];
+}
+
+export const eventsFile = (namespace: string) => `namespaces/${namespace}/events.json`;
+
 export async function readEvents(
   dir: BundleFiles,
   namespaces: string[],
 ): Promise<Collected<readonly KubeEvent[]>> {
-  const lists = await Promise.all(
-    namespaces.map((n) => dir.readList(`namespaces/${n}/events.json`, 'Event', eventSchema)),
-  );
+  const lists = await allInOrder(namespaces.map((n) => dir.readList(eventsFile(n), 'Event', eventSchema)));
   const found = lists.filter((l) => l.state === 'collected');
   if (found.length === 0) return missing(`not collected: events of ${namespaces.join(', ')}`);
   return collected(found.flatMap((l) => l.value));
@@ -64,25 +72,30 @@ export async function readKubeProxyLogs(
   pods: Collected<Pod[]>,
   withLogs: ReadonlySet<string>,
 ): Promise<ReadonlyMap<string, PodLogs>> {
-  const logs = new Map<string, PodLogs>();
-  if (pods.state === 'missing') return logs;
-  await Promise.all(
-    pods.value
-      .filter((pod) => withLogs.has(pod.metadata.name))
-      .map(async (pod) => {
-        const name = pod.metadata.name;
-        const container =
-          pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
-        if (!container) return;
-        const base = `logs/${kubeSystem}/${name}/${container}`;
-        const [current, previous] = await Promise.all([
-          dir.readLogTail(`${base}.log`),
-          dir.readLogTail(`${base}.previous.log`),
-        ]);
-        logs.set(name, { pod: name, container, current, previous });
-      }),
+  // In the pods' order, whichever log is read first.
+  const read = await allInOrder(
+    kubeProxyLogFiles(pods, withLogs).map(async ({ pod, container, current, previous }) => {
+      const [currentTail, previousTail] = await allInOrder([
+        dir.readLogTail(current),
+        dir.readLogTail(previous),
+      ]);
+      return [pod, { pod, container, current: currentTail, previous: previousTail }] as const;
+    }),
   );
-  return logs;
+  return new Map(read);
+}
+
+/** The log files of the kube-proxy pods that have logs in the bundle. */
+export function kubeProxyLogFiles(pods: Collected<Pod[]>, withLogs: ReadonlySet<string>) {
+  if (pods.state === 'missing') return [];
+  return pods.value.flatMap((pod) => {
+    const name = pod.metadata.name;
+    const container =
+      pod.spec.containers.find((c) => c.name === 'kube-proxy')?.name ?? pod.spec.containers[0]?.name;
+    if (!withLogs.has(name) || !container) return [];
+    const base = `logs/${kubeSystem}/${name}/${container}`;
+    return [{ pod: name, container, current: `${base}.log`, previous: `${base}.previous.log` }];
+  });
 }
 
 /**
@@ -97,7 +110,7 @@ export async function readNodeCaptures(
   const captures = new Map<string, NodeCaptures>();
   for (const node of await dir.listDirs('nodes')) {
     const full = inScope(node);
-    const entries = await Promise.all(
+    const entries = await allInOrder(
       Object.entries(nodeCaptureFiles).map(async ([field, file]) => {
         if (!full && ruleDumps.has(field))
           return [field, missing(`not read: ${node} is not in the diagnosis's node scope`)] as const;
@@ -107,6 +120,13 @@ export async function readNodeCaptures(
     captures.set(node, { node, ...Object.fromEntries(entries) } as NodeCaptures);
   }
   return captures;
+}
+
+/** The capture files readNodeCaptures reads of a node: all when in scope, else the small ones. */
+export function nodeCaptureReads(node: string, inScope: boolean): string[] {
+  return Object.entries(nodeCaptureFiles)
+    .filter(([field]) => inScope || !ruleDumps.has(field))
+    .map(([, file]) => `nodes/${node}/${file}`);
 }
 
 /** Capture fields whose size grows with the cluster's Services and connections. */
@@ -123,11 +143,11 @@ export async function readEks(dir: BundleFiles): Promise<ClusterView['eks']> {
   for (const name of eksAddonNames) {
     addons.set(
       name,
-      await dir.readObject(`eks/addons/${name}.json`, eksAddonSchema, 'an EKS DescribeAddon response'),
+      await dir.readObject(eksAddonFile(name), eksAddonSchema, 'an EKS DescribeAddon response'),
     );
   }
   return {
-    cluster: await dir.readObject('eks/cluster.json', eksClusterSchema, 'an EKS DescribeCluster response'),
+    cluster: await dir.readObject(eksClusterFile, eksClusterSchema, 'an EKS DescribeCluster response'),
     addons,
     network: await readEksNetwork(dir),
     audit: await readEksAudit(dir),
