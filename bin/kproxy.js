@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Entry point of the built CLI (`npm run build` writes dist/ and dist/bundle/).
-import { statSync } from 'node:fs';
-import module from 'node:module';
+// Built-ins from process.getBuiltinModule, not `import`: an imported built-in gets an ES
+// facade that reads all its exports (node:fs's lazy ReadStream loads the fs streams).
+const { statSync } = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
 
 // V8's compiled code of the CLI is kept on disk, so a run after the first skips most of
 // its parsing and compiling. NODE_COMPILE_CACHE chooses the directory (default: the OS
