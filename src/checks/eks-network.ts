@@ -30,7 +30,7 @@ export const eksNetwork: Check = {
       Object.values(network).every((d) => d.state === 'missing' && d.reason.startsWith('not collected'))
     )
       return finding(this, 'skip', 'EC2 network data not collected (eks/ec2/*.json)');
-    const vpc = eksVpcConfigSchema.safeParse(cluster.value.cluster.resourcesVpcConfig ?? {});
+    const vpc = eksVpcConfigSchema().safeParse(cluster.value.cluster.resourcesVpcConfig ?? {});
     if (!vpc.success) return finding(this, 'unknown', 'eks/cluster.json has no readable resourcesVpcConfig');
 
     const verdicts: Record<string, NodeVerdict> = {};

@@ -32,14 +32,14 @@ export function ec2File(doc: keyof typeof ec2Documents): string {
 
 export async function readEksNetwork(dir: BundleFiles): Promise<EksNetwork> {
   const [reservations, securityGroups, subnets, networkAcls, routeTables, natGateways] = await allInOrder([
-    readEc2(dir, 'instances', reservationSchema),
-    readEc2(dir, 'securityGroups', securityGroupSchema),
-    readEc2(dir, 'subnets', subnetSchema),
-    readEc2(dir, 'networkAcls', networkAclSchema),
-    readEc2(dir, 'routeTables', routeTableSchema),
-    readEc2(dir, 'natGateways', natGatewaySchema),
+    readEc2(dir, 'instances', reservationSchema()),
+    readEc2(dir, 'securityGroups', securityGroupSchema()),
+    readEc2(dir, 'subnets', subnetSchema()),
+    readEc2(dir, 'networkAcls', networkAclSchema()),
+    readEc2(dir, 'routeTables', routeTableSchema()),
+    readEc2(dir, 'natGateways', natGatewaySchema()),
   ]);
-  const instances: Collected<z.infer<typeof instanceSchema>[]> =
+  const instances: Collected<z.infer<ReturnType<typeof instanceSchema>>[]> =
     reservations.state === 'missing'
       ? reservations
       : collected(reservations.value.flatMap((r) => r.Instances ?? []));
@@ -80,7 +80,7 @@ export async function readEksAudit(dir: BundleFiles): Promise<Collected<readonly
     } catch {
       throw new BundleError(auditLogFile, `line ${i + 1} is not valid JSON`);
     }
-    const parsed = auditEventSchema.safeParse(doc, { error: inWords });
+    const parsed = auditEventSchema().safeParse(doc, { error: inWords });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new BundleError(

@@ -30,13 +30,13 @@ export const controllerServicesFile = 'controller-services.json';
 export async function readRoute(dir: BundleFiles, ref: RouteRef): Promise<Collected<Route | undefined>> {
   const rel = `namespaces/${ref.namespace}/${routeFiles[ref.kind]}.json`;
   if (ref.kind === 'Ingress') {
-    const list = await dir.readList(rel, 'Ingress', ingressSchema);
+    const list = await dir.readList(rel, 'Ingress', ingressSchema());
     return mapCollected(list, (items) => {
       const object = items.find((i) => i.metadata.name === ref.name);
       return object ? { kind: 'Ingress' as const, object } : undefined;
     });
   }
-  const list = await dir.readList(rel, 'HTTPRoute', httpRouteSchema);
+  const list = await dir.readList(rel, 'HTTPRoute', httpRouteSchema());
   return mapCollected(list, (items) => {
     const object = items.find((i) => i.metadata.name === ref.name);
     return object ? { kind: 'HTTPRoute' as const, object } : undefined;

@@ -28,7 +28,7 @@ export const auditWindowMs = 3 * 3600 * 1000;
 export const auditLimits = { pages: 10, events: 5000, pageSize: 1000 } as const;
 
 export function auditLoggingEnabled(rawCluster: unknown): boolean {
-  const logging = eksLoggingSchema.safeParse((rawCluster as { logging?: unknown } | null)?.logging ?? {});
+  const logging = eksLoggingSchema().safeParse((rawCluster as { logging?: unknown } | null)?.logging ?? {});
   return (
     logging.success &&
     (logging.data.clusterLogging ?? []).some((l) => l.enabled === true && (l.types ?? []).includes('audit'))

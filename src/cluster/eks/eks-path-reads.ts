@@ -50,7 +50,7 @@ async function readNetwork(
   rawCluster: unknown,
   nodes: readonly string[],
 ): Promise<void> {
-  const vpc = eksVpcConfigSchema.safeParse(
+  const vpc = eksVpcConfigSchema().safeParse(
     (rawCluster as { resourcesVpcConfig?: unknown } | null)?.resourcesVpcConfig ?? {},
   );
   const ids = await instanceIds(bundle, nodes);

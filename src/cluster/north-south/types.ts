@@ -6,42 +6,46 @@
  * checks read is typed.
  */
 import { z } from 'zod';
+import { lazy } from '../../lazy.js';
 import { objectMetaSchema } from '../kube-types.js';
 
-/** networking.k8s.io/v1 ServiceBackendPort: a number or a name, exactly one of them. */
-const backendPortSchema = z.looseObject({ number: z.number().nullish(), name: z.string().nullish() });
+/** Built on first use (`ingressSchema()`): only a diagnosis of an Ingress reads one. */
+export const ingressSchema = lazy(() => {
+  /** networking.k8s.io/v1 ServiceBackendPort: a number or a name, exactly one of them. */
+  const backendPortSchema = z.looseObject({ number: z.number().nullish(), name: z.string().nullish() });
 
-const ingressBackendSchema = z.looseObject({
-  service: z.looseObject({ name: z.string(), port: backendPortSchema.nullish() }).nullish(),
-  resource: z.looseObject({ kind: z.string(), name: z.string() }).nullish(),
-});
+  const ingressBackendSchema = z.looseObject({
+    service: z.looseObject({ name: z.string(), port: backendPortSchema.nullish() }).nullish(),
+    resource: z.looseObject({ kind: z.string(), name: z.string() }).nullish(),
+  });
 
-const lbStatusSchema = z
-  .looseObject({
-    ingress: z.array(z.looseObject({ ip: z.string().nullish(), hostname: z.string().nullish() })).nullish(),
-  })
-  .nullish();
+  const lbStatusSchema = z
+    .looseObject({
+      ingress: z.array(z.looseObject({ ip: z.string().nullish(), hostname: z.string().nullish() })).nullish(),
+    })
+    .nullish();
 
-export const ingressSchema = z.looseObject({
-  kind: z.literal('Ingress').optional(),
-  metadata: objectMetaSchema,
-  spec: z.looseObject({
-    ingressClassName: z.string().nullish(),
-    defaultBackend: ingressBackendSchema.nullish(),
-    rules: z
-      .array(
-        z.looseObject({
-          host: z.string().nullish(),
-          http: z
-            .looseObject({
-              paths: z.array(z.looseObject({ path: z.string().nullish(), backend: ingressBackendSchema })),
-            })
-            .nullish(),
-        }),
-      )
-      .nullish(),
-  }),
-  status: z.looseObject({ loadBalancer: lbStatusSchema }).nullish(),
+  return z.looseObject({
+    kind: z.literal('Ingress').optional(),
+    metadata: objectMetaSchema,
+    spec: z.looseObject({
+      ingressClassName: z.string().nullish(),
+      defaultBackend: ingressBackendSchema.nullish(),
+      rules: z
+        .array(
+          z.looseObject({
+            host: z.string().nullish(),
+            http: z
+              .looseObject({
+                paths: z.array(z.looseObject({ path: z.string().nullish(), backend: ingressBackendSchema })),
+              })
+              .nullish(),
+          }),
+        )
+        .nullish(),
+    }),
+    status: z.looseObject({ loadBalancer: lbStatusSchema }).nullish(),
+  });
 });
 
 export const ingressClassSchema = z.looseObject({
@@ -50,32 +54,37 @@ export const ingressClassSchema = z.looseObject({
   spec: z.looseObject({ controller: z.string().nullish() }).nullish(),
 });
 
-export const httpRouteSchema = z.looseObject({
-  kind: z.literal('HTTPRoute').optional(),
-  metadata: objectMetaSchema,
-  spec: z.looseObject({
-    parentRefs: z
-      .array(z.looseObject({ name: z.string(), namespace: z.string().nullish(), kind: z.string().nullish() }))
-      .nullish(),
-    rules: z
-      .array(
-        z.looseObject({
-          backendRefs: z
-            .array(
-              z.looseObject({
-                name: z.string(),
-                namespace: z.string().nullish(),
-                kind: z.string().nullish(),
-                group: z.string().nullish(),
-                port: z.number().nullish(),
-              }),
-            )
-            .nullish(),
-        }),
-      )
-      .nullish(),
+/** Built on first use (`httpRouteSchema()`): only a diagnosis of an HTTPRoute reads one. */
+export const httpRouteSchema = lazy(() =>
+  z.looseObject({
+    kind: z.literal('HTTPRoute').optional(),
+    metadata: objectMetaSchema,
+    spec: z.looseObject({
+      parentRefs: z
+        .array(
+          z.looseObject({ name: z.string(), namespace: z.string().nullish(), kind: z.string().nullish() }),
+        )
+        .nullish(),
+      rules: z
+        .array(
+          z.looseObject({
+            backendRefs: z
+              .array(
+                z.looseObject({
+                  name: z.string(),
+                  namespace: z.string().nullish(),
+                  kind: z.string().nullish(),
+                  group: z.string().nullish(),
+                  port: z.number().nullish(),
+                }),
+              )
+              .nullish(),
+          }),
+        )
+        .nullish(),
+    }),
   }),
-});
+);
 
 export const targetGroupBindingSchema = z.looseObject({
   kind: z.literal('TargetGroupBinding').optional(),
@@ -87,9 +96,9 @@ export const targetGroupBindingSchema = z.looseObject({
   }),
 });
 
-export type Ingress = z.infer<typeof ingressSchema>;
+export type Ingress = z.infer<ReturnType<typeof ingressSchema>>;
 export type IngressClass = z.infer<typeof ingressClassSchema>;
-export type HttpRoute = z.infer<typeof httpRouteSchema>;
+export type HttpRoute = z.infer<ReturnType<typeof httpRouteSchema>>;
 export type TargetGroupBinding = z.infer<typeof targetGroupBindingSchema>;
 
 /** What a route targets: Ingress or HTTPRoute `namespace/name`. */
