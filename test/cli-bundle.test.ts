@@ -11,6 +11,7 @@ import {
   cp,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   rename,
   rm,
@@ -112,6 +113,21 @@ describe('the bundled CLI (dist/bundle) against tsc output (dist/cli)', () => {
       '--format',
       'yaml',
     ],
+    // EKS documents (EC2, audit) and an Ingress target: the schemas built on first use.
+    'diagnose eks-sg-missing-443 (json)': () => [
+      'diagnose',
+      '--bundle',
+      path.join(bundlesDir, 'eks-sg-missing-443'),
+      '--format',
+      'json',
+    ],
+    'diagnose ingress-backend-no-endpoints (json)': () => [
+      'diagnose',
+      '--bundle',
+      path.join(bundlesDir, 'ingress-backend-no-endpoints'),
+      '--format',
+      'json',
+    ],
     'diagnose a .tar.gz (lazy chunk)': () => ['diagnose', '--bundle', tarball, '--format', 'json'],
     'config check (lazy chunk)': () => ['config', 'check', path.join(root, 'kproxy.example.yaml')],
     'no such bundle': () => ['diagnose', '--bundle', '/no/such'],
@@ -127,6 +143,21 @@ describe('the bundled CLI (dist/bundle) against tsc output (dist/cli)', () => {
       expect(bundled).toEqual(modules);
     });
   }
+
+  it('takes Node built-ins from process.getBuiltinModule, not static imports (no ES facade)', async () => {
+    const dir = path.join(work, 'dist', 'bundle');
+    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.js'));
+    const staticImports: string[] = [];
+    for (const f of files) {
+      const text = await readFile(path.join(dir, f), 'utf8');
+      for (const m of text.matchAll(/^import\b[^;]*?from\s*["'](node:[^"']+)["']/gm)) {
+        // The banner's createRequire (node:module) is the one left: it makes `require`.
+        if (m[1] !== 'node:module') staticImports.push(`${f}: ${m[1]}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(1);
+    expect(staticImports).toEqual([]);
+  });
 
   it('bad input is one line naming it, exit status 2', async () => {
     const bad = await viaBin('diagnose', '--bundle', '/no/such');
