@@ -45,12 +45,39 @@ const builtinsAsCommonJs = {
     b.onResolve({ filter: /^node:/ }, (args) =>
       args.kind === 'import-statement' ? { path: args.path, namespace: 'kproxy-builtin' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'kproxy-builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
+    b.onLoad({ filter: /.*/, namespace: 'kproxy-builtin' }, async (args) => ({
+      contents: lazyBuiltins.has(args.path)
+        ? await loadedOnUse(args.path)
+        : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
       loader: 'js',
     }));
   },
 };
+
+/**
+ * Built-ins that modules every run loads import but a diagnosis never calls: commander
+ * imports node:child_process (for executable subcommands, which kproxy has none of; it
+ * loads node:net, dgram and the child-process internals, ~3 ms), files.ts node:readline
+ * (only for a log too big to read whole). Each export is a getter that loads the module
+ * the first time one is read (esbuild's CommonJS interop copies getters without reading them).
+ */
+const lazyBuiltins = new Set(['node:child_process', 'node:readline']);
+
+async function loadedOnUse(builtin) {
+  // The export names of this Node (the one that runs the bundle: engines says >= 22.12).
+  const names = Object.keys(await import(builtin)).filter((name) => name !== 'default');
+  const getters = names.map(
+    (name) => `  ${JSON.stringify(name)}: { enumerable: true, get: () => load()[${JSON.stringify(name)}] },`,
+  );
+  return [
+    'let loaded;',
+    `const load = () => (loaded ??= process.getBuiltinModule(${JSON.stringify(builtin)}));`,
+    'module.exports = Object.defineProperties({}, {',
+    ...getters,
+    '});',
+    '',
+  ].join('\n');
+}
 
 await rm(outdir, { recursive: true, force: true });
 await build({

@@ -159,6 +159,18 @@ describe('the bundled CLI (dist/bundle) against tsc output (dist/cli)', () => {
     expect(staticImports).toEqual([]);
   });
 
+  it('an offline diagnosis does not load node:child_process (commander imports it; loaded on first use)', async () => {
+    const printLoaded =
+      'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nLOADED "+JSON.stringify(process.moduleLoadList)))';
+    const argv = ['diagnose', '--bundle', path.join(bundlesDir, 'stale-endpoints'), '--format', 'json'];
+    const run = await node(['--import', printLoaded, path.join(work, 'dist', 'bundle', 'main.js'), ...argv]);
+    expect(run.code).toBe(0);
+    const loaded = JSON.parse(run.stderr.split('LOADED ')[1] ?? '[]') as string[];
+    expect(loaded).toContain('NativeModule fs/promises');
+    expect(loaded).not.toContain('NativeModule child_process');
+    expect(run.stdout).toBe((await viaModules(...argv)).stdout);
+  });
+
   it('bad input is one line naming it, exit status 2', async () => {
     const bad = await viaBin('diagnose', '--bundle', '/no/such');
     expect(bad).toEqual({
