@@ -9,9 +9,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { firstMatching, splitErrors } from '../src/checks/lib/log-history.js';
 import { type KlogLine, parseKlog, parseKlogLine, parseKlogText } from '../src/cluster/parse/klog.js';
 import { parseKubeProxyLog } from '../src/cluster/parse/kube-proxy-log.js';
-import { firstMatching, splitErrors } from '../src/checks/lib/log-history.js';
 import { bundlesDir } from './helpers/bundles.js';
 
 async function exampleLogs(): Promise<{ file: string; lines: string[] }[]> {

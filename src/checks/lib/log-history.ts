@@ -12,11 +12,7 @@ export interface ErrorTimeline {
   readonly lastSuccess: KlogLine | undefined;
 }
 
-export function splitErrors(
-  lines: readonly KlogLine[],
-  isError: RegExp,
-  isSuccess: RegExp,
-): ErrorTimeline {
+export function splitErrors(lines: readonly KlogLine[], isError: RegExp, isSuccess: RegExp): ErrorTimeline {
   // Patterns (without the g or y flag), not predicates: a 5,000-line log per node is read
   // in loops that test each message in place, not through a function call per line (most
   // of this runs before the JIT has compiled it, once per diagnosis).
