@@ -94,11 +94,7 @@ export function nodeApi(node: string, observedAt: Date, facts: Facts): NodeApi {
   if (!pod) return { verdict: { status: 'unknown', summary: 'no kube-proxy pod' }, evidence: [] };
   const log = facts.kubeProxyLog(pod.metadata.name, 'current');
   if (log.state === 'missing') return { verdict: { status: 'unknown', summary: log.reason }, evidence: [] };
-  const split = splitErrors(
-    log.value,
-    (l) => listWatchFailure.test(l.message),
-    (l) => recovered.test(l.message),
-  );
+  const split = splitErrors(log.value, listWatchFailure, recovered);
   const lastError = split.current.at(-1) ?? split.history.at(-1);
   const ongoing =
     lastError !== undefined &&

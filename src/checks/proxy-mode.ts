@@ -1,3 +1,4 @@
+import { firstMatching } from './lib/log-history.js';
 import type { Check } from './types.js';
 import { finding } from './types.js';
 
@@ -100,7 +101,7 @@ function configErrorLines(
     for (const which of ['current', 'previous'] as const) {
       const log = facts.kubeProxyLog(pod, which);
       if (log.state === 'missing') continue;
-      const line = log.value.find((l) => configErrorPattern.test(l.message));
+      const line = firstMatching(log.value, configErrorPattern);
       if (line) out.push({ text: `${pod}${which === 'previous' ? ' previous' : ''} log: ${line.raw}` });
     }
     if (out.length >= 3) break;

@@ -29,12 +29,17 @@ interface KlogClock {
   readonly latest: number;
   /** `Date.UTC(year, month, 1)` by `year * 128 + month + 1`: a log spans a few months. */
   readonly months: Map<number, number>;
+  /** The key and value of the last month looked up: a log's lines come month after month. */
+  lastKey: number;
+  lastFirst: number;
 }
 
 const clockOf = (observedAt: Date): KlogClock => ({
   year: observedAt.getUTCFullYear(),
   latest: observedAt.getTime() + 24 * 3600 * 1000,
   months: new Map(),
+  lastKey: Number.NaN,
+  lastFirst: 0,
 });
 
 /**
@@ -53,10 +58,13 @@ function utc(
   ms: number,
 ): number {
   const key = year * 128 + month + 1;
-  let first = clock.months.get(key);
-  if (first === undefined) {
-    first = Date.UTC(year, month, 1);
-    clock.months.set(key, first);
+  let first = clock.lastFirst;
+  if (key !== clock.lastKey) {
+    const known = clock.months.get(key);
+    first = known ?? Date.UTC(year, month, 1);
+    if (known === undefined) clock.months.set(key, first);
+    clock.lastKey = key;
+    clock.lastFirst = first;
   }
   const time = first + (day - 1) * 86_400_000 + hh * 3_600_000 + mm * 60_000 + ss * 1000 + ms;
   // TimeClip: beyond ±8.64e15 ms there is no Date.
@@ -69,22 +77,23 @@ export function parseKlogLine(raw: string, observedAt: Date): KlogLine | undefin
 
 /**
  * A klog header: `^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{1,6})\s+\d+\s+([^\]]+)\] ?(.*)$`,
- * with the fixed-width fields (severity, month, day, time) read by position from the
- * matched line rather than captured: eight strings and a Number() each fewer per line, on a
- * 5,000-line log per examined node, every diagnosis (test/klog-header.test.ts holds the
- * fields to the full regex's).
+ * with the fixed-width fields (severity, month, day, time, the microseconds from offset
+ * 15) read by position from the matched line rather than captured: nine strings and a
+ * Number() each fewer per line, on a 5,000-line log per examined node, every diagnosis
+ * (test/klog-header.test.ts holds the fields to the full regex's).
  */
-const klogHeader = /^[IWEF]\d{4} \d\d:\d\d:\d\d\.(\d{1,6})\s+\d+\s+([^\]]+)\] ?(.*)$/;
+const klogHeader = /^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{1,6}\s+\d+\s+([^\]]+)\] ?(.*)$/;
 
 function parseHeader(raw: string, clock: KlogClock): KlogLine | undefined {
   const m = klogHeader.exec(raw);
   if (!m) return undefined;
-  const micros = m[1] as string;
-  // Microseconds as written (1–6 digits, left-aligned): milliseconds are the first three.
+  // Microseconds as written (1–6 digits from offset 15, left-aligned, then a blank):
+  // milliseconds are the first three.
+  const d2 = isDigit(raw, 16);
   const ms =
-    (micros.charCodeAt(0) - 48) * 100 +
-    (micros.length > 1 ? (micros.charCodeAt(1) - 48) * 10 : 0) +
-    (micros.length > 2 ? micros.charCodeAt(2) - 48 : 0);
+    (raw.charCodeAt(15) - 48) * 100 +
+    (d2 ? (raw.charCodeAt(16) - 48) * 10 : 0) +
+    (d2 && isDigit(raw, 17) ? raw.charCodeAt(17) - 48 : 0);
   const mon = twoDigits(raw, 1) - 1;
   const day = twoDigits(raw, 3);
   const hh = twoDigits(raw, 6);
@@ -95,10 +104,16 @@ function parseHeader(raw: string, clock: KlogClock): KlogLine | undefined {
   return {
     severity: raw[0] as KlogSeverity,
     time: new Date(time),
-    source: m[2] as string,
-    message: m[3] as string,
+    source: m[1] as string,
+    message: m[2] as string,
     raw,
   };
+}
+
+/** Whether `text` has an ASCII digit (what `\d` reads without the `u` flag) at `at`. */
+function isDigit(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 48 && c <= 57;
 }
 
 /** The number written by the two ASCII digits at `at` (the header regex matched them). */
@@ -111,6 +126,20 @@ function twoDigits(text: string, at: number): number {
  * belong to no entry (a Go panic's stack, utiltrace's `Trace[…]` lines) are skipped.
  */
 export function parseKlog(lines: readonly string[], observedAt: Date): KlogLine[] {
+  return readKlog(lines, observedAt, false) as KlogLine[];
+}
+
+/**
+ * parseKlog of a log with no line starting with `{`, else undefined: such a log may hold
+ * `--logging-format=json` entries, which kube-proxy-log.ts reads line by line. One pass
+ * where a scan for `{` first would read every line twice; only a line that is no klog
+ * header is looked at.
+ */
+export function parseKlogText(lines: readonly string[], observedAt: Date): KlogLine[] | undefined {
+  return readKlog(lines, observedAt, true);
+}
+
+function readKlog(lines: readonly string[], observedAt: Date, textOnly: boolean): KlogLine[] | undefined {
   const out: KlogLine[] = [];
   const clock = clockOf(observedAt);
   // The entry being read: its header line and what its continuation lines added.
@@ -139,7 +168,11 @@ export function parseKlog(lines: readonly string[], observedAt: Date): KlogLine[
       continue;
     }
     const parsed = parseHeader(line, clock);
-    if (!parsed) continue;
+    if (!parsed) {
+      // A klog header starts with I, W, E or F: a `{` line is never one.
+      if (textOnly && line.charCodeAt(0) === 123) return undefined;
+      continue;
+    }
     // Most entries are one line: their parsed header is the entry.
     if (head) out.push(joined ? { ...head, message, raw } : head);
     head = parsed;

@@ -8,7 +8,7 @@
  * of info entries, `zapr.LogInfoLevel("v")`), `err` (`zapr.ErrorKey("err")`). Error entries
  * carry no `v`. Older documentation shows `ts` in seconds; both are accepted.
  */
-import { type KlogLine, parseKlog } from './klog.js';
+import { type KlogLine, parseKlog, parseKlogText } from './klog.js';
 
 export type LogFormat = 'klog' | 'json' | 'mixed' | 'unknown';
 
@@ -52,8 +52,9 @@ export function parseJsonLogLine(raw: string): KlogLine | undefined {
 export function parseKubeProxyLog(lines: readonly string[], observedAt: Date): ParsedLog {
   // klog text only (the default format): no line is sorted by format, and the non-blank
   // lines are counted only when a message needs them (no entry could be read).
-  if (!lines.some((l) => l.startsWith('{'))) {
-    const entries = parseKlog(lines, observedAt);
+  const klogOnly = parseKlogText(lines, observedAt);
+  if (klogOnly) {
+    const entries = klogOnly;
     return {
       entries,
       format: entries.length > 0 ? 'klog' : 'unknown',
