@@ -4,7 +4,7 @@
  * whose `/kproxy` handler only acknowledges. Run as its own process (like kproxy's);
  * prints `listening <port>` once it answers. With BARE_BOLT_REDIS_URL the handler first
  * makes one Redis round trip (`EVAL "return 1" 0`): the floor of any ack that must ask
- * Redis first, as kproxy's one admission call does (BENCH_ROUND_TRIP=1 in ack-latency.ts).
+ * Redis first, as kproxy's one admission call does (ack-latency.ts runs it beside the bare app unless BENCH_ROUND_TRIP=0).
  */
 import { App, HTTPReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
