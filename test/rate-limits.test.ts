@@ -4,6 +4,7 @@ import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { admit } from '../src/bot/admission.js';
 import { rateLimited } from '../src/bot/authorize.js';
 import { parseConfig } from '../src/config/config.js';
+import { recordCommands } from './helpers/redis-server.js';
 
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.quit());
@@ -61,12 +62,7 @@ describe('admit (the ack path: dedupe and both limits)', () => {
     const c = config('{ perUser: { max: 1, windowSeconds: 60 } }');
     const counted = new Redis(inject('redisUrl'));
     await counted.script('FLUSH');
-    const sent: string[] = [];
-    const send = counted.sendCommand.bind(counted);
-    counted.sendCommand = ((command: Parameters<typeof send>[0]) => {
-      sent.push(command.name);
-      return send(command);
-    }) as typeof counted.sendCommand;
+    const sent = recordCommands(counted);
     const delivery = { key: 'kproxy:delivery:1.2.3', ttlSeconds: 600 };
     expect(await admit(counted, c, 'U0ONE', 'C0INCIDENT1', delivery)).toEqual({ kind: 'admitted' });
     expect(sent).toEqual(['eval']);

@@ -33,7 +33,7 @@ import { bundlesDir } from './helpers/bundles.js';
 import { FakeSlack } from './helpers/fake-slack.js';
 import { serve, servedClusterYaml } from './helpers/live.js';
 import { freePort } from './helpers/ports.js';
-import { flushRedis } from './helpers/redis-server.js';
+import { flushRedis, recordCommands } from './helpers/redis-server.js';
 import { postCommand, signingSecret } from './helpers/slack-requests.js';
 import { waitFor } from './helpers/stack.js';
 
@@ -76,12 +76,7 @@ describe('admission queues the start in the same script call', () => {
     const counted = new Redis(redisUrl);
     cleanups.push(() => counted.quit());
     await counted.ping();
-    const sent: string[] = [];
-    const send = counted.sendCommand.bind(counted);
-    counted.sendCommand = ((command: Parameters<typeof send>[0]) => {
-      sent.push(command.name);
-      return send(command);
-    }) as typeof counted.sendCommand;
+    const sent = recordCommands(counted);
     const delivery = { key: 'kproxy:delivery:1.2.3', ttlSeconds: 600 };
     const queued = startOf();
     const startArg = { key: startListKeys.queued, payload: JSON.stringify(queued) };

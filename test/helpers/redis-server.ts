@@ -77,3 +77,14 @@ export async function flushRedis(url: string): Promise<void> {
   await redis.flushdb();
   await redis.quit();
 }
+
+/** The names of the commands `redis` sends from now on (how many round trips a step takes). */
+export function recordCommands(redis: Redis): string[] {
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
+    sent.push(command.name);
+    return send(command);
+  }) as typeof redis.sendCommand;
+  return sent;
+}
