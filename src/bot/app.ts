@@ -23,6 +23,7 @@ import { botTokenAuthorize } from './bot-token-authorize.js';
 import { commandUsage, parseCommand } from './command.js';
 import { handleDiagnose } from './diagnose-command.js';
 import { registerGate } from './gate.js';
+import { Interactions } from './interactions.js';
 import type { PendingStarts } from './start-diagnosis.js';
 
 export interface BotDeps {
@@ -149,8 +150,10 @@ export function createBot(deps: BotDeps): App {
     );
   });
 
+  // One action and one view listener for every button and modal (interactions.ts).
+  const interactions = new Interactions();
   if (deps.executeQueue) {
-    registerApprovals(app, {
+    registerApprovals(interactions, {
       config: deps.config,
       redis: deps.redis,
       poster: deps.poster,
@@ -161,14 +164,16 @@ export function createBot(deps: BotDeps): App {
 
   // Buttons and modals kproxy does not know (old messages, forged payloads) are
   // acknowledged and ignored, rather than left for Slack to show as failures.
-  app.action(/^(?!kproxy_(approve|deny|request_action_\d+)$)/, async ({ ack, body }) => {
+  interactions.action(/^(?!kproxy_(approve|deny|request_action_\d+)$)/, async ({ ack, body }) => {
     await ack();
     deps.logger.warn('unknown interaction ignored', { user: body.user?.id });
   });
-  app.view(/^(?!kproxy_red_(reason|confirm)$)/, async ({ ack, body }) => {
+  interactions.view(/^(?!kproxy_red_(reason|confirm)$)/, async ({ ack, body }) => {
     await ack();
     deps.logger.warn('unknown modal ignored', { user: body.user?.id });
   });
+
+  interactions.install(app);
 
   app.error(async (error) => {
     deps.logger.error('slack handler error', { error: errorMessage(error) });

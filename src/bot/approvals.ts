@@ -10,7 +10,6 @@
  * a RED vote only with the exact name.
  */
 import { randomUUID } from 'node:crypto';
-import type { App } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -24,6 +23,7 @@ import type { SlackPoster } from '../slack/poster.js';
 import { approvalBlocks, confirmModal, type Modal, reasonModal } from './approval-messages.js';
 import { messageKey, refresh } from './approval-thread.js';
 import { type GroupsClient, groupsOf } from './approver-groups.js';
+import type { Interactions } from './interactions.js';
 import { admitRequest, slotOf } from './request-admission.js';
 
 export interface ApprovalDeps {
@@ -73,7 +73,7 @@ interface RedIntent {
   readonly threadTs: string;
 }
 
-export function registerApprovals(app: App, deps: ApprovalDeps): void {
+export function registerApprovals(interactions: Interactions, deps: ApprovalDeps): void {
   const store = new ApprovalStore(deps.redis);
 
   /** The request a vote names, if it exists and `user` may vote on it; else why not. */
@@ -189,7 +189,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     }
   };
 
-  app.action(/^kproxy_request_action_\d+$/, async ({ ack, body, respond, client }) => {
+  interactions.action(/^kproxy_request_action_\d+$/, async ({ ack, body, respond, client }) => {
     await ack();
     const b = body as unknown as ButtonBody;
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
@@ -227,7 +227,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     }
   });
 
-  app.view('kproxy_red_reason', async ({ ack, body }) => {
+  interactions.view('kproxy_red_reason', async ({ ack, body }) => {
     const b = body as unknown as ViewBody;
     const refuse = (text: string) => ack({ response_action: 'errors', errors: { reason: text } });
     const raw = await deps.redis.get(intentKey(b.view.private_metadata ?? ''));
@@ -263,7 +263,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     }
   });
 
-  app.action('kproxy_approve', async ({ ack, body, respond, client }) => {
+  interactions.action('kproxy_approve', async ({ ack, body, respond, client }) => {
     await ack();
     const b = body as unknown as ButtonBody;
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
@@ -284,7 +284,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     if (reply) await tell(reply);
   });
 
-  app.view('kproxy_red_confirm', async ({ ack, body, client }) => {
+  interactions.view('kproxy_red_confirm', async ({ ack, body, client }) => {
     const b = body as unknown as ViewBody;
     const id = b.view.private_metadata ?? '';
     const refuse = (text: string) => ack({ response_action: 'errors', errors: { confirm: text } });
@@ -302,7 +302,7 @@ export function registerApprovals(app: App, deps: ApprovalDeps): void {
     await afterVote(id, b.user.id, vote);
   });
 
-  app.action('kproxy_deny', async ({ ack, body, respond, client }) => {
+  interactions.action('kproxy_deny', async ({ ack, body, respond, client }) => {
     await ack();
     const b = body as unknown as ButtonBody;
     const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
