@@ -1,11 +1,19 @@
 /**
  * Buttons and modals behind one Bolt action listener and one view listener (interactions.ts,
  * issue 16): each interaction reaches the handler whose id matches, exactly as when each
- * handler was its own listener, through a real Bolt App's processEvent.
+ * handler was its own listener, through a real Bolt App's processEvent. And the bot's App
+ * keeps no Bolt conversation store (never read by kproxy; Bolt's default costs every request).
  */
 import { App, type Receiver } from '@slack/bolt';
-import { describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { createBot } from '../src/bot/app.js';
 import { Interactions } from '../src/bot/interactions.js';
+import { parseConfig, parseEnv } from '../src/config/config.js';
+import { createLogger } from '../src/log.js';
+import { Metrics, metricHelp } from '../src/metrics.js';
+import { SlackPoster } from '../src/slack/poster.js';
 
 /** A real Bolt App without a listener of its own: requests go in through processEvent. */
 function appWith(interactions: Interactions): App {
@@ -95,5 +103,54 @@ describe('interactions behind one listener each', () => {
     });
     await deliver(app, click('kproxy_approve'));
     expect(errors).toEqual(['boom']);
+  });
+});
+
+describe("the bot's Bolt app", () => {
+  it('has no conversation store: a request carries no conversation context', async () => {
+    const redisUrl = inject('redisUrl');
+    const redis = new Redis(redisUrl, { lazyConnect: true });
+    const queue = new Queue('bot-options-test', { connection: new Redis(redisUrl, { lazyConnect: true }) });
+    const env = parseEnv(
+      { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret', REDIS_URL: redisUrl, PORT: '0' },
+      'bot',
+    );
+    const config = parseConfig('clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0X]\n', 't.yaml');
+    const app = createBot({
+      config,
+      env,
+      redis,
+      queue,
+      poster: new SlackPoster(redis, { token: env.SLACK_BOT_TOKEN }),
+      logger: createLogger('test', () => undefined),
+      metrics: new Metrics(metricHelp, { runtime: false }),
+    });
+    const seen: Record<string, unknown>[] = [];
+    // After Bolt's built-in middleware and the gate; stops before the listeners.
+    app.use(async ({ context }) => {
+      seen.push({ ...context });
+    });
+    // Authorized by the workspace the configuration serves (unconfigured: the token's own).
+    (app as unknown as { authorize: () => Promise<object> }).authorize = async () => ({
+      botToken: 'xoxb-test',
+      teamId: 'T0TEST',
+    });
+    await app.processEvent({
+      body: {
+        command: '/kproxy',
+        text: 'help',
+        team_id: 'T0TEST',
+        channel_id: 'C0X',
+        user_id: 'U0X',
+        trigger_id: '1.2',
+        response_url: 'http://127.0.0.1:9/r',
+      },
+      ack: async () => undefined,
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toHaveProperty('updateConversation');
+    expect(seen[0]).not.toHaveProperty('conversation');
+    await queue.close();
+    redis.disconnect();
   });
 });
