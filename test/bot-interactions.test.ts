@@ -17,7 +17,11 @@ import { SlackPoster } from '../src/slack/poster.js';
 
 /** A real Bolt App without a listener of its own: requests go in through processEvent. */
 function appWith(interactions: Interactions): App {
-  const receiver: Receiver = { init: () => undefined, start: async () => undefined, stop: async () => undefined };
+  const receiver: Receiver = {
+    init: () => undefined,
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
   const app = new App({ receiver, authorize: async () => ({ botToken: 'xoxb-test', teamId: 'T0TEST' }) });
   interactions.install(app);
   return app;
@@ -115,7 +119,10 @@ describe("the bot's Bolt app", () => {
       { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret', REDIS_URL: redisUrl, PORT: '0' },
       'bot',
     );
-    const config = parseConfig('clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0X]\n', 't.yaml');
+    const config = parseConfig(
+      'clusters:\n  - name: prod-east\n    inCluster: true\n    channels: [C0X]\n',
+      't.yaml',
+    );
     const app = createBot({
       config,
       env,

@@ -15,7 +15,8 @@ type ActionArgs = SlackActionMiddlewareArgs & AllMiddlewareArgs;
 type ViewArgs = SlackViewMiddlewareArgs & AllMiddlewareArgs;
 type Id = string | RegExp;
 
-const matches = (id: Id, value: string): boolean => (typeof id === 'string' ? id === value : value.match(id) !== null);
+const matches = (id: Id, value: string): boolean =>
+  typeof id === 'string' ? id === value : value.match(id) !== null;
 
 export class Interactions {
   private readonly actions: [Id, (args: ActionArgs) => Promise<void>][] = [];
