@@ -112,7 +112,7 @@ export async function readNodeCaptures(
     const full = inScope(node);
     const entries = await allInOrder(
       Object.entries(nodeCaptureFiles).map(async ([field, file]) => {
-        if (!full && ruleDumps.has(field))
+        if (!readsCapture(field, full))
           return [field, missing(`not read: ${node} is not in the diagnosis's node scope`)] as const;
         return [field, await dir.readText(`nodes/${node}/${file}`)] as const;
       }),
@@ -125,9 +125,12 @@ export async function readNodeCaptures(
 /** The capture files readNodeCaptures reads of a node: all when in scope, else the small ones. */
 export function nodeCaptureReads(node: string, inScope: boolean): string[] {
   return Object.entries(nodeCaptureFiles)
-    .filter(([field]) => inScope || !ruleDumps.has(field))
+    .filter(([field]) => readsCapture(field, inScope))
     .map(([, file]) => `nodes/${node}/${file}`);
 }
+
+/** Whether a node's capture is read: every one of a node in scope, else only the small ones. */
+const readsCapture = (field: string, inScope: boolean): boolean => inScope || !ruleDumps.has(field);
 
 /** Capture fields whose size grows with the cluster's Services and connections. */
 const ruleDumps: ReadonlySet<string> = new Set([
